@@ -1,0 +1,50 @@
+# hoctap: one entry point. `make` lists the targets.
+SHELL := /bin/bash
+PY_SYS ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+YEAR ?= $(shell date +%Y)
+N ?= 2000
+DEB_PACKAGES := fonts-liberation2 poppler-utils
+export MPLBACKEND := Agg
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test lab lint bench clean-build
+
+help: ## list the targets
+	@echo "hoctap: mục tiêu của make / make targets"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv, install hoctap with its extras, system fonts and poppler, the Jupyter kernel
+
+$(STAMP): pyproject.toml
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	[ -x $(PY) ] || $(PY_SYS) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name hoctap --display-name "Python (hoctap)" >/dev/null
+	touch $(STAMP)
+
+report: setup ## build the synthetic sample and every report from it
+	$(BIN)/hoctap demo
+	$(BIN)/hoctap run --all
+
+test: setup ## run the whole test suite
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: setup ## time cleaning N synthetic workbooks against a plain openpyxl read (N=2000)
+	$(BIN)/python -m hoctap.bench --n $(N)
+
+lab: setup ## open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks/
+
+lint: setup ## ruff check and notebooks without outputs
+	$(BIN)/ruff check lib tests
+	$(BIN)/python -m hoctap.nbhygiene notebooks

@@ -1,0 +1,162 @@
+"""The ``hoctap`` command: one entry point for every stage of the pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import HoctapError
+from .paths import Workspace
+from .reference import ReferenceError
+
+THIS_YEAR = dt.date.today().year
+
+
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"năm không hợp lệ: {text!r}") from None
+    if not 2021 <= year <= 2030:
+        raise argparse.ArgumentTypeError(f"năm {year} ngoài giai đoạn 2021-2030")
+    return year
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default="data", help="thư mục dữ liệu (mặc định: data)")
+    p.add_argument("--reports-dir", default="reports", help="thư mục báo cáo (mặc định: reports)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hoctap",
+        description="Tổng hợp báo cáo Chương trình học tập suốt đời 2021-2030 (QĐ 387/QĐ-TTg).",
+    )
+    parser.add_argument("--version", action="version", version=f"hoctap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH")
+
+    p = sub.add_parser("template", help="tạo biểu mẫu HTSD-01 trống cho trường")
+    _common(p)
+    p.add_argument("--year", type=_year, required=True, help="năm báo cáo")
+    p.add_argument("--school", help="tên hoặc mã trường (điền sẵn thông tin trường)")
+    p.add_argument("-o", "--output", required=True, help="tệp .xlsx cần tạo")
+
+    p = sub.add_parser("demo", help="tạo bộ dữ liệu mẫu giả lập 2021-2026")
+    _common(p)
+    p.add_argument("--seed", type=int, default=387, help="hạt giống ngẫu nhiên (mặc định 387)")
+    p.add_argument("--years", default="2021-2026", help="khoảng năm, ví dụ 2021-2026")
+
+    p = sub.add_parser("check", help="kiểm tra tệp báo cáo của trường trước khi gửi")
+    _common(p)
+    p.add_argument("files", nargs="+", help="các tệp Excel cần kiểm tra")
+
+    p = sub.add_parser("clean", help="tiếp nhận và làm sạch báo cáo của một năm")
+    _common(p)
+    p.add_argument("--year", type=_year, required=True)
+
+    p = sub.add_parser("indicators", help="tính các chỉ tiêu của một năm")
+    _common(p)
+    p.add_argument("--year", type=_year, required=True)
+
+    p = sub.add_parser("report", help="lập báo cáo năm, sơ kết hoặc tổng kết")
+    rsub = p.add_subparsers(dest="kind", metavar="LOẠI", required=True)
+    r = rsub.add_parser("annual", help="báo cáo năm")
+    _common(r)
+    r.add_argument("--year", type=_year, required=True)
+    for kind, label, default_to in (("so-ket", "sơ kết 5 năm", 2025), ("tong-ket", "tổng kết 10 năm", 2030)):
+        r = rsub.add_parser(kind, help=f"báo cáo {label}")
+        _common(r)
+        r.add_argument("--from", dest="year_from", type=_year, default=2021)
+        r.add_argument("--to", dest="year_to", type=_year, default=default_to)
+        r.add_argument(
+            "--geography-date",
+            help="ngày xác định địa giới xã dùng cho chuỗi số liệu (yyyy-mm-dd); "
+            "mặc định: cuối kỳ hoặc hôm nay, ngày nào sớm hơn",
+        )
+        r.add_argument("--old-communes", action="store_true", help="trình bày theo các xã cũ (trước 01/7/2025)")
+
+    p = sub.add_parser("run", help="làm sạch, tính chỉ tiêu và lập báo cáo năm")
+    _common(p)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--year", type=_year)
+    g.add_argument("--all", action="store_true", help="mọi năm có dữ liệu, và các báo cáo sơ kết, tổng kết")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    ws = Workspace.at(args.data_dir, args.reports_dir)
+    if args.command == "template":
+        from .template import write_template
+
+        path = write_template(Path(args.output), year=args.year, school=args.school, workspace=ws)
+        print(f"Đã tạo biểu mẫu: {path}")
+        return 0
+    if args.command == "demo":
+        from .demo import generate
+
+        first, _, last = args.years.partition("-")
+        years = range(_year(first), _year(last or first) + 1)
+        generate(ws, years=years, seed=args.seed, progress=print)
+        return 0
+    if args.command == "check":
+        from .check import run_check
+
+        return run_check([Path(f) for f in args.files], ws)
+    if args.command == "clean":
+        from .clean import clean_year
+
+        result = clean_year(ws, args.year, progress=print)
+        print(result.summary_text())
+        return 0
+    if args.command == "indicators":
+        from .indicators import build_year
+
+        build_year(ws, args.year)
+        print(f"Đã ghi {ws.processed(args.year) / 'indicators.csv'}")
+        return 0
+    from . import pipeline
+
+    if args.command == "report":
+        if args.kind == "annual":
+            pipeline.report_annual(ws, args.year, progress=print)
+        else:
+            pipeline.report_period(
+                ws,
+                args.kind,
+                args.year_from,
+                args.year_to,
+                geography_date=dt.date.fromisoformat(args.geography_date) if args.geography_date else None,
+                old_communes=args.old_communes,
+                progress=print,
+            )
+        return 0
+    if args.command == "run":
+        if args.all:
+            pipeline.run_all(ws, progress=print)
+        else:
+            pipeline.run_year(ws, args.year, progress=print)
+        return 0
+    raise HoctapError("thiếu lệnh; xem hoctap --help")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        return _dispatch(args)
+    except (HoctapError, ReferenceError, argparse.ArgumentTypeError, ValueError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Đã dừng.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
