@@ -1,0 +1,191 @@
+"""The chain from raw workbooks to reports, through papermill.
+
+Each stage is a notebook (``notebooks/``) run with parameters; the executed copy is kept next to
+the report it produced. Stages whose outputs are newer than their inputs are not rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import HoctapError
+from .paths import NOTEBOOKS_DIR, Workspace
+from .runlog import logged
+
+Progress = Callable[[str], None] | None
+
+CLEAN_NB = "01-clean.ipynb"
+INDICATORS_NB = "02-indicators.ipynb"
+ANNUAL_NB = "03-annual-report.ipynb"
+PERIOD_NB = "04-period-review.ipynb"
+PERIOD_TARGET_YEAR = {"so-ket": 2025, "tong-ket": 2030}
+
+
+def _say(progress: Progress, message: str) -> None:
+    if progress:
+        progress(message)
+
+
+def execute_notebook(name: str, output: Path, parameters: dict, progress: Progress = None) -> Path:
+    """Run one notebook with papermill into ``output``; a failing cell raises HoctapError."""
+    import papermill as pm
+
+    source = NOTEBOOKS_DIR / name
+    if not source.is_file():
+        raise HoctapError(f"không tìm thấy notebook {source}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(NOTEBOOKS_DIR),
+            progress_bar=False,
+            log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        raise HoctapError(
+            f"notebook {name} dừng ở ô {exc.cell_index}: {exc.ename}: {exc.evalue} (xem {output})"
+        ) from exc
+    _say(progress, f"  {name}: {time.perf_counter() - t0:.1f} giây")
+    return output
+
+
+def _latest_input_mtime(ws: Workspace, year: int) -> float:
+    latest = 0.0
+    raw = ws.raw(year)
+    for root, dirs, files in os.walk(raw):
+        latest = max(latest, os.stat(root).st_mtime)
+        for name in files:
+            latest = max(latest, os.stat(os.path.join(root, name)).st_mtime)
+    for path in ws.reference_dir.glob("*"):
+        latest = max(latest, path.stat().st_mtime)
+    return latest
+
+
+def is_stale(ws: Workspace, year: int) -> bool:
+    """True when the year's processed tables are missing or older than a raw or reference file."""
+    target = ws.processed(year) / "indicators.csv"
+    if not target.is_file():
+        return True
+    return target.stat().st_mtime < _latest_input_mtime(ws, year)
+
+
+def _params(ws: Workspace, **extra) -> dict:
+    return {"data_dir": str(ws.data_dir), "reports_dir": str(ws.reports_dir), **extra}
+
+
+def process_year(ws: Workspace, year: int, progress: Progress = None) -> None:
+    """Clean and compute indicators for one year through notebooks 01 and 02."""
+    if not ws.raw(year).is_dir():
+        raise HoctapError(f"chưa có thư mục dữ liệu {ws.raw(year)}")
+    out = ws.reports_year(year)
+    _say(progress, f"Năm {year}: làm sạch và tính chỉ tiêu")
+    execute_notebook(CLEAN_NB, out / CLEAN_NB, _params(ws, year=year), progress)
+    execute_notebook(INDICATORS_NB, out / INDICATORS_NB, _params(ws, year=year), progress)
+
+
+def ensure_processed(ws: Workspace, years, progress: Progress = None) -> list[int]:
+    """Bring each year with raw data up to date; return the years that have processed tables."""
+    ready = []
+    for year in years:
+        if ws.raw(year).is_dir() and is_stale(ws, year):
+            process_year(ws, year, progress)
+        if (ws.processed(year) / "indicators.csv").is_file():
+            ready.append(year)
+    return ready
+
+
+def report_annual(ws: Workspace, year: int, progress: Progress = None) -> dict[str, Path]:
+    from .report.annual import render_outputs
+
+    with logged(ws, "report annual", year=year):
+        ensure_processed(ws, [year], progress)
+        if not (ws.processed(year) / "indicators.csv").is_file():
+            raise HoctapError(f"năm {year} chưa có số liệu: hãy đặt tệp vào {ws.raw(year)}")
+        out = ws.reports_year(year)
+        _say(progress, f"Năm {year}: lập báo cáo năm")
+        executed = execute_notebook(ANNUAL_NB, out / ANNUAL_NB, _params(ws, year=year), progress)
+        t0 = time.perf_counter()
+        files = render_outputs(ws, year, executed)
+        _say(progress, f"  HTML, PDF, Excel: {time.perf_counter() - t0:.1f} giây")
+        for path in files.values():
+            _say(progress, f"  → {path}")
+        return files
+
+
+def default_geography_date(year_to: int, today: dt.date | None = None) -> dt.date:
+    """Communes valid at the period's end or today, whichever is earlier."""
+    today = today or dt.date.today()
+    return min(dt.date(year_to, 12, 31), today)
+
+
+OLD_COMMUNES_DATE = dt.date(2025, 6, 30)
+
+
+def report_period(
+    ws: Workspace,
+    kind: str,
+    year_from: int,
+    year_to: int,
+    geography_date: dt.date | None = None,
+    old_communes: bool = False,
+    progress: Progress = None,
+) -> dict[str, Path]:
+    from .report.period import render_outputs
+
+    if kind not in PERIOD_TARGET_YEAR:
+        raise HoctapError(f"loại báo cáo không hợp lệ: {kind}")
+    if year_from > year_to:
+        raise HoctapError(f"năm bắt đầu {year_from} sau năm kết thúc {year_to}")
+    if old_communes:
+        geography_date = OLD_COMMUNES_DATE
+    geography_date = geography_date or default_geography_date(year_to)
+    with logged(ws, f"report {kind}", year_from=year_from, year_to=year_to, geography_date=geography_date):
+        ready = ensure_processed(ws, range(year_from, year_to + 1), progress)
+        if not ready:
+            raise HoctapError(f"chưa có số liệu năm nào trong giai đoạn {year_from}-{year_to}")
+        out = ws.reports_period(kind, year_from, year_to)
+        _say(progress, f"Báo cáo {kind} {year_from}-{year_to} (địa giới ngày {geography_date:%d/%m/%Y})")
+        executed = execute_notebook(
+            PERIOD_NB,
+            out / PERIOD_NB,
+            _params(
+                ws,
+                kind=kind,
+                year_from=year_from,
+                year_to=year_to,
+                geography_date=geography_date.isoformat(),
+            ),
+            progress,
+        )
+        files = render_outputs(ws, kind, year_from, year_to, executed)
+        for path in files.values():
+            _say(progress, f"  → {path}")
+        return files
+
+
+def run_year(ws: Workspace, year: int, progress: Progress = None) -> dict[str, Path]:
+    """Clean, indicators and the annual report for one year, always rerunning every stage."""
+    with logged(ws, "run", year=year):
+        process_year(ws, year, progress)
+        return report_annual(ws, year, progress)
+
+
+def run_all(ws: Workspace, progress: Progress = None) -> None:
+    """Every year with raw data, then the 5-year and 10-year reviews that have data."""
+    years = ws.raw_years()
+    if not years:
+        raise HoctapError(f"chưa có dữ liệu trong {ws.raw_root}; chạy `hoctap demo` để tạo dữ liệu mẫu")
+    for year in years:
+        run_year(ws, year, progress)
+    if any(2021 <= y <= 2025 for y in years):
+        report_period(ws, "so-ket", 2021, 2025, progress=progress)
+    report_period(ws, "tong-ket", 2021, 2030, progress=progress)

@@ -1,0 +1,38 @@
+"""A log of each run: one JSON line per command in ``processed/runs.log``.
+
+The log answers "which inputs and which version produced this report?" after the fact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+
+from . import __version__
+from .paths import Workspace
+
+
+@contextlib.contextmanager
+def logged(ws: Workspace, command: str, **params) -> Iterator[dict]:
+    """Record start, parameters, duration and outcome of one command, even when it fails."""
+    entry: dict = {
+        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": command,
+        "params": {k: str(v) for k, v in params.items()},
+        "version": __version__,
+    }
+    t0 = time.perf_counter()
+    try:
+        yield entry
+        entry["outcome"] = "ok"
+    except BaseException as exc:
+        entry["outcome"] = f"failed: {type(exc).__name__}: {exc}"
+        raise
+    finally:
+        entry["seconds"] = round(time.perf_counter() - t0, 3)
+        ws.runs_log.parent.mkdir(parents=True, exist_ok=True)
+        with ws.runs_log.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")

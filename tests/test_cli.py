@@ -1,0 +1,34 @@
+"""The command line speaks Vietnamese and fails with a one-line reason."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def hoctap(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "hoctap", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_help_lists_every_command():
+    out = hoctap("--help")
+    assert out.returncode == 0
+    for command in ("template", "demo", "check", "clean", "indicators", "report", "run"):
+        assert command in out.stdout
+    assert "tạo biểu mẫu HTSD-01" in out.stdout
+
+
+def test_year_outside_programme_is_refused():
+    out = hoctap("clean", "--year", "2019")
+    assert out.returncode == 2
+    assert "ngoài giai đoạn 2021-2030" in out.stderr
+
+
+def test_missing_year_folder_is_one_line(workspace):
+    out = hoctap("clean", "--year", "2023", "--data-dir", str(workspace.data_dir))
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Lỗi:")
+    assert "Traceback" not in out.stderr
