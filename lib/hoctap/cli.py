@@ -14,6 +14,30 @@ from .reference import ReferenceError
 
 THIS_YEAR = dt.date.today().year
 
+# argparse's own words, in Vietnamese: CLI help is read by analysts.
+_ARGPARSE_VI = {
+    "usage: ": "cách dùng: ",
+    "positional arguments": "tham số",
+    "options": "tùy chọn",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "show program's version number and exit": "hiện phiên bản rồi thoát",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "lựa chọn không hợp lệ: %(value)r (chọn một trong: %(choices)s)",
+    "unrecognized arguments: %s": "tham số không nhận ra: %s",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "expected one argument": "cần một giá trị",
+    "not allowed with argument %s": "không dùng cùng với %s",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+    "invalid %(type)s value: %(value)r": "giá trị không hợp lệ: %(value)r",
+}
+argparse._ = lambda text: _ARGPARSE_VI.get(text, text)  # argparse looks `_` up at call time
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """One line, in Vietnamese, exit code 2."""
+        self.exit(2, f"Lỗi: {message} (xem: {self.prog} --help)\n")
+
 
 def _year(text: str) -> int:
     try:
@@ -26,23 +50,23 @@ def _year(text: str) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", default="data", help="thư mục dữ liệu (mặc định: data)")
-    p.add_argument("--reports-dir", default="reports", help="thư mục báo cáo (mặc định: reports)")
+    p.add_argument("--data-dir", default="data", metavar="THƯ_MỤC", help="thư mục dữ liệu (mặc định: data)")
+    p.add_argument("--reports-dir", default="reports", metavar="THƯ_MỤC", help="thư mục báo cáo (mặc định: reports)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hoctap",
         description="Tổng hợp báo cáo Chương trình học tập suốt đời 2021-2030 (QĐ 387/QĐ-TTg).",
     )
     parser.add_argument("--version", action="version", version=f"hoctap {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="LỆNH")
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
 
     p = sub.add_parser("template", help="tạo biểu mẫu HTSD-01 trống cho trường")
     _common(p)
-    p.add_argument("--year", type=_year, required=True, help="năm báo cáo")
-    p.add_argument("--school", help="tên hoặc mã trường (điền sẵn thông tin trường)")
-    p.add_argument("-o", "--output", required=True, help="tệp .xlsx cần tạo")
+    p.add_argument("--year", type=_year, required=True, metavar="NĂM", help="năm báo cáo")
+    p.add_argument("--school", metavar="TRƯỜNG", help="tên hoặc mã trường (điền sẵn thông tin trường)")
+    p.add_argument("-o", "--output", required=True, metavar="TỆP", help="tệp .xlsx cần tạo")
 
     p = sub.add_parser("demo", help="tạo bộ dữ liệu mẫu giả lập 2021-2026")
     _common(p)
@@ -51,28 +75,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="kiểm tra tệp báo cáo của trường trước khi gửi")
     _common(p)
-    p.add_argument("files", nargs="+", help="các tệp Excel cần kiểm tra")
+    p.add_argument("files", nargs="+", metavar="TỆP", help="các tệp Excel cần kiểm tra")
 
     p = sub.add_parser("clean", help="tiếp nhận và làm sạch báo cáo của một năm")
     _common(p)
-    p.add_argument("--year", type=_year, required=True)
+    p.add_argument("--year", type=_year, required=True, metavar="NĂM")
 
     p = sub.add_parser("indicators", help="tính các chỉ tiêu của một năm")
     _common(p)
-    p.add_argument("--year", type=_year, required=True)
+    p.add_argument("--year", type=_year, required=True, metavar="NĂM")
 
     p = sub.add_parser("report", help="lập báo cáo năm, sơ kết hoặc tổng kết")
-    rsub = p.add_subparsers(dest="kind", metavar="LOẠI", required=True)
+    rsub = p.add_subparsers(dest="kind", metavar="LOẠI", required=True, parser_class=_Parser)
     r = rsub.add_parser("annual", help="báo cáo năm")
     _common(r)
-    r.add_argument("--year", type=_year, required=True)
+    r.add_argument("--year", type=_year, required=True, metavar="NĂM")
     for kind, label, default_to in (("so-ket", "sơ kết 5 năm", 2025), ("tong-ket", "tổng kết 10 năm", 2030)):
         r = rsub.add_parser(kind, help=f"báo cáo {label}")
         _common(r)
-        r.add_argument("--from", dest="year_from", type=_year, default=2021)
-        r.add_argument("--to", dest="year_to", type=_year, default=default_to)
+        r.add_argument("--from", dest="year_from", type=_year, default=2021, metavar="NĂM", help="năm đầu kỳ (mặc định 2021)")
+        r.add_argument("--to", dest="year_to", type=_year, default=default_to, metavar="NĂM", help=f"năm cuối kỳ (mặc định {default_to})")
         r.add_argument(
             "--geography-date",
+            metavar="NGÀY",
             help="ngày xác định địa giới xã dùng cho chuỗi số liệu (yyyy-mm-dd); "
             "mặc định: cuối kỳ hoặc hôm nay, ngày nào sớm hơn",
         )
@@ -81,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="làm sạch, tính chỉ tiêu và lập báo cáo năm")
     _common(p)
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--year", type=_year)
+    g.add_argument("--year", type=_year, metavar="NĂM")
     g.add_argument("--all", action="store_true", help="mọi năm có dữ liệu, và các báo cáo sơ kết, tổng kết")
     return parser
 

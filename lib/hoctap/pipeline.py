@@ -61,7 +61,7 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
 def _latest_input_mtime(ws: Workspace, year: int) -> float:
     latest = 0.0
     raw = ws.raw(year)
-    for root, dirs, files in os.walk(raw):
+    for root, _dirs, files in os.walk(raw):
         latest = max(latest, os.stat(root).st_mtime)
         for name in files:
             latest = max(latest, os.stat(os.path.join(root, name)).st_mtime)
