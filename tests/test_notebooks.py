@@ -14,7 +14,7 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
 def test_notebooks_exist():
     names = {p.name for p in NOTEBOOKS}
-    assert {"01-clean.ipynb", "02-indicators.ipynb"} <= names
+    assert {"01-clean.ipynb", "02-indicators.ipynb", "03-annual-report.ipynb"} <= names
 
 
 def test_no_notebook_has_outputs():

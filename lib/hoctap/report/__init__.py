@@ -1,0 +1,1 @@
+"""Reports: the administrative document form, charts, HTML/PDF rendering, Excel appendix, index."""
