@@ -24,3 +24,11 @@ def test_year_outside_programme_is_refused():
     out = hoctap("clean", "--year", "2019")
     assert out.returncode == 2
     assert "ngoài giai đoạn 2021-2030" in out.stderr
+
+
+def test_missing_year_folder_is_one_line(workspace):
+    out = hoctap("clean", "--year", "2023", "--data-dir", str(workspace.data_dir))
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Lỗi:")
+    assert "Traceback" not in out.stderr

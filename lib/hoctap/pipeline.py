@@ -49,6 +49,8 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
             cwd=str(NOTEBOOKS_DIR),
             progress_bar=False,
             log_output=False,
+            # ipykernel warns on every start that local TCP is unencrypted; the kernel is ours.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except pm.PapermillExecutionError as exc:
         raise HoctapError(

@@ -1,0 +1,121 @@
+"""Feedback to schools: reports/<year>/phan-hoi/<school_id>.xlsx, one row per problem.
+
+Written for every submitting school, also when nothing is wrong, so a school can be told
+"your report was received and read" with the same file. The workbook skeleton (styles, column
+widths, header) is made once by openpyxl; each school's rows are then written straight into
+the sheet XML, because saving thousands of workbooks through openpyxl would dominate a run.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import re
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import openpyxl
+import pandas as pd  # noqa: F401  (issues arrive as a DataFrame)
+from openpyxl.styles import Alignment, Font
+
+from . import io
+from .paths import Workspace
+
+SHEET = "PhanHoi"
+HEADERS = ("Tệp", "Trang", "Ô", "Mức độ", "Mã", "Cần sửa")
+WIDTHS = (32, 12, 14, 22, 22, 100)
+SEVERITY_VI = {"error": "Lỗi (phải sửa)", "warning": "Cảnh báo (kiểm tra lại)", "info": "Thông tin"}
+STATUS_VI = {"accepted": "đã tiếp nhận", "rejected": "bị từ chối", "superseded": "đã được thay bằng bản mới hơn"}
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@lru_cache(maxsize=1)
+def _skeleton() -> tuple[dict[str, bytes], str, str, str]:
+    """(zip members, sheet member name, bold style id, wrap style id) of an openpyxl-made workbook."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws["A1"] = "title"
+    ws["A1"].font = Font(bold=True, size=13)
+    ws["A2"] = "header"
+    ws["A2"].font = Font(bold=True)
+    ws["A3"] = "wrapped"
+    ws["A3"].alignment = Alignment(wrap_text=True, vertical="top")
+    for i, w in enumerate(WIDTHS):
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width = w
+    buf = _io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    member = "xl/worksheets/sheet1.xml"
+    xml = members[member].decode()
+    styles = dict(re.findall(r'<c r="(A\d)"[^>]*?s="(\d+)"', xml))
+    return members, member, styles.get("A1", "0") + "|" + styles.get("A2", "0"), styles.get("A3", "0")
+
+
+def _cell(ref: str, value: str, style: str) -> str:
+    text = escape(_ILLEGAL_XML.sub("", str(value)))
+    s = f' s="{style}"' if style != "0" else ""
+    return f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def feedback_bytes(school_name: str, files: list[tuple[str, str]], problems: list[dict]) -> bytes:
+    """The workbook for one school; ``files`` = [(path, status)], ``problems`` = issues.csv rows."""
+    members, member, bold, wrap = _skeleton()
+    title_style, header_style = bold.split("|")
+    rows: list[list[tuple[str, str]]] = []
+    title = f"PHẢN HỒI VỀ BÁO CÁO CỦA {school_name.upper()}" if school_name else "PHẢN HỒI VỀ BÁO CÁO"
+    rows.append([(title, title_style)])
+    for path, status in files:
+        rows.append([(f"Tệp {path}: {STATUS_VI.get(status, status)}", "0")])
+    rows.append([])
+    rows.append([(h, header_style) for h in HEADERS])
+    if not problems:
+        rows.append([("", "0")] * 5 + [("Không phát hiện vấn đề nào. Cảm ơn nhà trường.", "0")])
+    for r in problems:
+        rows.append([(r["path"], "0"), (r["sheet"], "0"), (r["cell"] or "", "0"),
+                     (SEVERITY_VI.get(r["severity"], r["severity"]), "0"), (r["code"], "0"), (r["message"], wrap)])
+    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>' for i, w in enumerate(WIDTHS))
+    body = []
+    for i, row in enumerate(rows, 1):
+        cells = "".join(_cell(f"{chr(65 + j)}{i}", v, s) for j, (v, s) in enumerate(row) if v != "")
+        body.append(f'<row r="{i}">{cells}</row>')
+    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f'<cols>{cols}</cols><sheetData>{"".join(body)}</sheetData></worksheet>')
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in members.items():
+            zf.writestr(name, sheet.encode() if name == member else data)
+    return buf.getvalue()
+
+
+def feedback_jobs(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame) -> list[tuple]:
+    """(target path, school name, [(file, status)], [issue rows]) for each school that sent an identified file."""
+    by_school: dict[str, list] = {}
+    for a in assessed:
+        if a.school_id:
+            by_school.setdefault(a.school_id, []).append(a)
+    order = {"error": 0, "warning": 1, "info": 2}
+    ranked = issues.assign(_o=issues["severity"].map(order)).sort_values(["school_id", "_o", "path", "sheet", "row"], kind="stable")
+    groups: dict[str, list[dict]] = {}
+    for rec in ranked.astype(object).where(ranked.notna(), None).to_dict("records"):
+        groups.setdefault(rec["school_id"], []).append(rec)
+    folder = ws.feedback_dir(year)
+    jobs = []
+    for sid, items in sorted(by_school.items()):
+        name = next((a.sub.info.get("school_name") for a in items if a.sub.info.get("school_name")), "")
+        jobs.append((folder / f"{sid}.xlsx", name or "", sorted((a.rel, a.status) for a in items), groups.get(sid, [])))
+    return jobs
+
+
+def write_one(job: tuple) -> Path:
+    path, name, files, problems = job
+    io.write_bytes(path, feedback_bytes(name, files, problems))
+    return path
+
+
+def write_feedback(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame) -> list[Path]:
+    """Write every school's feedback file (serially; clean_year spreads the jobs over a pool)."""
+    return [write_one(job) for job in feedback_jobs(ws, year, assessed, issues)]

@@ -1,0 +1,55 @@
+"""End to end: a demo year through papermill to the annual report in HTML and PDF."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hoctap.paths import Workspace
+
+pytestmark = pytest.mark.slow
+
+
+def _hoctap(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "hoctap", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def _pdftext(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_run_year_end_to_end(tmp_path):
+    data, reports = tmp_path / "data", tmp_path / "reports"
+    ws = Workspace.at(data, reports)
+    demo = _hoctap("demo", "--data-dir", str(data), "--years", "2024-2024")
+    assert demo.returncode == 0, demo.stderr
+    assert ws.raw(2024).is_dir() and any(ws.raw(2024).rglob("*.xls*"))
+
+    out = _hoctap("run", "--year", "2024", "--data-dir", str(data), "--reports-dir", str(reports))
+    assert out.returncode == 0, out.stderr
+
+    for name in ("intake.csv", "issues.csv", "schools.parquet", "villages.parquet", "completeness.csv", "indicators.csv"):
+        assert (ws.processed(2024) / name).is_file(), name
+    year_dir = ws.reports_year(2024)
+    for name in ("01-clean.ipynb", "02-indicators.ipynb", "03-annual-report.ipynb"):
+        assert (year_dir / name).is_file(), f"executed notebook {name} kept next to the report"
+
+    html = (year_dir / "bao-cao-nam-2024.html").read_text(encoding="utf-8")
+    assert "Độc lập - Tự do - Hạnh phúc" in html
+    assert "import " not in html and "In&nbsp;[" not in html and "Traceback" not in html
+
+    pdf = year_dir / "bao-cao-nam-2024.pdf"
+    text = _pdftext(pdf)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+    assert "Độc lập - Tự do - Hạnh phúc" in text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "595.276 x 841.89 pts (A4)" in info
+    assert (reports / "index.html").is_file()
+
+    log = [json.loads(line) for line in ws.runs_log.read_text(encoding="utf-8").splitlines()]
+    assert any(e["command"] == "run" and e["outcome"] == "ok" for e in log)

@@ -1,0 +1,105 @@
+"""Cell value parsers: the value rules of submission-template.md, and never an exception."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hoctap.values import (
+    FormulaNoValue, Problem, parse, parse_count, parse_date, parse_level, parse_org_type, parse_text, parse_year, parse_yesno,
+)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (12, 12), (12.0, 12), ("12", 12), (" 12 ", 12), ("1.234", 1234), ("1,234", 1234), ("1.234.567", 1234567),
+    ("12 hộ", 12), ("12 người", 12), ("-", 0), ("–", 0), ("0", 0), ("không", 0), ("Không có", 0), (0, 0),
+    ("12.0", 12), ("1 234", 1234),
+])
+def test_count_accepts(raw, expected):
+    assert parse_count(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", float("nan"), "\u00a0"])
+def test_count_blank_is_missing_not_zero(raw):
+    assert parse_count(raw) is None
+
+
+@pytest.mark.parametrize("raw, code", [
+    ("70%", "percent_in_count"), (0.7, "percent_in_count"), ("0,5", "percent_in_count"), ("0.25", "percent_in_count"),
+    (-3, "negative_count"), ("-3", "negative_count"), (12.5, "bad_count"), ("1,5", "bad_count"), ("12.5", "bad_count"),
+    ("abc", "bad_count"), ("khoảng 12", "bad_count"), (True, "bad_count"), (dt.date(2024, 1, 1), "bad_count"),
+    (FormulaNoValue("C4+D4"), "formula_no_cache"), (float("inf"), "bad_count"),
+])
+def test_count_problems(raw, code):
+    out = parse_count(raw)
+    assert isinstance(out, Problem) and out.code == code
+
+
+@pytest.mark.parametrize("raw", ["Có", "có", "Đạt", "dat", "x", "X", "1", 1, 1.0, "✓", "yes", "TRUE", True])
+def test_yes(raw):
+    assert parse_yesno(raw) is True
+
+
+@pytest.mark.parametrize("raw", ["Không", "khong", "Chưa đạt", "Chưa", "0", 0, "no", "false", False])
+def test_no(raw):
+    assert parse_yesno(raw) is False
+
+
+def test_yesno_missing_and_bad():
+    assert parse_yesno("") is None and parse_yesno(None) is None
+    assert parse_yesno("có lẽ").code == "bad_yesno"
+    assert parse_yesno(2).code == "bad_yesno"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("05/12/2024", dt.date(2024, 12, 5)), ("5/12/2024", dt.date(2024, 12, 5)), ("05-12-2024", dt.date(2024, 12, 5)),
+    ("05.12.2024", dt.date(2024, 12, 5)), ("2024-12-05", dt.date(2024, 12, 5)), ("ngày 5 tháng 12 năm 2024", dt.date(2024, 12, 5)),
+    (dt.datetime(2024, 12, 5, 0, 0), dt.date(2024, 12, 5)), (dt.date(2024, 12, 5), dt.date(2024, 12, 5)), (45631, dt.date(2024, 12, 5)),
+])
+def test_dates(raw, expected):
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["31/02/2024", "32/13/2024", "hôm qua", 3.5, True, "05/12/1899"])
+def test_bad_dates(raw):
+    assert parse_date(raw).code == "bad_date"
+
+
+def test_year_text_level_orgtype():
+    assert parse_year(2024) == 2024 and parse_year("Năm 2024") == 2024 and parse_year(2024.0) == 2024
+    assert parse_year(2019).code == "bad_year" and parse_year("20 24").code == "bad_year"
+    assert parse_text(12.0) == "12" and parse_text("  a   b ") == "a b"
+    decomposed = unicodedata.normalize("NFD", "Trường Mầm non")
+    assert parse_text(decomposed) == unicodedata.normalize("NFC", "Trường Mầm non")
+    assert parse_level("MN") == "Mầm non" and parse_level("th&thcs") == "TH&THCS" and parse_level("Đại học").code == "bad_level"
+    assert parse_org_type("doanh nghiep") == "Doanh nghiệp" and parse_org_type("Hợp tác xã").code == "bad_org_type"
+
+
+cells = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-10**20, max_value=10**20), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30), st.datetimes(), st.dates(), st.times(),
+    st.from_regex(r"-?[0-9]{1,4}([.,][0-9]{1,4}){0,3}\s*(hộ|người|%)?", fullmatch=True),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(cells, st.sampled_from(["count", "yesno", "date", "year", "text", "level", "org_type", "ignore"]))
+def test_any_cell_gives_value_or_problem(raw, kind):
+    out = parse(kind, raw)
+    assert out is None or isinstance(out, (Problem, int, bool, str, dt.date))
+    if kind == "count" and not isinstance(out, Problem) and out is not None:
+        assert isinstance(out, int) and out >= 0
+    if isinstance(out, str):
+        assert out == unicodedata.normalize("NFC", out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=10**9))
+def test_count_round_trips_vietnamese_thousands(n):
+    assert parse_count(f"{n:,}".replace(",", ".")) == n
+    assert parse_count(str(n)) == n
+    assert parse_count(float(n)) == n
