@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 YEAR ?= $(shell date +%Y)
 N ?= 2000
-DEB_PACKAGES := fonts-liberation2 poppler-utils
+DEB_PACKAGES := fonts-liberation2 poppler-utils libharfbuzz-subset0
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help

@@ -90,14 +90,15 @@ def test_counts_cannot_go_back_before_a_merger():
 
 def test_unit_rows_go_back_with_a_hint():
     """2026 rows in XM-IARSAI shown on the old communes: the village seen in X-CHUGU goes there; the
-    one without history uses its school's registry commune (X-IARSAI); one without any hint is refused."""
+    one without history uses its school's registry commune (X-IARSAI); one without any hint counts only in the area total and is described."""
     ref = Reference(SHIPPED_REFERENCE_DIR)
     rows = pd.DataFrame({"commune_code": ["XM-IARSAI", "XM-IARSAI"], "village": ["Thôn 1", "Buôn A"]})
     hints = [pd.Series([("X-CHUGU", "X-UAR"), None]), pd.Series(["X-IARSAI", "X-IARSAI"])]
     out = geography.map_units(rows, ref, BEFORE, hints=hints)
     assert out["geo_code"].tolist() == ["X-CHUGU", "X-IARSAI"] and out["weight"].tolist() == [1.0, 1.0]
-    with pytest.raises(HoctapError, match="Không xác định được 1 dòng"):
-        geography.map_units(rows.iloc[:1], ref, BEFORE)
+    alone = geography.map_units(rows.iloc[:1], ref, BEFORE)
+    assert alone["geo_code"].isna().all() and alone["weight"].tolist() == [1.0]
+    assert alone.attrs["unplaced"].startswith("1 dòng số liệu không xác định được") and "Thôn 1" in alone.attrs["unplaced"]
 
 
 def test_unit_rows_split_by_weight(tmp_path):

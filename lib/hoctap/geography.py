@@ -166,9 +166,10 @@ def map_units(
     ``rows`` (e.g. the school's registry commune, the village's earlier commune), tried in
     order; a hint value is a code or a collection of codes, each carried forward to ``on``; the
     hint is accepted when exactly one of them is among the old communes that formed the row's
-    commune. A new commune formed from a single old one needs no hint. A row that stays unplaced is an
-    error (HoctapError, Vietnamese), never silently dropped. A missing commune code gives
-    ``geo_code`` <NA>: such rows count only in the whole-area figures.
+    commune. A new commune formed from a single old one needs no hint. A row that stays unplaced
+    (e.g. an unregistered school that only ever reported on the new communes) gets ``geo_code``
+    <NA> like a row without a commune code: it counts only in the whole-area figures, and
+    ``out.attrs["unplaced"]`` describes it (Vietnamese) so reports can list it; it is never dropped.
     """
     rows = rows.reset_index(drop=True)
     if not len(rows):
@@ -220,18 +221,21 @@ def map_units(
             continue
         for new, share in sorted(targets.items()):
             index.append(i), geo.append(new), weight.append(share)
+    notes = []
     if unplaced:
-        sample = rows.iloc[unplaced[:5]]
-        what = "; ".join(
-            " ".join(str(v) for v in r if v is not None and v == v)
-            for r in sample[[c for c in ("village", "school_name", "org_name", "school_id", code_col) if c in sample]].itertuples(index=False)
-        )
-        raise HoctapError(
-            f"Không xác định được {len(unplaced)} dòng số liệu thuộc xã nào theo địa giới ngày {date_vn(on)} "
-            f"(các xã này thành lập sau ngày đó), ví dụ: {what}. Hãy chọn ngày địa giới mới hơn, hoặc bổ sung "
-            "xã cũ của trường trong schools.csv."
-        )
+        cols = [c for c in ("village", "school_name", "org_name", "school_id", code_col) if c in rows]
+        for r in rows.iloc[unplaced][cols].itertuples(index=False):
+            notes.append(" ".join(str(v) for v in r if v is not None and v is not pd.NA and v == v))
+        for i in unplaced:
+            index.append(i), geo.append(pd.NA), weight.append(1.0)
     out = rows.iloc[index].reset_index(drop=True)
     out["geo_code"] = pd.array(geo, dtype="string")
     out["weight"] = np.asarray(weight, dtype="float64")
+    if notes:
+        out.attrs["unplaced"] = (
+            f"{len(notes)} dòng số liệu không xác định được thuộc xã nào theo địa giới ngày {date_vn(on)} "
+            f"(xã của dòng được thành lập sau ngày đó), chỉ được tính vào số liệu toàn địa bàn: "
+            + "; ".join(notes[:10])
+            + ("..." if len(notes) > 10 else "")
+        )
     return out
