@@ -47,6 +47,7 @@ def test_run_year_end_to_end(tmp_path):
     text = _pdftext(pdf)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
     assert "Độc lập - Tự do - Hạnh phúc" in text
+    assert "DỮ LIỆU GIẢ LẬP" in text, "a report built from the synthetic sample says so"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "595.276 x 841.89 pts (A4)" in info
     assert (reports / "index.html").is_file()

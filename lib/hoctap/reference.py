@@ -91,6 +91,12 @@ class Reference:
         with path.open("rb") as fh:
             return tomllib.load(fh)
 
+    @property
+    def synthetic(self) -> bool:
+        """True when the school registry is the shipped synthetic one: reports must say so."""
+        notes = self.schools.get("note")
+        return bool(notes is not None and notes.str.contains("giả lập|synthetic", case=False).any())
+
     # ---- communes -----------------------------------------------------------------------
     def commune_name(self, code: str) -> str:
         row = self.communes.loc[self.communes["code"] == code]

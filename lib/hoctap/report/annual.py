@@ -208,7 +208,18 @@ def preamble(d: AnnualData) -> str:
         f"Trên cơ sở tổng hợp báo cáo của các trường học, {short} báo cáo kết quả thực hiện năm {d.year} "
         f"trên địa bàn {d.area_name}" + (f" gửi {recipient}" if recipient else "") + " như sau:"
     )
-    return paragraphs([first, second])
+    return synthetic_notice(d.reference) + paragraphs([first, second])
+
+
+def synthetic_notice(reference: Reference) -> str:
+    """A visible label on every report built from the shipped synthetic sample."""
+    if not reference.synthetic:
+        return ""
+    return paragraph(
+        "DỮ LIỆU GIẢ LẬP: tên trường, tên thôn và mọi số liệu trong báo cáo này là dữ liệu mẫu "
+        "tạo tự động để thử nghiệm phần mềm, không phải số liệu thật.",
+        cls="synthetic",
+    )
 
 
 def closing(d: AnnualData) -> str:

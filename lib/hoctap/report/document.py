@@ -164,10 +164,11 @@ def table(
     if not body:
         span = len(cols) + (1 if number_rows else 0)
         body.append(f'<tr><td class="c" colspan="{span}">Không có</td></tr>')
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    # A paragraph, not <caption>: WeasyPrint keeps a block with what follows, not a caption.
+    cap = f'<p class="table-caption">{esc(caption)}</p>' if caption else ""
     foot = f'<p class="table-note">{esc(note)}</p>' if note else ""
     return (
-        f'<table class="{esc(cls)}">{cap}<thead><tr>{head}</tr></thead>'
+        f'{cap}<table class="{esc(cls)}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>{foot}"
     )
 
