@@ -572,7 +572,10 @@ def _truth(plan_year: _YearPlanner, seed: int) -> dict:
             "subfolder": "/" in p.rel,
         }
         if p.school:
-            schools.append({"file": p.rel, "file_status": p.status, **p.school})
+            school = {"file": p.rel, "file_status": p.status, **p.school}
+            if p.status == "superseded":
+                school["status"] = "superseded"  # an older version's figures are never used
+            schools.append(school)
         villages += p.villages
         orgs += p.orgs
     counts = Counter()
