@@ -19,7 +19,7 @@ help: ## list the targets
 
 setup: $(STAMP) ## create .venv, install hoctap with its extras, system fonts and poppler, the Jupyter kernel
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \

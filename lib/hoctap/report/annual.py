@@ -608,7 +608,7 @@ def commune_margins(d: AnnualData) -> pd.DataFrame:
     )
 
 
-def _margin_words(m: float) -> str:
+def margin_words(m: float) -> str:
     if round(m, 1) == 0:
         return "bằng chỉ tiêu"
     return f"{'cao' if m > 0 else 'thấp'} hơn chỉ tiêu bình quân {decimal(abs(m), 1)} điểm %"
@@ -643,7 +643,7 @@ def section_assessment(d: AnnualData) -> str:
         out.append(
             paragraph(
                 "Xã, thị trấn có kết quả tốt nhất (so với chỉ tiêu kế hoạch): "
-                + "; ".join(f"{r.geo_name} ({_margin_words(r.margin)})" for r in best.itertuples())
+                + "; ".join(f"{r.geo_name} ({margin_words(r.margin)})" for r in best.itertuples())
                 + "."
             )
         )
@@ -652,7 +652,7 @@ def section_assessment(d: AnnualData) -> str:
                 paragraph(
                     "Xã, thị trấn có kết quả thấp nhất: "
                     + "; ".join(
-                        f"{r.geo_name} ({_margin_words(r.margin)})" for r in worst.itertuples()
+                        f"{r.geo_name} ({margin_words(r.margin)})" for r in worst.itertuples()
                     )
                     + "."
                 )

@@ -1,0 +1,335 @@
+"""The 5-year and 10-year reviews end to end on the demo sample (2021-2026).
+
+Real papermill runs of notebooks 01, 02 and 04 through ``pipeline.report_period``, real HTML,
+PDF (WeasyPrint, read back with poppler) and Excel files. The demo workspace and the three
+reviews are built once and shared by every test of this module, also across pytest-xdist
+workers (the first worker builds, the others wait for it), to keep the run short.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import traceback
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from hoctap.paths import NOTEBOOKS_DIR, SHIPPED_REFERENCE_DIR, Workspace
+
+pytestmark = pytest.mark.slow
+
+YEARS = range(2021, 2027)
+SO_KET = "so-ket-2021-2025"
+TONG_KET = "tong-ket-2021-2030"
+WAIT_SECONDS = 900
+
+
+def _build(root: Path) -> dict:
+    """Demo sample 2021-2026, then the 5-year review, the 10-year review and the 10-year review on old communes."""
+    from hoctap import demo
+    from hoctap.pipeline import report_period
+
+    data = root / "data"
+    shutil.copytree(SHIPPED_REFERENCE_DIR, data / "reference")
+    ws = Workspace.at(data, root / "reports")
+    t0 = time.perf_counter()
+    demo.generate(ws, years=YEARS)
+    times = {"demo": time.perf_counter() - t0}
+
+    t0 = time.perf_counter()
+    so_ket = report_period(ws, "so-ket", 2021, 2025)
+    times["so-ket (with cleaning 2021-2025)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tong_ket = report_period(ws, "tong-ket", 2021, 2030)
+    times["tong-ket (with cleaning 2026)"] = time.perf_counter() - t0
+
+    # The old-geography review in a copy of the workspace (it writes the same period folder name).
+    # copytree keeps modification times, so the copied processed tables are not rebuilt. The
+    # unregistered school that only reported on the new communes counts in the area total only.
+    old_data = root / "old" / "data"
+    shutil.copytree(data, old_data)
+    old_ws = Workspace.at(old_data, root / "old" / "reports")
+    t0 = time.perf_counter()
+    old = report_period(old_ws, "tong-ket", 2021, 2030, old_communes=True)
+    times["tong-ket, old communes"] = time.perf_counter() - t0
+    return {
+        "data": str(data), "reports": str(root / "reports"), "old_data": str(old_data),
+        "old_reports": str(root / "old" / "reports"), "times": times,
+        "so_ket": {k: str(v) for k, v in so_ket.items()},
+        "tong_ket": {k: str(v) for k, v in tong_ket.items()},
+        "old": {k: str(v) for k, v in old.items()},
+    }
+
+
+def _build_once(root: Path) -> dict:
+    """Build under ``root`` unless another worker does; return the build's description."""
+    root.mkdir(parents=True, exist_ok=True)
+    done, failed, lock = root / "done.json", root / "failed.txt", root / "build.lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if done.is_file():
+                return json.loads(done.read_text(encoding="utf-8"))
+            if failed.is_file():
+                pytest.fail("building the demo reviews failed in another worker:\n" + failed.read_text(encoding="utf-8"))
+            time.sleep(1)
+        pytest.fail("timed out waiting for another worker to build the demo reviews")
+    os.close(fd)
+    try:
+        info = _build(root / "ws")
+    except BaseException:
+        failed.write_text(traceback.format_exc(), encoding="utf-8")
+        raise
+    done.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    return info
+
+
+@pytest.fixture(scope="module")
+def built(request, tmp_path_factory) -> dict:
+    if getattr(request.config, "workerinput", None) is not None:  # pytest-xdist worker: share with the others
+        root = tmp_path_factory.getbasetemp().parent / "period-reviews"
+    else:
+        root = tmp_path_factory.mktemp("period-reviews")
+    info = _build_once(root)
+    print("build times (s):", {k: round(v, 1) for k, v in info["times"].items()})
+    return info
+
+
+def _pdftext(path, layout: bool = True) -> str:
+    args = ["pdftotext", "-layout", str(path), "-"] if layout else ["pdftotext", str(path), "-"]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="module")
+def texts(built) -> dict[str, str]:
+    return {key: _pdftext(built[key]["pdf"]) for key in ("so_ket", "tong_ket", "old")}
+
+
+def _period_table(data_dir: str, stem: str, name: str = "indicators.csv") -> pd.DataFrame:
+    return pd.read_csv(Path(data_dir) / "processed" / "periods" / stem / name, encoding="utf-8-sig")
+
+
+# ---- files -----------------------------------------------------------------------------------
+
+
+def test_review_files_and_index(built):
+    reports = Path(built["reports"])
+    for stem, key in ((SO_KET, "so_ket"), (TONG_KET, "tong_ket")):
+        for ext in ("html", "pdf", "xlsx"):
+            path = reports / stem / f"{stem}.{ext}"
+            assert path.is_file() and path.stat().st_size > 0, path
+            assert built[key][ext] == str(path)
+        assert (reports / stem / "04-period-review.ipynb").is_file(), "executed notebook kept next to the report"
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "Báo cáo sơ kết 2021-2025" in index and "Báo cáo tổng kết 2021-2030" in index
+    assert f"{SO_KET}/{SO_KET}.pdf" in index and f"{TONG_KET}/{TONG_KET}.xlsx" in index
+
+
+def test_pages_are_a4(built):
+    for key in ("so_ket", "tong_ket", "old"):
+        info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", built[key]["pdf"]], capture_output=True, text=True,
+                              check=True).stdout
+        sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)
+        assert sizes, info
+        for w, h in sizes:
+            assert abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1, (key, w, h)
+
+
+def test_html_is_self_contained_without_code(built):
+    html = Path(built["tong_ket"]["html"]).read_text(encoding="utf-8")
+    assert '<html lang="vi">' in html and re.search(r'src="data:image/(svg\+xml|png);base64,', html)
+    assert 'src="http' not in html and "Traceback" not in html and "period.load" not in html
+
+
+# ---- document form and titles ----------------------------------------------------------------
+
+
+def test_titles_and_document_form(texts):
+    so, tong = _flat(texts["so_ket"]), _flat(texts["tong_ket"])
+    for text in (so, tong):
+        assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+        assert "BÁO CÁO" in text and "Nơi nhận:" in text and "Lưu: VT." in text
+        for section in ("I. TÌNH HÌNH NỘP BÁO CÁO QUA CÁC NĂM", "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU",
+                        "III. CHẤT LƯỢNG SỐ LIỆU", "IV. ĐÁNH GIÁ CHUNG VÀ ĐỀ XUẤT", "PHỤ LỤC",
+                        "Nguồn số liệu và thông tin lập báo cáo", "Mã băm SHA-256"):
+            assert section in text, section
+    assert "Sơ kết 5 năm thực hiện Chương trình" in so and "giai đoạn 2021-2025" in so
+    assert "tính đến năm" not in so, "the 5-year review has every year of its period"
+    assert "Tổng kết 10 năm thực hiện Chương trình" in tong and "giai đoạn 2021-2030 (tính đến năm 2026)" in tong
+    assert "mục II.5.b" in so and "quý I năm 2026" in so and "quý IV năm 2030" in tong
+
+
+def test_vietnamese_text_survives_in_the_pdf(texts):
+    text = texts["so_ket"]
+    for word in ("Chương trình", "Gia đình học tập", "Dòng họ học tập", "điểm %", "Đề xuất", "Kết quả"):
+        assert word in text, word
+    assert "\ufffd" not in text and "□" not in text
+
+
+# ---- figures agree with the period tables ------------------------------------------------------
+
+
+def _series_rows(area: pd.DataFrame, fmt_pct) -> dict[str, list[str]]:
+    rows = {}
+    for code, g in area.groupby("indicator"):
+        g = g.sort_values("year")
+        rows[code] = [fmt_pct(r.rate_pct, target=r.target_pct, status=r.status) for r in g.itertuples()]
+    return rows
+
+
+@pytest.mark.parametrize("key,stem", [("so_ket", SO_KET), ("tong_ket", TONG_KET)])
+def test_series_in_pdf_match_period_tables(built, texts, key, stem):
+    from hoctap.report._compat import number, pct
+
+    ind = _period_table(built["data"], stem)
+    area = ind[ind["geo_level"] == "area"]
+    years = sorted(area["year"].unique())
+    assert years == (list(range(2021, 2026)) if key == "so_ket" else list(range(2021, 2027)))
+    text = texts[key]
+    checked = 0
+    for code, values in _series_rows(area, pct).items():
+        # The series table prints one row per indicator with every year in order.
+        pattern = r"\s+".join(re.escape(v) for v in values)
+        assert re.search(pattern, text), f"{code}: series {values} not found in a row of the PDF"
+        checked += 1
+    assert checked >= 8
+    last = area[area["year"] == years[-1]].dropna(subset=["rate_pct"])
+    flat = _flat(text)
+    for r in last.itertuples():
+        assert f"({number(r.numerator)}/{number(r.denominator)})" in flat, (r.indicator, r.numerator, r.denominator)
+
+
+def test_change_and_result_match_summary(built, texts):
+    from hoctap.report._compat import decimal
+
+    ind = _period_table(built["data"], SO_KET)
+    area = ind[ind["geo_level"] == "area"].dropna(subset=["rate_pct"])
+    text = _flat(texts["so_ket"])
+    for code, g in area.groupby("indicator"):
+        g = g.sort_values("year")
+        change = float(g["rate_pct"].iloc[-1]) - float(g["rate_pct"].iloc[0])
+        if round(change, 1) == 0:
+            continue
+        words = f"{'tăng' if change > 0 else 'giảm'} {decimal(abs(change), 1)} điểm %"
+        assert words in text, (code, words)
+    assert "so với chỉ tiêu năm 2025" in text
+    assert re.search(r"\b(Đạt|Chưa đạt)\b", text)
+
+
+def test_ten_year_review_to_date_shows_projection(texts):
+    text = _flat(texts["tong_ket"])
+    assert "Giai đoạn 2021-2030 chưa kết thúc" in text and "chưa có số liệu các năm 2027-2030" in text
+    assert "Dự báo năm 2030" in text, "projection column in the result table"
+    assert text.count("dự báo") >= 5, "projections are labelled as such"
+    assert "không phải kết quả" in text
+
+
+# ---- geography ---------------------------------------------------------------------------------
+
+
+def test_new_geography_named_and_used(built, texts):
+    text = _flat(texts["tong_ket"])
+    assert "Số liệu các năm được quy đổi theo địa giới 4 xã sau sắp xếp (hiệu lực 01/7/2025)" in text
+    ind = _period_table(built["data"], TONG_KET)
+    communes = {re.sub(r"^(xã|thị trấn) ", "", n) for n in ind.loc[ind["geo_level"] == "commune", "geo_name"]}
+    assert communes == {"Phú Túc", "Ia Dreh", "Ia Rsai", "Uar"}
+    assert "Bảng 4. Xếp hạng các đơn vị năm 2026" in text
+
+
+def test_old_communes_option(built, texts):
+    text = _flat(texts["old"])
+    assert "14 xã, thị trấn trước sắp xếp" in text
+    for name in ("Chư Drăng", "Ia Rsươm", "Krông Năng", "Đất Bằng"):
+        assert name in text, name
+    ind = _period_table(built["old_data"], TONG_KET)
+    assert set(ind["geography_date"].astype(str).str[:10]) == {"2025-06-30"}
+
+
+# ---- proposals, coverage -----------------------------------------------------------------------
+
+
+def test_candidates_proposed_with_reasons(built):
+    text = _flat(_pdftext(built["so_ket"]["pdf"], layout=False))  # reading order: wrapped cells stay whole
+    assert "Đề xuất khen thưởng tập thể tiêu biểu" in text and "Lý do đề xuất" in text
+    cand = _period_table(built["data"], SO_KET, "candidates.csv")
+    name_col = next(c for c in ("name", "geo_name", "school_name") if c in cand)
+    for name in cand[name_col].dropna().astype(str).head(5):
+        assert _flat(name) in text, name
+
+
+def test_coverage_over_the_years(texts):
+    text = texts["tong_ket"]
+    assert "Tình hình nộp báo cáo của các trường qua các năm" in _flat(text)
+    for year in range(2021, 2027):
+        assert re.search(rf"^\s*{year}\s+\d+\s+\d+", text, re.M), year
+
+
+# ---- Excel appendix ----------------------------------------------------------------------------
+
+
+def test_excel_appendix(built):
+    wb = load_workbook(built["tong_ket"]["xlsx"])
+    for name in ("Kết quả giai đoạn", "Chuỗi toàn địa bàn", "Tỷ lệ theo năm", "Chuỗi theo xã", "Nộp báo cáo",
+                 "Đề xuất tiêu biểu", "Nguồn số liệu"):
+        assert name in wb.sheetnames, name
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A4", ws.title
+        assert int(ws.page_setup.paperSize) == 9, ws.title  # A4
+        assert ws.cell(row=3, column=1).value and not re.search(r"_[a-z]", str(ws.cell(row=3, column=1).value))
+    sheet = wb["Chuỗi theo xã"]
+    headers = [c.value for c in sheet[3]]
+    assert headers[:3] == ["Đơn vị", "Chỉ tiêu", "Năm"] and "Tỷ lệ (%)" in headers
+    col = headers.index("Tỷ lệ (%)") + 1
+    rates = [sheet.cell(row=r, column=col) for r in range(4, sheet.max_row + 1)]
+    # Numbers stay numbers (openpyxl reads a whole 100.0 back as 100).
+    assert any(isinstance(c.value, float) for c in rates)
+    assert all(c.value is None or isinstance(c.value, (int, float)) for c in rates)
+    ind = _period_table(built["data"], TONG_KET)
+    com = ind[ind["geo_level"] == "commune"].dropna(subset=["rate_pct"])
+    stored = sorted(round(c.value, 6) for c in rates if c.value is not None)
+    assert stored == sorted(round(float(x), 6) for x in com["rate_pct"])
+
+
+def test_excel_formula_like_text_stays_text(tmp_path):
+    from openpyxl import Workbook
+
+    from hoctap.report.excel import _sheet
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "x", "tiêu đề", [("Tên", "", 20)], [['=HYPERLINK("http://x.invalid","bấm")']])
+    wb.save(tmp_path / "x.xlsx")
+    cell = load_workbook(tmp_path / "x.xlsx")["x"]["A4"]
+    assert cell.data_type == "s" and cell.value.startswith("=")
+
+
+# ---- the notebook ------------------------------------------------------------------------------
+
+
+def test_notebook_is_thin_and_committed_without_outputs():
+    nb = nbformat.read(NOTEBOOKS_DIR / "04-period-review.ipynb", as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    params = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    src = params[0].source
+    for line in ('kind = "tong-ket"', "year_from = 2021", "year_to = 2030", 'geography_date = ""',
+                 'data_dir = "../data"', 'reports_dir = "../reports"'):
+        assert line in src, line
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
+            assert "def " not in cell.source and "class " not in cell.source, "logic belongs in the library"
