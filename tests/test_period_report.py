@@ -193,7 +193,7 @@ def _series_rows(area: pd.DataFrame, fmt_pct) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("key,stem", [("so_ket", SO_KET), ("tong_ket", TONG_KET)])
 def test_series_in_pdf_match_period_tables(built, texts, key, stem):
-    from hoctap.report._compat import number, pct
+    from hoctap.report.meta import number, pct
 
     ind = _period_table(built["data"], stem)
     area = ind[ind["geo_level"] == "area"]
@@ -214,7 +214,7 @@ def test_series_in_pdf_match_period_tables(built, texts, key, stem):
 
 
 def test_change_and_result_match_summary(built, texts):
-    from hoctap.report._compat import decimal
+    from hoctap.report.meta import decimal
 
     ind = _period_table(built["data"], SO_KET)
     area = ind[ind["geo_level"] == "area"].dropna(subset=["rate_pct"])

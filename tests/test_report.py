@@ -465,7 +465,7 @@ def test_excel_matches_indicators(built):
         got[row[0]] = row[1:4]
     area = ind[ind["geo_level"] == "area"]
     assert len(got) == len(area)
-    from hoctap.report._compat import indicator_meta
+    from hoctap.report.meta import indicator_meta
 
     meta = indicator_meta()
     for r in area.itertuples():
@@ -560,7 +560,7 @@ def test_index_lists_reports_newest_first(tmp_path):
 
 
 def test_rate_never_contradicts_status():
-    from hoctap.report._compat import pct, pp_words
+    from hoctap.report.meta import pct, pp_words
 
     assert pct(69.96, target=70, status="Chưa đạt") == "69,96%"
     assert pct(70.44) == "70,4%" and pct(None) == "—"

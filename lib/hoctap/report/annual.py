@@ -17,7 +17,17 @@ from .. import __version__
 from ..paths import Workspace
 from ..reference import Reference, deadline
 from . import charts
-from ._compat import (
+from .document import (
+    bullet_list,
+    closing_block,
+    figure,
+    header_block,
+    heading,
+    paragraph,
+    paragraphs,
+    table,
+)
+from .meta import (
     DASH,
     Meta,
     date_vn,
@@ -30,16 +40,6 @@ from ._compat import (
     pp_words,
     target_pct,
     vn_key,
-)
-from .document import (
-    bullet_list,
-    closing_block,
-    figure,
-    header_block,
-    heading,
-    paragraph,
-    paragraphs,
-    table,
 )
 
 TITLE = "BÁO CÁO"

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from ._compat import Meta, is_missing, pct, target_pct, vn_key  # noqa: E402
+from .meta import Meta, is_missing, pct, target_pct, vn_key  # noqa: E402
 
 RC = {
     "font.family": "serif",

@@ -13,7 +13,7 @@ from html import escape
 import pandas as pd
 
 from ..paths import RESOURCES_DIR
-from ._compat import DASH, is_missing
+from .meta import DASH, is_missing
 
 CSS_PATH = RESOURCES_DIR / "report.css"
 
@@ -45,7 +45,7 @@ def header_block(
     ``date_text`` is the date in words ("ngày 10 tháng 12 năm 2026"); built from ``date`` when
     not given.
     """
-    from ._compat import date_words
+    from .meta import date_words
 
     issuer = settings.get("issuer", {})
     words = date_text or date_words(date)

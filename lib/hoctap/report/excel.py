@@ -18,8 +18,8 @@ from openpyxl.utils import get_column_letter
 from .. import __version__
 from ..io import atomic_path
 from ..paths import Workspace
-from ._compat import is_missing
 from .annual import INTAKE_STATUS, SEVERITY, AnnualData, load, school_rows
+from .meta import is_missing
 
 FONT = "Times New Roman"
 THIN = Side(style="thin", color="000000")

@@ -23,7 +23,18 @@ from .. import __version__, periods
 from ..paths import Workspace
 from ..reference import Reference, deadline
 from . import charts
-from ._compat import (
+from .annual import margin_words, synthetic_notice
+from .document import (
+    bullet_list,
+    closing_block,
+    figure,
+    header_block,
+    heading,
+    paragraph,
+    paragraphs,
+    table,
+)
+from .meta import (
     DASH,
     Meta,
     date_vn,
@@ -35,17 +46,6 @@ from ._compat import (
     pct,
     pp_words,
     target_pct,
-)
-from .annual import margin_words, synthetic_notice
-from .document import (
-    bullet_list,
-    closing_block,
-    figure,
-    header_block,
-    heading,
-    paragraph,
-    paragraphs,
-    table,
 )
 
 TITLE = "BÁO CÁO"
