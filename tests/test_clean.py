@@ -3,7 +3,6 @@ history outliers, geography, idempotence, raw files untouched and atomic writes.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import shutil
 from pathlib import Path
@@ -43,8 +42,10 @@ def run(tmp_path_factory):
     result = clean_year(ws, YEAR)
     first = {name: (ws.processed(YEAR) / name).read_bytes() for name in TABLES}
     frames = {name: pd.read_parquet(ws.processed(YEAR) / name) for name in TABLES if name.endswith(".parquet")}
+    feedback = _digests(ws.feedback_dir(YEAR))
     again = clean_year(ws, YEAR)
-    return {"ws": ws, "cases": cases, "result": result, "again": again, "first": first, "frames": frames, "before": before}
+    return {"ws": ws, "cases": cases, "result": result, "again": again, "first": first, "frames": frames, "before": before,
+            "feedback": feedback}
 
 
 def test_each_case_has_its_outcome(run):
@@ -132,6 +133,7 @@ def test_rerun_is_identical_and_raw_untouched(run):
         else:
             pd.testing.assert_frame_equal(pd.read_parquet(ws.processed(YEAR) / name), run["frames"][name])
     assert _digests(ws.raw_root) == run["before"]
+    assert _digests(ws.feedback_dir(YEAR)) == run["feedback"] and run["feedback"]
 
 
 def test_summary_and_completeness_and_feedback(run):
@@ -247,7 +249,7 @@ def test_atomic_write_keeps_previous_file_on_real_failure(tmp_path):
     good = pd.DataFrame({"a": [1, 2, 3]})
     io.write_parquet(target, good)
     bad = pd.DataFrame({"a": [1, "x", object()]})  # pyarrow cannot convert this column
-    with pytest.raises(Exception):
+    with pytest.raises((TypeError, ValueError)):  # pyarrow's ArrowTypeError/ArrowInvalid derive from these
         io.write_parquet(target, bad)
     pd.testing.assert_frame_equal(pd.read_parquet(target), good)
 
@@ -262,3 +264,36 @@ def test_atomic_write_keeps_previous_file_on_real_failure(tmp_path):
         io.write_csv(csv, pd.DataFrame({"a": ["y"] * 50_000 + [Exploding()]}, dtype=object))
     assert csv.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet"]  # no temporary left behind
+
+
+def test_backtest_against_the_demo_ground_truth(workspace):
+    """The demo sample (another module) states what each file and village must become."""
+    import json
+
+    demo = pytest.importorskip("hoctap.demo")
+    demo.generate(workspace, years=range(2024, 2026))
+    truth_dir = workspace.data_dir / "demo_truth"
+    for year in (2024, 2025):
+        res = clean_year(workspace, year)
+        truth = json.loads((truth_dir / f"{year}.json").read_text(encoding="utf-8"))
+        status = {p.split("/", 1)[1]: s for p, s in zip(res.intake["path"], res.intake["status"], strict=True)}
+        assert {f: t["status"] for f, t in truth["files"].items()} == {f: status.get(f) for f in truth["files"]}
+        got = {(p.split("/", 1)[1], k): s for p, k, s in zip(res.villages["source_path"], res.villages["village_key"], res.villages["status"], strict=True)}
+        for t in truth["villages"]:
+            if (t["file"], t["village_key"]) in got:
+                assert got[(t["file"], t["village_key"])] == t["status"], t
+                if t["status"] == "used":
+                    row = res.villages[(res.villages["source_path"] == f"{year}/{t['file']}") & (res.villages["village_key"] == t["village_key"])]
+                    assert row["commune_code"].item() == t["commune_code"]
+                    for k, v in t["figures"].items():
+                        assert (None if pd.isna(row[k].item()) else row[k].item()) == v, (t["file"], k)
+
+
+def test_edited_reference_is_reloaded_between_runs(workspace):
+    write_xlsx(_book("", "Trường Mầm non Mới Mở", "Phú Túc", "05/12/2024"), workspace.raw(YEAR) / "a.xlsx")
+    first = clean_year(workspace, YEAR)
+    assert "unregistered_school" in set(first.issues["code"])
+    reg = workspace.reference_dir / "schools.csv"
+    reg.write_text(reg.read_text(encoding="utf-8") + "KP099,Trường Mầm non Mới Mở,,TT-PHUTUC,Mầm non,2024,,\n", encoding="utf-8")
+    second = clean_year(workspace, YEAR)
+    assert list(second.schools["school_id"]) == ["KP099"] and "unregistered_school" not in set(second.issues["code"])

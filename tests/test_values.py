@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hoctap.values import (
-    FormulaNoValue, Problem, parse, parse_count, parse_date, parse_level, parse_org_type, parse_text, parse_year, parse_yesno,
+    FormulaNoValue,
+    Problem,
+    parse,
+    parse_count,
+    parse_date,
+    parse_level,
+    parse_org_type,
+    parse_text,
+    parse_year,
+    parse_yesno,
 )
 
 
@@ -103,3 +112,25 @@ def test_count_round_trips_vietnamese_thousands(n):
     assert parse_count(f"{n:,}".replace(",", ".")) == n
     assert parse_count(str(n)) == n
     assert parse_count(float(n)) == n
+
+
+def test_every_problem_code_in_the_code_is_a_rule():
+    """A code without a row in rules.csv would crash message formatting at run time."""
+    import re
+    from pathlib import Path
+
+    import hoctap
+    from hoctap.rules import load_rules
+
+    rules = load_rules()
+    src = Path(hoctap.__file__).parent
+    used = set()
+    for name in ("values.py", "workbook.py", "clean.py", "intake.py"):
+        text = (src / name).read_text(encoding="utf-8")
+        used |= set(re.findall(r'(?:Problem|Finding|_cell_finding|_row_issue|_hist_issue)\(\s*"([a-z_]+)"', text))
+        used |= set(re.findall(r'(?<![\w.])code = "([a-z_]+)"', text))
+        used |= set(re.findall(r'return \("([a-z_]+)", ', text))
+    assert used and used <= set(rules), used - set(rules)
+    for rule in rules.values():
+        assert rule.message == unicodedata.normalize("NFC", rule.message)
+        assert rule.severity in ("error", "warning", "info") and rule.scope in ("cell", "row", "file")

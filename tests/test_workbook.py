@@ -165,3 +165,25 @@ def test_oversized_file_is_refused_before_reading(tmp_path):
         fh.truncate(21 * 1024 * 1024)  # sparse: 21 MB on paper
     sub = read_workbook(path)
     assert sub.fatal == "file_too_large"
+
+
+def test_unknown_sheet_names_are_missing_sheets_not_empty(tmp_path):
+    book = Book(sheet_names={"info": "Sheet1", "unit": "Sheet2", "villages": "Sheet3", "orgs": "Sheet4"})
+    sub = read_workbook(write_xlsx(book, tmp_path / "s.xlsx"))
+    assert sub.fatal is None
+    assert {f.params.get("label") for f in sub.findings if f.code == "missing_sheet"} == {"ThongTin", "DiaBan"}
+
+
+def test_blank_optional_sheet_is_fine_but_unreadable_one_warns(tmp_path):
+    import openpyxl
+
+    path = write_xlsx(Book(), tmp_path / "o.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["CoQuan"]
+    ws.delete_rows(1, ws.max_row)
+    wb.save(path)
+    assert _codes(read_workbook(path)) == []
+    for r in range(1, 25):
+        ws.cell(r, 2, f"ghi chú {r}")
+    wb.save(path)
+    assert _codes(read_workbook(path)) == ["missing_org_header"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .clean import assess
-from .reference import Reference
 from .paths import Workspace
+from .reference import Reference
 from .workbook import read_workbook
 
 _TAG = {"error": "LỖI", "warning": "CẢNH BÁO", "info": "THÔNG TIN"}

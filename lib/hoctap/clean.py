@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing as mp
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -197,19 +197,31 @@ class CleanResult:
 _REFS: dict[str, Reference] = {}
 
 
-def _reference(ref_dir: Path) -> Reference:
-    """One Reference per process (workers forked after it is loaded share its tables)."""
-    key = str(ref_dir)
+def _reference_key(ref_dir: Path) -> str:
+    """Path plus the state of the reference files, so an edited CSV is reloaded."""
+    ref_dir = Path(ref_dir)
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in ref_dir.iterdir() if p.is_file())) if ref_dir.is_dir() else ()
+    return f"{ref_dir}|{hash(stamp)}"
+
+
+def _reference(ref_dir: Path, key: str | None = None) -> Reference:
+    """One Reference per process and per state of the reference files.
+
+    Workers forked after it is loaded share its tables instead of parsing the CSVs again.
+    """
+    key = key or _reference_key(ref_dir)
     if key not in _REFS:
+        if len(_REFS) > 8:
+            _REFS.clear()
         ref = Reference(ref_dir)
         _ = ref.communes, ref.changes, ref.schools, ref.settings
         _REFS[key] = ref
     return _REFS[key]
 
 
-def _read_and_assess(job: tuple[Path, str, str, int]) -> Assessed:
-    path, rel, ref_dir, year = job
-    return assess(rel, read_workbook(path), _reference(Path(ref_dir)), year)
+def _read_and_assess(job: tuple[Path, str, str, str, int]) -> Assessed:
+    path, rel, ref_dir, ref_key, year = job
+    return assess(rel, read_workbook(path), _reference(Path(ref_dir), ref_key), year)
 
 
 def _pool():
@@ -231,14 +243,15 @@ def clean_year(ws: Workspace, year: int, progress=None) -> CleanResult:
     raw_dir = ws.raw(year)
     if not raw_dir.is_dir():
         raise HoctapError(f"Không có thư mục dữ liệu thô của năm {year}: {raw_dir}")
-    ref = _reference(ws.reference_dir)
+    ref_key = _reference_key(ws.reference_dir)
+    ref = _reference(ws.reference_dir, ref_key)
     geo = year_geography_date(ref.settings, year)
     entries = discover(ws.raw_root, raw_dir)
     readable = [e for e in entries if not e.ignored]
     say(f"Năm {year}: tìm thấy {len(entries)} tệp, đọc {len(readable)} tệp bảng tính...")
     pool = _pool() if len(readable) >= PARALLEL_MIN_FILES else None
     try:
-        assessed = _map(pool, _read_and_assess, [(e.path, e.rel, str(ws.reference_dir), year) for e in readable])
+        assessed = _map(pool, _read_and_assess, [(e.path, e.rel, str(ws.reference_dir), ref_key, year) for e in readable])
         return _finish(ws, ref, year, geo, entries, assessed, pool, say)
     finally:
         if pool is not None:
@@ -255,7 +268,7 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
         if a.status == "accepted":
             by_school[a.school_id].append(a)
     by_rel = {a.rel: a for a in assessed}
-    for sid, group in by_school.items():
+    for group in by_school.values():
         verdict = choose_versions([Version(a.rel, a.sub.info["report_date"], a.sub.fingerprint()) for a in group])
         for rel, (status, other) in verdict.items():
             a = by_rel[rel]
@@ -283,6 +296,7 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
     intake_df = _intake_frame(entries, assessed, issues_df, year)
     completeness_df = _completeness(ref, year, geo, assessed)
     out = ws.processed(year)
+    say(f"Ghi các bảng vào {out}...")
     io.write_csv(out / "intake.csv", intake_df)
     io.write_csv(out / "issues.csv", issues_df)
     io.write_parquet(out / "schools.parquet", schools)
@@ -290,6 +304,8 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
     io.write_parquet(out / "orgs.parquet", orgs)
     io.write_csv(out / "completeness.csv", completeness_df)
     from .feedback import feedback_jobs, write_one
+
+    say(f"Ghi phản hồi cho từng trường vào {ws.feedback_dir(year)}...")
 
     _map(pool, write_one, feedback_jobs(ws, year, assessed, issues_df))
     say(f"Đã ghi kết quả vào {out}")
@@ -383,19 +399,24 @@ def _duplicates(df: pd.DataFrame, role: str, name_field: str, year: int, assesse
     out = []
     statuses = df["status"].copy()
     for _, group in dup.groupby(["commune_code", key], sort=True):
-        group = group.assign(_neg=-group["report_date"].astype("int64")).sort_values(["_neg", "school_id", "source_path", "source_row"])
+        # latest report_date wins; on the same date the higher school_id (the demo's ground truth agrees)
+        group = group.sort_values(["report_date", "school_id", "source_path", "source_row"], ascending=[False, False, True, True])
         winner = group.iloc[0]
         win_fig = _figures(winner, fields)
         where_w = f"{winner['school_id']} - {winner['source_path']} dòng {winner['source_row']}"
+        merged = []
         for idx, row in group.iloc[1:].iterrows():
             where = f"{row['school_id']} - {row['source_path']} dòng {row['source_row']}"
             if _figures(row, fields) == win_fig:
                 statuses.loc[idx] = "duplicate"
+                merged.append(where)
                 out.append(_row_issue("duplicate_merged", row, sheets, name_field, year, other=where_w))
             else:
                 statuses.loc[idx] = "conflict-lost"
                 out.append(_row_issue("conflict", row, sheets, name_field, year, other=where_w, winner=where_w))
                 out.append(_row_issue("conflict", winner, sheets, name_field, year, other=where, winner=where_w))
+        if merged:  # the kept row's school is told too: its figures were reported by others as well
+            out.append(_row_issue("duplicate_merged", winner, sheets, name_field, year, other="; ".join(merged)))
     df["status"] = statuses.astype("string")
     return out
 
@@ -432,7 +453,7 @@ def _outliers(ws, ref, year, geo, villages, schools, assessed) -> list[dict]:
         per_year = hist.groupby(["commune_code", "village_key", "year"])[COUNT_VILLAGE].mean()
         means = per_year.groupby(level=[0, 1]).mean()
         last = per_year.groupby(level=[0, 1]).tail(1).droplevel(2)
-        current = villages[villages["status"] == "used"]
+        current = villages[villages["status"].isin(["used", "duplicate", "conflict-lost"])]
         for _, row in current.iterrows():
             k = (row["commune_code"], row["village_key"])
             if k not in means.index:

@@ -9,8 +9,11 @@ the sheet XML, because saving thousands of workbooks through openpyxl would domi
 from __future__ import annotations
 
 import io as _io
+import os
 import re
+import struct
 import zipfile
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -19,7 +22,6 @@ import openpyxl
 import pandas as pd  # noqa: F401  (issues arrive as a DataFrame)
 from openpyxl.styles import Alignment, Font
 
-from . import io
 from .paths import Workspace
 
 SHEET = "PhanHoi"
@@ -48,6 +50,9 @@ def _skeleton() -> tuple[dict[str, bytes], str, str, str]:
     wb.save(buf)
     with zipfile.ZipFile(buf) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
+    for n in members:  # fixed document dates: the same problems give the same bytes
+        if n.startswith("docProps/"):
+            members[n] = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2021-01-01T00:00:00Z", members[n])
     member = "xl/worksheets/sheet1.xml"
     xml = members[member].decode()
     styles = dict(re.findall(r'<c r="(A\d)"[^>]*?s="(\d+)"', xml))
@@ -84,11 +89,46 @@ def feedback_bytes(school_name: str, files: list[tuple[str, str]], problems: lis
     sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
              f'<cols>{cols}</cols><sheetData>{"".join(body)}</sheetData></worksheet>')
-    buf = _io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, data in members.items():
-            zf.writestr(name, sheet.encode() if name == member else data)
-    return buf.getvalue()
+    return _zip_with_sheet(sheet.encode())
+
+
+# A fixed DOS date (2021-01-01 00:00) for every member: the same problems give the same bytes.
+_DOS_TIME, _DOS_DATE = 0, ((2021 - 1980) << 9) | (1 << 5) | 1
+
+
+def _entry(name: bytes, data: bytes, raw_size: int, crc: int, method: int, offset: int) -> tuple[bytes, bytes]:
+    """(local header + data, central directory record) of one zip member."""
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, method, _DOS_TIME, _DOS_DATE, crc, len(data), raw_size, len(name), 0)
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, method, _DOS_TIME, _DOS_DATE, crc, len(data),
+                          raw_size, len(name), 0, 0, 0, 0, 0, offset)
+    return local + name + data, central + name
+
+
+@lru_cache(maxsize=1)
+def _static_part() -> tuple[bytes, bytes, int, str]:
+    """The skeleton members (everything but the sheet), stored, with their directory records."""
+    members, member, _, _ = _skeleton()
+    body, central = b"", b""
+    for name, data in members.items():
+        if name == member:
+            continue
+        local, record = _entry(name.encode(), data, len(data), zlib.crc32(data), 0, len(body))
+        body += local
+        central += record
+    return body, central, len(members), member
+
+
+def _zip_with_sheet(sheet: bytes) -> bytes:
+    """The skeleton with its sheet replaced; written by hand because zipfile costs more than the
+    rest of a feedback file, and thousands of them are written per run."""
+    body, central, count, member = _static_part()
+    comp = zlib.compressobj(1, zlib.DEFLATED, -15)
+    data = comp.compress(sheet) + comp.flush()
+    local, record = _entry(member.encode(), data, len(sheet), zlib.crc32(sheet), 8, len(body))
+    directory = central + record
+    start = len(body) + len(local)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), start, 0)
+    return b"".join((body, local, directory, end))
 
 
 def feedback_jobs(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame) -> list[tuple]:
@@ -111,9 +151,30 @@ def feedback_jobs(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame
 
 
 def write_one(job: tuple) -> Path:
+    """Write one school's file; an identical file already there is left alone (reruns stay cheap)."""
     path, name, files, problems = job
-    io.write_bytes(path, feedback_bytes(name, files, problems))
+    data = feedback_bytes(name, files, problems)
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return path
+    except OSError:
+        pass
+    _write_atomic(path, data)
     return path
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temporary name beside the target, then rename: like io.write_bytes, but without mkstemp,
+    which doubles the cost of each of the thousands of small files written per run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def write_feedback(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame) -> list[Path]:

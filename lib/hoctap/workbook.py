@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
 import zipfile
-from dataclasses import dataclass, field as dfield
+from dataclasses import dataclass
+from dataclasses import field as dfield
 from pathlib import Path, PurePosixPath
 
 import python_calamine as pc
@@ -27,6 +29,8 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_UNZIPPED = 200 * 1024 * 1024
 HEADER_SCAN_ROWS = 15
 PAIRS_SCAN_ROWS = 80
+# Sheets that `hoctap template` itself writes (instructions, drop-down lists): not data, not "extra".
+TEMPLATE_HELPER_SHEETS = {"huongdan", "danhmuc"}
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -251,6 +255,18 @@ def _key(text: object) -> str:
     return label_key(_NUMBERING.sub("", clean_text(text)))
 
 
+def _plain_key(text: str) -> str:
+    hit = _PLAIN_CACHE.get(text)
+    if hit is None:
+        hit = fold(_NUMBERING.sub("", clean_text(text)))
+        if len(_PLAIN_CACHE) < 100_000:
+            _PLAIN_CACHE[text] = hit
+    return hit
+
+
+_PLAIN_CACHE: dict[str, str] = {}
+
+
 class _Matcher:
     """Label key -> field name for one sheet, exact first, then a close fuzzy match."""
 
@@ -259,6 +275,9 @@ class _Matcher:
         for f in sheet.fields:
             for text in (f.label, *f.aliases):
                 self.exact.setdefault(_key(text), f.name)
+                # also the plainly folded label: "GDHT, DHHT, CDHT" typed without đ cannot be
+                # expanded safely (CĐHT vs CDHT), but it still spells the canonical label
+                self.exact.setdefault(fold(_NUMBERING.sub("", clean_text(text))), f.name)
         self.keys = list(self.exact)
         self.cache: dict[str, str | None] = {}
 
@@ -268,7 +287,7 @@ class _Matcher:
         key = _key(text)
         if key in self.cache:
             return self.cache[key]
-        hit = self.exact.get(key)
+        hit = self.exact.get(key) or self.exact.get(_plain_key(text))
         if hit is None and len(key) >= 8:
             best = process.extractOne(key, self.keys, scorer=fuzz.ratio, score_cutoff=90)
             if best:
@@ -283,13 +302,12 @@ for _s in schema.SHEETS:
     for _name in (_s.name, *_s.aliases):
         _SHEET_KEYS[sheet_key(_name)] = _s.key
 _TOTAL_KEYS = {label_key(t) for t in TOTAL_ROW_LABELS}
-_TOTAL_START = tuple({k[:3] for k in _TOTAL_KEYS})
 
 
 def _maybe_total(text: str) -> bool:
     """Cheap pre-test before label_key: total labels start with "tổng" or "cộng" (any spelling)."""
-    head = text.lstrip()[:1].lower()
-    return head in ("t", "c") and any(fold(text.lstrip()[:6]).startswith(p) for p in _TOTAL_START)
+    head = unicodedata.normalize("NFC", text.lstrip()[:6]).lower()
+    return head.startswith(("tổng", "tong", "tông", "cộng", "cong", "công", "tỗng"))
 
 
 def _text(v: object) -> str:
@@ -348,9 +366,12 @@ def _grid(wb, name: str, formulas: dict) -> tuple[list[list], list]:
 
 def _read(wb, sub: Submission, formulas: dict) -> None:
     for name in wb.sheet_names:
-        role = _SHEET_KEYS.get(sheet_key(name))
+        key = sheet_key(name)
+        role = _SHEET_KEYS.get(key)
         if role and role not in sub.sheets:
             sub.sheets[role] = name
+        elif key in TEMPLATE_HELPER_SHEETS:
+            continue
         else:
             sub.findings.append(Finding("extra_sheet", sheet=name, value=name))
     nonempty = False
@@ -372,16 +393,22 @@ def _read(wb, sub: Submission, formulas: dict) -> None:
                 sub.villages = rows
             else:
                 sub.orgs = rows
-    if not sub.sheets or not nonempty:
-        sub.fatal = "file_empty"
-        return
+    if not nonempty:
+        # no HTSD-01 sheet with content: empty, unless other sheets hold something (then the
+        # missing sheets below say what is wrong, which helps more than "empty")
+        others = [n for n in wb.sheet_names if n not in sub.sheets.values()]
+        if not any(any(_present(v) for row in _grid(wb, n, {})[0] for v in row) for n in others):
+            sub.fatal = "file_empty"
+            return
     for role, label, code in (("info", "ThongTin", "missing_sheet"), ("villages", "DiaBan", "missing_sheet"), ("unit", "DonVi", "missing_unit_sheet")):
         if role not in sub.sheets:
             sub.findings.append(Finding(code, sheet=label, params={"label": label}))
     if "info" in sub.sheets:
         for f in schema.INFO.fields:
             if f.required and sub.info.get(f.name) is None and not _cell_has_problem(sub, "info", f.name):
-                sub.findings.append(Finding("missing_field", sheet=sub.sheets["info"], field=f.name, params={"label": f.label}))
+                addr = sub.info_cells.get(f.name, "")
+                where = f" (ô {addr})" if addr else ""
+                sub.findings.append(Finding("missing_field", sheet=sub.sheets["info"], field=f.name, params={"label": f.label, "where": where}))
 
 
 def _cell_has_problem(sub: Submission, role: str, name: str) -> bool:
@@ -494,6 +521,8 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
         nxt = grid[r0 + 1] if r0 + 1 < len(grid) else []
         two_options = (False, True) if any(isinstance(v, str) and v.strip() for v in nxt) else (False,)
         for two in two_options:
+            if two and best is not None and best[1] == r0 and best[0][0] == len(sheet.fields):
+                break  # the single row already names every column
             cols = _map_header(_header_texts(grid, merged, r0, two), match)
             if name_field not in cols.values():
                 continue
@@ -504,7 +533,10 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
             break  # every column found: no later row can do better
     if best is None:
         label = sheet.field(name_field).label
-        findings.append(Finding("missing_header", sheet=name, params={"label": label}))
+        has_data = any(_present(v) for row in grid[HEADER_SCAN_ROWS:] for v in row)
+        if not sheet.optional or has_data:  # an optional sheet left blank is not a problem
+            code = "missing_org_header" if sheet.optional else "missing_header"
+            findings.append(Finding(code, sheet=name, params={"label": label}))
         return []
     _, hr, two, cols = best
     texts = _header_texts(grid, merged, hr, two)
