@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from hoctap import schema
 from hoctap.demo import generate
@@ -194,7 +194,7 @@ def test_each_bad_case_has_its_defect(demo):
         problems = set(f["problems"])
         by_school.setdefault((f["school_id"], f["status"]), []).append(rel)
         if "corrupt" in problems:
-            with pytest.raises(Exception):
+            with pytest.raises(CalamineError):
                 _book(path)
         elif "lock_file" in problems:
             assert path.name.startswith("~$") and f["status"] == "ignored"

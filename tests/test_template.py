@@ -9,7 +9,13 @@ from python_calamine import CalamineWorkbook
 from hoctap import schema
 from hoctap.cli import main
 from hoctap.errors import HoctapError
-from hoctap.template import PAIRS_FIRST_ROW, TABLE_FIRST_ROW, TABLE_HEADER_ROW, TABLE_ROWS, write_template
+from hoctap.template import (
+    PAIRS_FIRST_ROW,
+    TABLE_FIRST_ROW,
+    TABLE_HEADER_ROW,
+    TABLE_ROWS,
+    write_template,
+)
 
 
 def _sheets(path):

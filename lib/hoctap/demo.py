@@ -17,7 +17,6 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import schema
 from .demo_files import (
@@ -411,7 +410,7 @@ class _YearPlanner:
         r.shuffle(deck)
         for i, kind in enumerate(deck):
             kinds_for[var_schools[i % len(var_schools)]].add(kind)
-        for sid, ks in kinds_for.items():
+        for ks in kinds_for.values():
             if {"total_formula", "total_mismatch"} <= ks:
                 ks.discard("total_formula")
                 ks.add("total_row")

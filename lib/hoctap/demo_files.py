@@ -183,7 +183,7 @@ def _table(
     for i, row in enumerate(rows, start=1):
         for j, f in enumerate(fields, start=1):
             g.put(rr, j, i if f.name == "row_number" else row.get(f.name))
-        for k, (label, kind) in enumerate(extras):
+        for k, (_label, kind) in enumerate(extras):
             val = NOTES[i % len(NOTES)] if kind == "text" else int(row.get("_people", 0) or 0)
             g.put(rr, len(fields) + 1 + k, val or None)
         rr += 1

@@ -202,7 +202,7 @@ class World:
 def build_world(ref: Reference, seed: int) -> World:
     """The deterministic synthetic district for a seed (independent of the years generated)."""
     communes = [c for c in ref.communes["code"] if c in set(ref.schools["commune_code"])]
-    kinds = dict(zip(ref.communes["code"], ref.communes["kind"]))
+    kinds = dict(zip(ref.communes["code"], ref.communes["kind"], strict=True))
     rc = _rng(seed, "communes")
     # Persistent commune differences: the town ahead, a few remote communes behind.
     commune_factor = {c: round(rc.uniform(0.8, 1.2), 3) for c in communes}
@@ -274,7 +274,7 @@ def build_world(ref: Reference, seed: int) -> World:
             schools[v.second].villages.append(v.name)
     orgs: dict[str, list[Org]] = {}
     org_reporter: dict[str, str] = {}
-    names_by_code = dict(zip(ref.communes["code"], ref.communes["name"]))
+    names_by_code = dict(zip(ref.communes["code"], ref.communes["name"], strict=True))
     for c in communes:
         r = _rng(seed, "orgs", c)
         picks = r.sample(range(len(ORG_KINDS)), r.randint(2, 4))
