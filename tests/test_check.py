@@ -50,3 +50,11 @@ def test_cli_check_exit_code(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "hoctap", "check", str(path)], capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert proc.returncode == 1
     assert "DiaBan!F4" in proc.stdout
+
+
+def test_year_option_catches_a_file_copied_from_last_year(tmp_path, workspace, capsys):
+    path = write_xlsx(Book(info=default_info(year=2025, report_date="01/12/2025")), tmp_path / "old.xlsx")
+    assert run_check([path], workspace) == 0
+    assert run_check([path], workspace, year=2026) == 1
+    out = capsys.readouterr().out
+    assert "năm báo cáo 2025 khác với năm 2026" in out

@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="kiểm tra tệp báo cáo của trường trước khi gửi")
     _common(p)
     p.add_argument("files", nargs="+", metavar="TỆP", help="các tệp Excel cần kiểm tra")
+    p.add_argument("--year", type=_year, metavar="NĂM", help="năm báo cáo cần nộp (phát hiện tệp chép từ năm trước)")
 
     p = sub.add_parser("clean", help="tiếp nhận và làm sạch báo cáo của một năm")
     _common(p)
@@ -129,7 +130,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         from .check import run_check
 
-        return run_check([Path(f) for f in args.files], ws)
+        return run_check([Path(f) for f in args.files], ws, year=args.year)
     if args.command == "clean":
         from .clean import clean_year
 
