@@ -257,6 +257,14 @@ def test_old_communes_option(built, texts):
         assert name in text, name
     ind = _period_table(built["old_data"], TONG_KET)
     assert set(ind["geography_date"].astype(str).str[:10]) == {"2025-06-30"}
+    # The unregistered school that reported only on the new communes counts in the area total
+    # only, and the review says so instead of dropping it or refusing to build.
+    notes = (Path(built["old_data"]) / "processed" / "periods" / TONG_KET / "notes.txt").read_text(encoding="utf-8")
+    assert "Hoa Sữa" in notes
+    assert "chỉ được tính vào số liệu toàn địa bàn" in text and "Hoa Sữa" in text
+    area = ind[(ind["geo_level"] == "area") & (ind["indicator"] == "school_unit_title_rate")].set_index("year")
+    communes = ind[(ind["geo_level"] == "commune") & (ind["indicator"] == "school_unit_title_rate")].groupby("year")
+    assert (area.loc[2026, "denominator"] == communes["denominator"].sum().loc[2026] + 1)
 
 
 # ---- proposals, coverage -----------------------------------------------------------------------

@@ -223,9 +223,12 @@ def map_units(
             index.append(i), geo.append(new), weight.append(share)
     notes = []
     if unplaced:
-        cols = [c for c in ("village", "school_name", "org_name", "school_id", code_col) if c in rows]
-        for r in rows.iloc[unplaced][cols].itertuples(index=False):
-            notes.append(" ".join(str(v) for v in r if v is not None and v is not pd.NA and v == v))
+        for _, r in rows.iloc[unplaced].iterrows():
+            names = [r[c] for c in ("village", "org_name", "school_name", "school_id") if c in r and not pd.isna(r[c])]
+            what = str(names[0]) if names else ""
+            if len(names) > 1 and ("village" in r or "org_name" in r):
+                what += f", do {names[1]} báo cáo"
+            notes.append(f"{what} ({reference.commune_label(str(r[code_col]))})")
         for i in unplaced:
             index.append(i), geo.append(pd.NA), weight.append(1.0)
     out = rows.iloc[index].reset_index(drop=True)

@@ -349,6 +349,7 @@ def aggregate(
     """
     on = geography_date or geography.year_date(reference, year)
     mapped = map_tables(tables, reference, on, seen)
+    unplaced = [f"Năm {year}: {df.attrs['unplaced']}" for df in mapped.values() if df.attrs.get("unplaced")]
     seen_mapped = None
     if seen is not None and len(seen):
         seen_mapped = map_tables({"villages": seen}, reference, on, seen)["villages"]
@@ -379,7 +380,9 @@ def aggregate(
                     "geography_date": on.isoformat(),
                 }
             )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["unplaced"] = unplaced  # rows counted in the area only: reports must say so
+    return out
 
 
 # ---- targets and status ------------------------------------------------------------------

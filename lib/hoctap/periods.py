@@ -21,7 +21,7 @@ import pandas as pd
 from . import indicators as ind
 from .errors import HoctapError
 from .fmt import number, pct, pp
-from .io import write_csv
+from .io import write_csv, write_text
 from .paths import Workspace
 from .reference import Reference
 
@@ -53,6 +53,7 @@ class PeriodResult:
     summary: pd.DataFrame
     candidates: pd.DataFrame
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # rows that only the area total could hold
 
     @property
     def last_year(self) -> int:
@@ -92,7 +93,7 @@ def period_table(ws: Workspace, year_from: int, year_to: int, geography_date: dt
     reference = reference or Reference(ws.reference_dir)
     available = set(ws.processed_years())
     seen = ind.villages_seen(ws, sorted(y for y in available if y <= year_to))
-    frames, years, missing = [], [], []
+    frames, years, missing, notes = [], [], [], []
     for year in range(min(ind.PROGRAMME_START, year_from), year_to + 1):
         tables = ind.read_year(ws, year, required=False) if year in available else None
         if tables is None:
@@ -103,6 +104,7 @@ def period_table(ws: Workspace, year_from: int, year_to: int, geography_date: dt
         frames.append(ind.aggregate(tables, reference, year, geography_date, comp, seen))
         if year >= year_from:
             years.append(year)
+            notes += frames[-1].attrs.get("unplaced", [])
     if not years:
         raise HoctapError(
             f"Chưa có số liệu đã làm sạch của năm nào trong giai đoạn {year_from}-{year_to}: "
@@ -111,7 +113,9 @@ def period_table(ws: Workspace, year_from: int, year_to: int, geography_date: dt
     table = pd.concat(frames, ignore_index=True)
     history = table[table["year"] < year_from]
     in_period = table[table["year"] >= year_from]
-    return ind._tidy(ind.assess(in_period, reference.targets, history)), years, missing
+    result = ind._tidy(ind.assess(in_period, reference.targets, history))
+    result.attrs["unplaced"] = notes
+    return result, years, missing
 
 
 def summarise(table: pd.DataFrame, targets: pd.DataFrame, kind: str, year_to: int) -> pd.DataFrame:
@@ -265,11 +269,13 @@ def build_period(ws: Workspace, kind: str, year_from: int, year_to: int,
         ignore_index=True,
     )
     folder = ws.period(kind, year_from, year_to)
-    files = [folder / "indicators.csv", folder / "summary.csv", folder / "candidates.csv"]
+    files = [folder / "indicators.csv", folder / "summary.csv", folder / "candidates.csv", folder / "notes.txt"]
     write_csv(files[0], table)
     write_csv(files[1], summary)
     write_csv(files[2], candidates)
-    return PeriodResult(kind, year_from, year_to, geo, folder, years, missing, table, summary, candidates, files)
+    write_text(files[3], "".join(f"{n}\n" for n in table.attrs.get("unplaced", [])))
+    return PeriodResult(kind, year_from, year_to, geo, folder, years, missing, table, summary, candidates, files,
+                        notes=list(table.attrs.get("unplaced", [])))
 
 
 # ---- helpers for reports and notebooks ----------------------------------------------------

@@ -111,6 +111,7 @@ class PeriodData:
     intake: dict[int, pd.DataFrame] = field(default_factory=dict)
     issues: dict[int, pd.DataFrame] = field(default_factory=dict)
     meta: dict[str, Meta] = field(default_factory=indicator_meta)
+    notes: list[str] = field(default_factory=list)  # rows only the area total holds (periods notes.txt)
 
     # -- the period ----------------------------------------------------------------------
     @property
@@ -255,6 +256,7 @@ def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=
         settings=ref.settings, reference=ref, indicators=indicators,
         summary=summary if summary is not None else pd.DataFrame(),
         candidates=candidates if candidates is not None else pd.DataFrame(), result=result,
+        notes=(folder / "notes.txt").read_text(encoding="utf-8").splitlines() if (folder / "notes.txt").is_file() else [],
     )
     _read_year_tables(d)
     return d
@@ -960,6 +962,11 @@ def section_quality(d: PeriodData) -> str:
         cls="data",
         caption="Bảng 6. Tiếp nhận và kiểm tra số liệu qua các năm",
     ))
+    if d.notes:
+        out.append(paragraph(
+            "Một số dòng số liệu không quy đổi được về địa giới dùng trong báo cáo nên chỉ được tính vào số liệu "
+            "toàn địa bàn, không tính cho xã nào:"))
+        out.append(bullet_list(d.notes))
     return "\n".join(out)
 
 
