@@ -407,3 +407,28 @@ def test_communes_add_up_to_area_and_rates_stay_in_range(rows, on):
         rates = g["rate_pct"].dropna()
         assert ((rates >= 0) & (rates <= 100)).all()
         assert (g.loc[g["denominator"] == 0, "rate_pct"].isna()).all()
+
+
+def test_views_print_vietnamese_headers_and_numbers():
+    """The notebook views: 14552/22406 = 64.95%, target 70 in 2025, 53 of 59 schools."""
+    table = pd.DataFrame([
+        {"year": 2024, "geo_level": "area", "geo_code": "AREA", "geo_name": "huyện Krông Pa",
+         "indicator": "family_title_rate", "numerator": 14552, "denominator": 22406, "rate_pct": 14552 / 22406 * 100,
+         "target_year": 2025, "target_pct": 70.0, "status": "Đúng tiến độ", "schools_reporting": 53,
+         "schools_expected": 59, "villages_reporting": 83, "villages_known": 96,
+         "reporting_rate_pct": 89.83, "on_time_rate_pct": 81.36},
+        {"year": 2024, "geo_level": "commune", "geo_code": "X-UAR", "geo_name": "xã Uar",
+         "indicator": "family_title_rate", "numerator": 3, "denominator": 3, "rate_pct": 100.0,
+         "target_year": 2025, "target_pct": 70.0, "status": "Đúng tiến độ", "schools_reporting": 3,
+         "schools_expected": 4, "villages_reporting": 3, "villages_known": 5,
+         "reporting_rate_pct": 75.0, "on_time_rate_pct": 50.0},
+    ])
+    area = indicators.area_view(table)
+    assert area.iloc[0].to_dict() == {
+        "Chỉ tiêu": 'Tỷ lệ hộ gia đình đạt danh hiệu "Gia đình học tập"', "Số đạt": "14.552", "Tổng số": "22.406",
+        "Tỷ lệ": "64,9%", "Chỉ tiêu kế hoạch": "70% (năm 2025)", "Đánh giá": "Đúng tiến độ",
+        "Trường báo cáo": "53/59", "Thôn báo cáo": "83/96",
+    }
+    assert indicators.commune_view(table).loc["xã Uar", "Gia đình học tập"] == "100,0%"
+    cov = indicators.coverage_view(table).iloc[0]
+    assert (cov["Trường báo cáo / dự kiến"], cov["Tỷ lệ đúng hạn"]) == ("3/4", "50,0%")
