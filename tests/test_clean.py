@@ -297,3 +297,17 @@ def test_edited_reference_is_reloaded_between_runs(workspace):
     reg.write_text(reg.read_text(encoding="utf-8") + "KP099,Trường Mầm non Mới Mở,,TT-PHUTUC,Mầm non,2024,,\n", encoding="utf-8")
     second = clean_year(workspace, YEAR)
     assert list(second.schools["school_id"]) == ["KP099"] and "unregistered_school" not in set(second.issues["code"])
+
+
+def test_notebook_views_speak_vietnamese():
+    import pandas as pd
+
+    from hoctap.clean import intake_view, issues_view, problem_files_view
+
+    intake = pd.DataFrame({"path": ["2024/a.xlsx", "2024/b.xlsx", "2024/~$c.xlsx"],
+                           "status": ["accepted", "rejected", "ignored"], "reason": [None, "Tệp bị hỏng", "tệp tạm"]})
+    assert intake_view(intake).values.tolist() == [["đã tiếp nhận", 1], ["bị từ chối", 1], ["bỏ qua (không phải biểu mẫu)", 1]]
+    assert problem_files_view(intake)["Tệp"].tolist() == ["2024/~$c.xlsx", "2024/b.xlsx"]
+    issues = pd.DataFrame({"path": ["a", "a", "b"], "severity": ["warning", "error", "error"],
+                           "code": ["conflict", "part_whole", "part_whole"]})
+    assert issues_view(issues).values.tolist() == [["Lỗi (phải sửa)", "part_whole", 2, 2], ["Cảnh báo (kiểm tra lại)", "conflict", 1, 1]]

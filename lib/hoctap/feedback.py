@@ -28,7 +28,8 @@ SHEET = "PhanHoi"
 HEADERS = ("Tệp", "Trang", "Ô", "Mức độ", "Mã", "Cần sửa")
 WIDTHS = (32, 12, 14, 22, 22, 100)
 SEVERITY_VI = {"error": "Lỗi (phải sửa)", "warning": "Cảnh báo (kiểm tra lại)", "info": "Thông tin"}
-STATUS_VI = {"accepted": "đã tiếp nhận", "rejected": "bị từ chối", "superseded": "đã được thay bằng bản mới hơn"}
+STATUS_VI = {"accepted": "đã tiếp nhận", "rejected": "bị từ chối", "superseded": "đã được thay bằng bản mới hơn",
+             "ignored": "bỏ qua (không phải biểu mẫu)"}
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
