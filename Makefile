@@ -7,7 +7,8 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 YEAR ?= $(shell date +%Y)
 N ?= 2000
-DEB_PACKAGES := fonts-liberation2 poppler-utils libharfbuzz-subset0
+# WeasyPrint needs Pango (and HarfBuzz subsetting for small PDFs); the tests read PDFs with poppler.
+DEB_PACKAGES := fonts-liberation2 poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
