@@ -14,11 +14,11 @@ export MPLBACKEND := Agg
 .DEFAULT_GOAL := help
 .PHONY: help setup report test lab lint bench clean-build
 
-help: ## list the targets
-	@echo "hoctap: mục tiêu của make / make targets"
+help: ## liệt kê các lệnh (list the targets)
+	@echo "hoctap: các lệnh make"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## create .venv, install hoctap with its extras, system fonts and poppler, the Jupyter kernel
+setup: $(STAMP) ## tạo môi trường .venv, cài thư viện, phông chữ, poppler, kernel Jupyter
 
 $(STAMP): pyproject.toml Makefile
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,19 +33,19 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m ipykernel install --sys-prefix --name hoctap --display-name "Python (hoctap)" >/dev/null
 	touch $(STAMP)
 
-report: setup ## build the synthetic sample and every report from it
+report: setup ## tạo dữ liệu mẫu giả lập và mọi báo cáo (demo sample, every report)
 	$(BIN)/hoctap demo
 	$(BIN)/hoctap run --all
 
-test: setup ## run the whole test suite
+test: setup ## chạy toàn bộ kiểm thử (whole test suite)
 	$(BIN)/python -m pytest -n 2 -q
 
-bench: setup ## time cleaning N synthetic workbooks against a plain openpyxl read (N=2000)
+bench: setup ## đo tốc độ làm sạch N tệp so với đọc bằng openpyxl (N=2000)
 	$(BIN)/python -m hoctap.bench --n $(N)
 
-lab: setup ## open JupyterLab on the notebooks
+lab: setup ## mở JupyterLab với các notebook
 	$(BIN)/jupyter lab notebooks/
 
-lint: setup ## ruff check and notebooks without outputs
+lint: setup ## kiểm tra mã (ruff) và notebook không còn kết quả chạy
 	$(BIN)/ruff check lib tests
 	$(BIN)/python -m hoctap.nbhygiene notebooks
