@@ -23,13 +23,14 @@ setup: $(STAMP) ## tạo môi trường .venv, cài thư viện, phông chữ, p
 $(STAMP): pyproject.toml Makefile
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages:$$missing"; \
+	  echo "Cài gói hệ thống (Debian):$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	[ -x $(PY) ] || $(PY_SYS) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	@echo "Đang cài thư viện Python vào .venv (lần đầu mất 1-2 phút)..."
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -e '.[dev]'
 	$(PY) -m ipykernel install --sys-prefix --name hoctap --display-name "Python (hoctap)" >/dev/null
 	touch $(STAMP)
 
