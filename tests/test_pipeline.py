@@ -32,6 +32,9 @@ def test_run_year_end_to_end(tmp_path):
 
     out = _hoctap("run", "--year", "2024", "--data-dir", str(data), "--reports-dir", str(reports))
     assert out.returncode == 0, out.stderr
+    signed = _hoctap("report", "annual", "--year", "2024", "--date", "2024-12-20",
+                     "--data-dir", str(data), "--reports-dir", str(reports))
+    assert signed.returncode == 0, signed.stderr
 
     for name in ("intake.csv", "issues.csv", "schools.parquet", "villages.parquet", "completeness.csv", "indicators.csv"):
         assert (ws.processed(2024) / name).is_file(), name
@@ -48,6 +51,7 @@ def test_run_year_end_to_end(tmp_path):
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
     assert "Độc lập - Tự do - Hạnh phúc" in text
     assert "DỮ LIỆU GIẢ LẬP" in text, "a report built from the synthetic sample says so"
+    assert "ngày 20 tháng 12 năm 2024" in text, "--date sets the signing date"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "595.276 x 841.89 pts (A4)" in info
     assert (reports / "index.html").is_file()

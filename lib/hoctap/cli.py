@@ -49,6 +49,13 @@ def _year(text: str) -> int:
     return year
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ngày không hợp lệ: {text!r} (cần dạng yyyy-mm-dd)") from None
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default="data", metavar="THƯ_MỤC", help="thư mục dữ liệu (mặc định: data)")
     p.add_argument("--reports-dir", default="reports", metavar="THƯ_MỤC", help="thư mục báo cáo (mặc định: reports)")
@@ -91,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = rsub.add_parser("annual", help="báo cáo năm")
     _common(r)
     r.add_argument("--year", type=_year, required=True, metavar="NĂM")
+    r.add_argument("--date", type=_date, metavar="NGÀY", help="ngày ký báo cáo (yyyy-mm-dd); mặc định: hôm nay")
     for kind, label, default_to in (("so-ket", "sơ kết 5 năm", 2025), ("tong-ket", "tổng kết 10 năm", 2030)):
         r = rsub.add_parser(kind, help=f"báo cáo {label}")
         _common(r)
@@ -103,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
             "mặc định: cuối kỳ hoặc hôm nay, ngày nào sớm hơn",
         )
         r.add_argument("--old-communes", action="store_true", help="trình bày theo các xã cũ (trước 01/7/2025)")
+        r.add_argument("--date", type=_date, metavar="NGÀY", help="ngày ký báo cáo (yyyy-mm-dd); mặc định: hôm nay")
 
     p = sub.add_parser("run", help="làm sạch, tính chỉ tiêu và lập báo cáo năm")
     _common(p)
@@ -147,7 +156,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "report":
         if args.kind == "annual":
-            pipeline.report_annual(ws, args.year, progress=print)
+            pipeline.report_annual(ws, args.year, report_date=args.date, progress=print)
         else:
             pipeline.report_period(
                 ws,
@@ -156,6 +165,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 args.year_to,
                 geography_date=dt.date.fromisoformat(args.geography_date) if args.geography_date else None,
                 old_communes=args.old_communes,
+                report_date=args.date,
                 progress=print,
             )
         return 0

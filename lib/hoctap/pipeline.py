@@ -105,7 +105,9 @@ def ensure_processed(ws: Workspace, years, progress: Progress = None) -> list[in
     return ready
 
 
-def report_annual(ws: Workspace, year: int, progress: Progress = None) -> dict[str, Path]:
+def report_annual(
+    ws: Workspace, year: int, report_date: dt.date | None = None, progress: Progress = None
+) -> dict[str, Path]:
     from .report.annual import render_outputs
 
     with logged(ws, "report annual", year=year):
@@ -114,7 +116,8 @@ def report_annual(ws: Workspace, year: int, progress: Progress = None) -> dict[s
             raise HoctapError(f"năm {year} chưa có số liệu: hãy đặt tệp vào {ws.raw(year)}")
         out = ws.reports_year(year)
         _say(progress, f"Năm {year}: lập báo cáo năm")
-        executed = execute_notebook(ANNUAL_NB, out / ANNUAL_NB, _params(ws, year=year), progress)
+        params = _params(ws, year=year, report_date=report_date.isoformat() if report_date else "")
+        executed = execute_notebook(ANNUAL_NB, out / ANNUAL_NB, params, progress)
         t0 = time.perf_counter()
         files = render_outputs(ws, year, executed)
         _say(progress, f"  HTML, PDF, Excel: {time.perf_counter() - t0:.1f} giây")
@@ -139,6 +142,7 @@ def report_period(
     year_to: int,
     geography_date: dt.date | None = None,
     old_communes: bool = False,
+    report_date: dt.date | None = None,
     progress: Progress = None,
 ) -> dict[str, Path]:
     from .report.period import render_outputs
@@ -165,6 +169,7 @@ def report_period(
                 year_from=year_from,
                 year_to=year_to,
                 geography_date=geography_date.isoformat(),
+                report_date=report_date.isoformat() if report_date else "",
             ),
             progress,
         )
@@ -178,7 +183,7 @@ def run_year(ws: Workspace, year: int, progress: Progress = None) -> dict[str, P
     """Clean, indicators and the annual report for one year, always rerunning every stage."""
     with logged(ws, "run", year=year):
         process_year(ws, year, progress)
-        return report_annual(ws, year, progress)
+        return report_annual(ws, year, progress=progress)
 
 
 def run_all(ws: Workspace, progress: Progress = None) -> None:
