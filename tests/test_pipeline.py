@@ -89,3 +89,16 @@ def test_report_for_a_year_without_data_is_one_line(workspace):
                   "--reports-dir", str(workspace.reports_dir))
     assert out.returncode == 2
     assert out.stderr.strip().startswith("Lỗi:") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_old_communes_date_comes_from_the_change_table(workspace):
+    from hoctap.errors import HoctapError
+    from hoctap.pipeline import old_communes_date
+
+    assert old_communes_date(workspace).isoformat() == "2025-06-30"
+    path = workspace.reference_dir / "commune_changes.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("2025-07-01", "2026-01-01"), encoding="utf-8")
+    assert old_communes_date(workspace).isoformat() == "2025-12-31"
+    path.write_text("old_code,new_code,effective_date,share\n", encoding="utf-8")
+    with pytest.raises(HoctapError, match="không có thay đổi địa giới"):
+        old_communes_date(workspace)

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="ngày xác định địa giới xã dùng cho chuỗi số liệu (yyyy-mm-dd); "
             "mặc định: cuối kỳ hoặc hôm nay, ngày nào sớm hơn",
         )
-        r.add_argument("--old-communes", action="store_true", help="trình bày theo các xã cũ (trước 01/7/2025)")
+        r.add_argument("--old-communes", action="store_true", help="trình bày theo các xã cũ (trước lần sắp xếp gần nhất trong commune_changes.csv)")
         r.add_argument("--date", type=_date, metavar="NGÀY", help="ngày ký báo cáo (yyyy-mm-dd); mặc định: hôm nay")
 
     p = sub.add_parser("run", help="làm sạch, tính chỉ tiêu và lập báo cáo năm")

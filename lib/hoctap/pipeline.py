@@ -22,7 +22,6 @@ CLEAN_NB = "01-clean.ipynb"
 INDICATORS_NB = "02-indicators.ipynb"
 ANNUAL_NB = "03-annual-report.ipynb"
 PERIOD_NB = "04-period-review.ipynb"
-PERIOD_TARGET_YEAR = {"so-ket": 2025, "tong-ket": 2030}
 
 
 def _say(progress: Progress, message: str) -> None:
@@ -126,13 +125,14 @@ def report_annual(
         return files
 
 
-def default_geography_date(year_to: int, today: dt.date | None = None) -> dt.date:
-    """Communes valid at the period's end or today, whichever is earlier."""
-    today = today or dt.date.today()
-    return min(dt.date(year_to, 12, 31), today)
+def old_communes_date(ws: Workspace) -> dt.date:
+    """The day before the latest change of commune_changes.csv: the communes "before the merger"."""
+    from .reference import Reference
 
-
-OLD_COMMUNES_DATE = dt.date(2025, 6, 30)
+    effective = Reference(ws.reference_dir).changes["effective"].dropna()
+    if not len(effective):
+        raise HoctapError("commune_changes.csv không có thay đổi địa giới nào: không có \"xã cũ\" để trình bày")
+    return max(effective) - dt.timedelta(days=1)
 
 
 def report_period(
@@ -145,6 +145,7 @@ def report_period(
     report_date: dt.date | None = None,
     progress: Progress = None,
 ) -> dict[str, Path]:
+    from .periods import PERIOD_TARGET_YEAR, default_geography_date
     from .report.period import render_outputs
 
     if kind not in PERIOD_TARGET_YEAR:
@@ -152,7 +153,7 @@ def report_period(
     if year_from > year_to:
         raise HoctapError(f"năm bắt đầu {year_from} sau năm kết thúc {year_to}")
     if old_communes:
-        geography_date = OLD_COMMUNES_DATE
+        geography_date = old_communes_date(ws)
     geography_date = geography_date or default_geography_date(year_to)
     with logged(ws, f"report {kind}", year_from=year_from, year_to=year_to, geography_date=geography_date):
         ready = ensure_processed(ws, range(year_from, year_to + 1), progress)
