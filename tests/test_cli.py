@@ -32,3 +32,12 @@ def test_missing_year_folder_is_one_line(workspace):
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Lỗi:")
     assert "Traceback" not in out.stderr
+
+
+def test_vietnamese_output_survives_a_non_utf8_locale():
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    out = subprocess.run([sys.executable, "-m", "hoctap", "--help"], capture_output=True, env=env, timeout=60)
+    assert out.returncode == 0
+    assert "tạo biểu mẫu HTSD-01" in out.stdout.decode("utf-8")

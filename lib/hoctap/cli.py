@@ -178,7 +178,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise HoctapError("thiếu lệnh; xem hoctap --help")
 
 
+def _utf8_streams() -> None:
+    """Vietnamese output survives a Windows console or a redirect in a non-UTF-8 locale."""
+    for stream in (sys.stdout, sys.stderr):
+        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _utf8_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
