@@ -343,24 +343,18 @@ def to_ods(sheets: list[Grid]) -> bytes:
                     value = dt.datetime(value.year, value.month, value.day)
                 data[r - 1][c - 1] = value
             pd.DataFrame(data, dtype=object).to_excel(writer, sheet_name=g.name, header=False, index=False)
-    data = stabilize_zip(buf.getvalue())
-    # Label the document itself as synthetic (ODF meta title and description).
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "meta.xml":
-                text = body.decode("utf-8").replace(
-                    "<office:document-meta ", '<office:document-meta xmlns:dc="http://purl.org/dc/elements/1.1/" ', 1
-                ).replace(
-                    "<office:meta>",
-                    f"<office:meta><dc:title>{DOC_TITLE}</dc:title><dc:description>{SYNTHETIC_NOTE}</dc:description>",
-                    1,
-                )
-                body = text.encode("utf-8")
-            dst.writestr(info, body)
-    return out.getvalue()
+    return stabilize_zip(buf.getvalue(), edits={"meta.xml": _label_odf_meta})
+
+
+def _label_odf_meta(text: str) -> str:
+    """Label the document itself as synthetic (ODF meta title and description)."""
+    return text.replace(
+        "<office:document-meta ", '<office:document-meta xmlns:dc="http://purl.org/dc/elements/1.1/" ', 1
+    ).replace(
+        "<office:meta>",
+        f"<office:meta><dc:title>{DOC_TITLE}</dc:title><dc:description>{SYNTHETIC_NOTE}</dc:description>",
+        1,
+    )
 
 
 def empty_xlsx() -> bytes:

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -118,13 +119,15 @@ def stabilize_zip(
     when: dt.datetime = FIXED_TIME,
     cached: dict[str, dict[str, object]] | None = None,
     macro: bool = False,
+    edits: dict[str, Callable[[str], str]] | None = None,
 ) -> bytes:
     """Rewrite an openpyxl/ODF zip with fixed entry times and document dates.
 
     openpyxl stamps the save time into every zip entry and into ``dcterms:modified``; both are
     replaced so that a rerun gives the same bytes. ``cached`` adds cached results to formula
     cells (``{"xl/worksheets/sheet3.xml": {"C12": 345}}``), which openpyxl cannot write;
-    ``macro`` marks the package as ``.xlsm``.
+    ``macro`` marks the package as ``.xlsm``; ``edits`` rewrites the text of named members
+    (e.g. the ODF ``meta.xml``) in the same pass.
     """
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     src = zipfile.ZipFile(io.BytesIO(data))
@@ -146,6 +149,8 @@ def stabilize_zip(
                         text,
                     )
                 body = text.encode("utf-8")
+            elif edits and info.filename in edits:
+                body = edits[info.filename](body.decode("utf-8")).encode("utf-8")
             elif macro and info.filename == "[Content_Types].xml":
                 body = body.replace(
                     b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",

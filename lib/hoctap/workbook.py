@@ -14,6 +14,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from dataclasses import field as dfield
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 import python_calamine as pc
@@ -240,31 +241,19 @@ def _scan_formulas(xml: str) -> dict[tuple[int, int], str]:
 _NUMBERING = re.compile(r"^\s*(?:\d+|[ivxIVX]+|[a-zA-Z])\s*[.)/-]\s*")
 
 
-_KEY_CACHE: dict[str, str] = {}
+@lru_cache(maxsize=100_000)
+def _str_key(text: str) -> str:
+    return label_key(_NUMBERING.sub("", clean_text(text)))
 
 
 def _key(text: object) -> str:
     """label_key without a leading numbering ("1.", "a)"); memoized: labels repeat across files."""
-    if isinstance(text, str):
-        hit = _KEY_CACHE.get(text)
-        if hit is None:
-            hit = label_key(_NUMBERING.sub("", clean_text(text)))
-            if len(_KEY_CACHE) < 100_000:
-                _KEY_CACHE[text] = hit
-        return hit
-    return label_key(_NUMBERING.sub("", clean_text(text)))
+    return _str_key(text) if isinstance(text, str) else label_key(_NUMBERING.sub("", clean_text(text)))
 
 
+@lru_cache(maxsize=100_000)
 def _plain_key(text: str) -> str:
-    hit = _PLAIN_CACHE.get(text)
-    if hit is None:
-        hit = fold(_NUMBERING.sub("", clean_text(text)))
-        if len(_PLAIN_CACHE) < 100_000:
-            _PLAIN_CACHE[text] = hit
-    return hit
-
-
-_PLAIN_CACHE: dict[str, str] = {}
+    return fold(_NUMBERING.sub("", clean_text(text)))
 
 
 class _Matcher:
