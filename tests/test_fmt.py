@@ -73,3 +73,12 @@ def test_dates():
     # Nghị định 30/2020: leading zero for days below 10 and for months 1 and 2 only
     assert fmt.date_words(dt.date(2026, 1, 5)) == "ngày 05 tháng 01 năm 2026"
     assert fmt.date_words(dt.datetime(2026, 3, 5, 14, 0)) == "ngày 05 tháng 3 năm 2026"
+
+
+def test_to_date_reads_parameters_and_cells():
+    import datetime as dt
+
+    assert fmt.to_date("2025-06-30") == dt.date(2025, 6, 30)
+    assert fmt.to_date("2025-06-30T00:00:00") == dt.date(2025, 6, 30)
+    assert fmt.to_date(dt.datetime(2025, 6, 30, 8)) == dt.date(2025, 6, 30)
+    assert fmt.to_date("") is None and fmt.to_date("  ") is None and fmt.to_date(float("nan")) is None

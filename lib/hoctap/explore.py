@@ -16,6 +16,7 @@ from statistics import NormalDist
 
 import pandas as pd
 
+from .fmt import to_date
 from .reference import Reference
 
 # Two-sided normal quantiles of the funnel plot's control limits (Spiegelhalter 2005).
@@ -359,14 +360,6 @@ class Exploration:
         return dict(zip(com["geo_code"].astype(str), com["geo_name"].astype(str), strict=False))
 
 
-def _date(value) -> dt.date | None:
-    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value).strip())
-
-
 def load(ws, year_from: int, year_to: int, geography_date=None) -> Exploration:
     """Every year of ``year_from``..``year_to`` with processed tables, on the communes valid on
     ``geography_date`` (empty: the end of ``year_to`` or today, whichever is earlier).
@@ -378,7 +371,7 @@ def load(ws, year_from: int, year_to: int, geography_date=None) -> Exploration:
     from .periods import default_geography_date, period_table
 
     reference = Reference(ws.reference_dir)
-    on = _date(geography_date) or default_geography_date(int(year_to))
+    on = to_date(geography_date) or default_geography_date(int(year_to))
     table, years, _missing = period_table(ws, int(year_from), int(year_to), on, reference)
     seen = villages_seen(ws, sorted(y for y in ws.processed_years() if y <= int(year_to)))
     mapped, completeness = {}, {}

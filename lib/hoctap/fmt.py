@@ -144,3 +144,14 @@ def date_words(d: object) -> str:
         return DASH
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def to_date(value: object) -> dt.date | None:
+    """A date given as a notebook parameter or a CSV cell ("2025-06-30", a date, blank -> None)."""
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value).strip()[:10])

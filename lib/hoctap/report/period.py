@@ -20,6 +20,7 @@ from pathlib import Path, PurePath
 import pandas as pd
 
 from .. import __version__, periods
+from ..fmt import to_date
 from ..paths import Workspace
 from ..reference import Reference, deadline
 from . import charts
@@ -82,16 +83,6 @@ def _get(row, *names: str):
         if n in row and not is_missing(row[n]):
             return row[n]
     return None
-
-
-def _to_date(value) -> dt.date | None:
-    if value is None or is_missing(value) or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value).strip()[:10])
 
 
 @dataclass
@@ -238,7 +229,7 @@ def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=
     """
     from ..errors import HoctapError
 
-    geo = _to_date(geography_date)
+    geo = to_date(geography_date)
     result = None
     if build:
         result = periods.build_period(ws, kind, int(year_from), int(year_to), geography_date=geo)
@@ -249,7 +240,7 @@ def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=
     summary = _read_csv(folder / "summary.csv")
     candidates = _read_csv(folder / "candidates.csv")
     if geo is None and "geography_date" in indicators:
-        geo = _to_date(indicators["geography_date"].dropna().iloc[0])
+        geo = to_date(indicators["geography_date"].dropna().iloc[0])
     ref = Reference(ws.reference_dir)
     d = PeriodData(
         ws=ws, kind=kind, year_from=int(year_from), year_to=int(year_to), geography_date=geo or dt.date.today(),
