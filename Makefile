@@ -7,12 +7,14 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 YEAR ?= $(shell date +%Y)
 N ?= 2000
-# WeasyPrint needs Pango (and HarfBuzz subsetting for small PDFs); the tests read PDFs with poppler.
-DEB_PACKAGES := fonts-liberation2 poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# WeasyPrint needs Pango (and HarfBuzz subsetting for small PDFs); the tests read PDFs with poppler
+# and open the template (and the documents) in a real client, LibreOffice without its GUI.
+DEB_PACKAGES := fonts-liberation2 poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+  libreoffice-calc-nogui
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test lab lint bench clean-build
+.PHONY: help setup report test test-fast lab lint format bench clean-build fuzz
 
 help: ## liệt kê các lệnh (list the targets)
 	@echo "hoctap: các lệnh make"
@@ -41,12 +43,23 @@ report: setup ## tạo dữ liệu mẫu giả lập và mọi báo cáo (demo s
 test: setup ## chạy toàn bộ kiểm thử (whole test suite)
 	$(BIN)/python -m pytest -n 2 -q
 
+test-fast: setup ## chỉ chạy các kiểm thử nhanh (không papermill, không PDF)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
 bench: setup ## đo tốc độ làm sạch N tệp so với đọc bằng openpyxl (N=2000)
 	$(BIN)/python -m hoctap.bench --n $(N)
+
+fuzz: setup ## kiểm thử đối kháng: tệp biến thể, tệp hỏng qua hoctap clean/check (tối đa 2 phút)
+	$(BIN)/python -m tests.adversarial.run --budget 100 --workdir /tmp/hoctap-fuzz
+
+format: setup ## định dạng mã bằng ruff (format code)
+	$(BIN)/ruff format lib tests
+	$(BIN)/ruff check --fix lib tests
 
 lab: setup ## mở JupyterLab với các notebook
 	$(BIN)/jupyter lab notebooks/
 
 lint: setup ## kiểm tra mã (ruff) và notebook không còn kết quả chạy
 	$(BIN)/ruff check lib tests
+	$(BIN)/ruff format --check lib tests
 	$(BIN)/python -m hoctap.nbhygiene notebooks

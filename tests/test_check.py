@@ -22,7 +22,7 @@ def test_errors_say_where_and_what_to_write(tmp_path, workspace, capsys):
     path = write_xlsx(book, tmp_path / "bad.xlsx")
     assert run_check([path], workspace) == 1
     out = capsys.readouterr().out
-    assert '[LỖI] Ô DiaBan!C4: "70%" là tỉ lệ hoặc phần trăm' in out and "ví dụ 12" in out
+    assert '[LỖI] Ô DiaBan!C4: "70%" có dấu phần trăm, giống một tỉ lệ chứ không phải số lượng' in out and "ví dụ 12" in out
     assert "[LỖI] Ô DiaBan!E5" in out and "sửa lại cho đúng" in out
     assert "2 lỗi" in out
 

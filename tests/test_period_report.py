@@ -227,7 +227,32 @@ def test_change_and_result_match_summary(built, texts):
         words = f"{'tăng' if change > 0 else 'giảm'} {decimal(abs(change), 1)} điểm %"
         assert words in text, (code, words)
     assert "so với chỉ tiêu năm 2025" in text
-    assert re.search(r"\b(Đạt|Chưa đạt)\b", text)
+
+
+def test_result_statuses_match_summary(built, texts):
+    """Bảng 2 of the 5-year review gives each indicator the status summary.csv holds for it."""
+    from hoctap.report.meta import indicator_meta
+    from hoctap.report.notebook import read_document
+
+    summary = _period_table(built["data"], SO_KET, "summary.csv")
+    area = summary[summary["geo_level"] == "area"].set_index("indicator")["result_status"]
+    meta = indicator_meta()
+    statuses = {meta[code].label: ("—" if pd.isna(s) else s) for code, s in area.items()}
+    assert set(statuses.values()) >= {"Đạt", "Chưa đạt"}, "the demo has both outcomes"
+    doc = read_document(Path(built["reports"]) / SO_KET / "04-period-review.ipynb")
+    table = next(t for t in doc.tables() if (t.caption or "").startswith("Bảng 2."))
+    status_col = [c.header for c in table.columns].index("Đánh giá")
+    shown = {row[1].text: row[status_col].text for row in table.rows}
+    assert shown == statuses
+    # The PDF prints the same: count the status words of the table (a cell may wrap "Chưa đạt").
+    region = texts["so_ket"].split("Bảng 2. Kết quả giai đoạn", 1)[1].split("Bảng 3.", 1)[0]
+    words = region.split()
+    assert words.count("Chưa") == list(statuses.values()).count("Chưa đạt")
+    assert words.count("Đạt") == list(statuses.values()).count("Đạt")
+    good = sum(s == "Đạt" for s in statuses.values())
+    judged = sum(s != "—" for s in statuses.values())
+    sentence = f"Trong {judged} chỉ tiêu có chỉ tiêu kế hoạch và có số liệu, {good} chỉ tiêu đạt"
+    assert sentence in _flat(texts["so_ket"])
 
 
 def test_ten_year_review_to_date_shows_projection(texts):
@@ -271,19 +296,111 @@ def test_old_communes_option(built, texts):
 
 
 def test_candidates_proposed_with_reasons(built):
-    text = _flat(_pdftext(built["so_ket"]["pdf"], layout=False))  # reading order: wrapped cells stay whole
+    """Bảng 7-8 list candidates.csv in rank order with its reasons; the PDF shows each of them."""
+    from hoctap.report.notebook import read_document
+
+    text = _flat(_pdftext(built["so_ket"]["pdf"], layout=False))  # reading order
     assert "Đề xuất khen thưởng tập thể tiêu biểu" in text and "Lý do đề xuất" in text
     cand = _period_table(built["data"], SO_KET, "candidates.csv")
-    name_col = next(c for c in ("name", "geo_name", "school_name") if c in cand)
-    for name in cand[name_col].dropna().astype(str).head(5):
-        assert _flat(name) in text, name
+    assert set(cand["candidate_kind"]) <= {"commune", "school"}
+    schools = cand[cand["candidate_kind"] == "school"].sort_values("rank")
+    assert len(schools) >= 5, "the demo has schools with the title every year"
+    doc = read_document(Path(built["reports"]) / SO_KET / "04-period-review.ipynb")
+    table = next(t for t in doc.tables() if (t.caption or "").startswith("Bảng 8."))
+    assert [[c.text for c in row[1:]] for row in table.rows] == [
+        [r.name, r.commune_name, r.reason] for r in schools.itertuples()
+    ]
+    communes = next(t for t in doc.tables() if (t.caption or "").startswith("Bảng 7."))
+    assert len(communes.rows) == int((cand["candidate_kind"] == "commune").sum())
+    # The PDF's reading order interleaves wrapped cells (the row number inside a long name, the
+    # commune inside a reason, a row's reason after the next row's): each name, allowing its row
+    # number between its words, and the figures that end its reason ("73,2% (30/41 người).").
+    for k, r in enumerate(schools.itertuples(), 1):
+        name = rf"\s+(?:{k}\s+)?".join(re.escape(w) for w in r.name.split())
+        assert re.search(name, text), r.name
+        tail = re.split(r"[:;] ", r.reason)[-1]
+        assert tail in text, (r.name, tail)
 
 
-def test_coverage_over_the_years(texts):
+def test_coverage_over_the_years(built, texts):
+    """Bảng 1 row by row against each year's completeness.csv, counted here independently."""
     text = texts["tong_ket"]
-    assert "Tình hình nộp báo cáo của các trường qua các năm" in _flat(text)
+    table = text.split("Bảng 1. Tình hình nộp báo cáo của các trường qua các năm", 1)[1]
+    table = table.split("Bảng 2.", 1)[0]
     for year in range(2021, 2027):
-        assert re.search(rf"^\s*{year}\s+\d+\s+\d+", text, re.M), year
+        comp = pd.read_csv(Path(built["data"]) / "processed" / str(year) / "completeness.csv",
+                           encoding="utf-8-sig")
+        yes = {c: comp[c].astype(str).str.lower().eq("true")
+               for c in ("expected", "submitted", "on_time")}
+        exp = yes["expected"]
+        n_exp, n_sub = int(exp.sum()), int((exp & yes["submitted"]).sum())
+        n_on = int((exp & yes["submitted"] & yes["on_time"]).sum())
+        row = rf"^\s*{year}\s+{n_exp}\s+{n_sub}\s+{n_on}\s+{n_sub - n_on}\s+{n_exp - n_sub}\s"
+        assert re.search(row, table, re.M), (year, n_exp, n_sub, n_on)
+
+
+def test_ranking_is_the_one_ranking(built, texts):
+    """Bảng 4 ranks the communes by mean margin over target, checked against summary.csv by hand."""
+    from hoctap.report.notebook import read_document
+
+    summary = _period_table(built["data"], TONG_KET, "summary.csv")
+    com = summary[summary["geo_level"] == "commune"]
+    com = com.dropna(subset=["last_rate_pct", "period_target_pct"])
+    com = com.assign(margin=com["last_rate_pct"] - com["period_target_pct"],
+                     good=com["result_status"].isin(["Đạt", "Đúng tiến độ"]))
+    by = com.groupby("geo_name").agg(margin=("margin", "mean"), good=("good", "sum"),
+                                     n=("good", "size"))
+    order = sorted(by.index, key=lambda n: (-by.loc[n, "margin"], n))
+    expected = [
+        [str(k), name, f"{int(by.loc[name, 'good'])}/{int(by.loc[name, 'n'])}",
+         f"{by.loc[name, 'margin']:+.1f}".replace(".", ",").replace("+0,0", "0,0")]
+        for k, name in enumerate(order, 1)
+    ]
+    doc = read_document(Path(built["reports"]) / TONG_KET / "04-period-review.ipynb")
+    table = next(t for t in doc.tables() if (t.caption or "").startswith("Bảng 4."))
+    assert [[c.text for c in row] for row in table.rows] == expected
+    # In the PDF, names and margins come in that order (a long name may wrap in its cell).
+    region = _flat(texts["tong_ket"].split("Bảng 4. Xếp hạng các đơn vị năm 2026", 1)[1])
+    region = region.split("Bảng 5.", 1)[0]
+    def at(text: str) -> int:
+        """Where the longest leading part of ``text`` (whole words) stands alone in the region."""
+        words = text.split()
+        for n in range(len(words), 0, -1):
+            m = re.search(rf"(?<![\w,+-]){re.escape(' '.join(words[:n]))}(?![\w,])", region)
+            if m:
+                return m.start()
+        raise AssertionError(f"{text!r} not in Bảng 4")
+
+    for column in (1, 3):
+        positions = [at(row[column]) for row in expected]
+        assert positions == sorted(positions) and len(set(positions)) == len(positions), column
+    flat = _flat(texts["tong_ket"])
+    assert f"Đơn vị có kết quả tốt nhất: {order[0]} (" in flat
+    assert f"Đơn vị có kết quả thấp nhất: {order[-1]} (" in flat
+
+
+def test_notebook_only_reads_the_period_tables(built, tmp_path):
+    """Notebook 04 run again on a built workspace leaves processed/periods/ byte for byte as is."""
+    import hashlib
+
+    import papermill as pm
+
+    folder = Path(built["data"]) / "processed" / "periods"
+
+    def state():
+        return {p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    before = state()
+    assert len(before) >= 8
+    pm.execute_notebook(
+        str(NOTEBOOKS_DIR / "04-period-review.ipynb"), str(tmp_path / "out.ipynb"),
+        parameters={"kind": "so-ket", "year_from": 2021, "year_to": 2025, "geography_date": "",
+                    "data_dir": built["data"], "reports_dir": str(tmp_path / "reports")},
+        kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
+    )
+    assert state() == before
+    assert not (tmp_path / "reports").exists(), "the notebook shows the review, publishes nothing"
 
 
 # ---- Excel appendix ----------------------------------------------------------------------------
@@ -312,17 +429,25 @@ def test_excel_appendix(built):
     assert stored == sorted(round(float(x), 6) for x in com["rate_pct"])
 
 
-def test_excel_formula_like_text_stays_text(tmp_path):
-    from openpyxl import Workbook
+def test_excel_sources_sheet(built):
+    """The review's provenance sheet: software version and every input file of every year."""
+    from hoctap import __version__
+    from hoctap.vocabulary import INTAKE_WORDS
 
-    from hoctap.report.excel import _sheet
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    _sheet(wb, "x", "tiêu đề", [("Tên", "", 20)], [['=HYPERLINK("http://x.invalid","bấm")']])
-    wb.save(tmp_path / "x.xlsx")
-    cell = load_workbook(tmp_path / "x.xlsx")["x"]["A4"]
-    assert cell.data_type == "s" and cell.value.startswith("=")
+    wb = load_workbook(built["so_ket"]["xlsx"])
+    rows = list(wb["Nguồn số liệu"].iter_rows(min_row=4, values_only=True))
+    facts = {r[0]: r[1] for r in rows}
+    assert __version__ in facts["Phần mềm"] and facts["Giai đoạn"] == "2021-2025"
+    files = [r for r in rows if r[2]]
+    for year in range(2021, 2026):
+        intake = pd.read_csv(Path(built["data"]) / "processed" / str(year) / "intake.csv",
+                             encoding="utf-8-sig")
+        mine = [r for r in files if r[0].startswith(f"{year}: ")]
+        assert len(mine) == len(intake)
+        assert {(r[0], r[1]) for r in mine} == {
+            (f"{year}: {p}", INTAKE_WORDS[s])
+            for p, s in zip(intake["path"], intake["status"], strict=True)
+        }
 
 
 # ---- the notebook ------------------------------------------------------------------------------
@@ -341,3 +466,4 @@ def test_notebook_is_thin_and_committed_without_outputs():
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None
             assert "def " not in cell.source and "class " not in cell.source, "logic belongs in the library"
+            assert "build_period" not in cell.source, "the pipeline writes the period tables"

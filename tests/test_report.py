@@ -1,8 +1,18 @@
-"""The annual report end to end: a hand-made processed workspace, a real papermill run of
-notebook 03, real HTML, PDF (WeasyPrint, read back with poppler) and Excel files."""
+"""The annual report end to end, and the document model under it.
+
+End to end: a hand-made processed workspace, a real papermill run of notebook 03, the document
+it shows published as real HTML, PDF (WeasyPrint, read back with poppler) and Excel files.
+The block model and each renderer are tested on a small hand-made ``Document``: the HTML parsed,
+the PDF read with pdftotext, the workbook opened with openpyxl.
+"""
 
 from __future__ import annotations
 
+import ast
+import base64
+import datetime as dt
+import json
+import re
 import shutil
 import subprocess
 import time
@@ -14,6 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from hoctap.paths import NOTEBOOKS_DIR, SHIPPED_REFERENCE_DIR, Workspace
+from hoctap.report import blocks as B
 
 YEAR = 2026
 XSS = "<script>alert(1)</script>"
@@ -334,10 +345,11 @@ def make_workspace(root: Path) -> Workspace:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Run notebook 03 through papermill and render the three files once for the module."""
+    """Run notebook 03 through papermill and publish the document it shows, once for the module."""
     import papermill as pm
 
-    from hoctap.report.annual import render_outputs
+    from hoctap.report.notebook import read_document
+    from hoctap.report.publish import publish_annual
 
     ws = make_workspace(tmp_path_factory.mktemp("annual"))
     executed = ws.reports_year(YEAR) / "03-annual-report.ipynb"
@@ -357,18 +369,34 @@ def built(tmp_path_factory):
         progress_bar=False,
     )
     t1 = time.perf_counter()
-    files = render_outputs(ws, YEAR, executed)
+    files = publish_annual(ws, YEAR, executed)
     t2 = time.perf_counter()
     print(f"notebook {t1 - t0:.1f} s, render {t2 - t1:.1f} s")
-    pdf_text = subprocess.run(
-        ["pdftotext", "-layout", str(files["pdf"]), "-"], capture_output=True, text=True, check=True
-    ).stdout
     return {
         "ws": ws,
+        "executed": executed,
         "files": files,
-        "pdf_text": pdf_text,
+        "doc": read_document(executed),
+        "pdf_text": _pdftotext(files["pdf"]),
         "html": files["html"].read_text(encoding="utf-8"),
     }
+
+
+def _pdftotext(path: Path, *args: str) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", *args, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _table(doc, caption_start: str) -> B.Table:
+    found = [t for t in doc.tables() if (t.caption or "").startswith(caption_start)]
+    assert len(found) == 1, caption_start
+    return found[0]
+
+
+def _vn1(x: float) -> str:
+    """One decimal, decimal comma: the test's own formatting, independent of hoctap.fmt."""
+    return f"{x:.1f}".replace(".", ",")
 
 
 @pytest.mark.slow
@@ -399,13 +427,63 @@ def test_pdf_document_form(built):
     # Figures of the indicator table, Vietnamese format; undefined rates print as a dash.
     for figure in ("8.123", "11.540", "70,4%", "10.234", "23.456", "43,6%", "99,9%", "79,97%", "—"):
         assert figure in text, figure
-    assert "80,0%" not in text.split("Phụ lục 1")[0] or "79,97%" in text
     for name in COMMUNES.values():
         assert name in text, name
-    assert "tăng" in text and "điểm %" in text  # comparison with the previous year
     assert XSS in text  # shown as text in the appendix
     for english in ("family_title_rate", "NaN", "None", "True", "accepted", "Traceback"):
         assert english not in text, english
+
+
+@pytest.mark.slow
+def test_rate_next_to_its_target_is_not_rounded_onto_it(built):
+    # Uar's family rate is 2399/3000 = 79.966...% against a target of 80: one decimal would print
+    # "80,0%" next to "Chậm tiến độ". The commune table and the appendix print 79,97%.
+    table = _table(built["doc"], "Bảng 2.")
+    uar = [r for r in table.rows if r[1].text == "Uar"]
+    assert len(uar) == 1 and uar[0][2].text == "79,97%" and uar[0][2].italic
+    assert "80,0%" not in built["pdf_text"]
+    rows = [line for line in built["pdf_text"].splitlines() if re.match(r"\s*\d+\s+Uar\s", line)]
+    assert rows and "79,97%" in rows[0], rows
+
+
+@pytest.mark.slow
+def test_comparison_with_previous_year(built):
+    ws = built["ws"]
+    now = pd.read_csv(ws.processed(YEAR) / "indicators.csv", encoding="utf-8-sig")
+    before = pd.read_csv(ws.processed(YEAR - 1) / "indicators.csv", encoding="utf-8-sig")
+    now, before = (df[df["geo_level"] == "area"].set_index("indicator") for df in (now, before))
+    text = " ".join(built["pdf_text"].split())
+    checked = 0
+    for code, r in now.iterrows():
+        if pd.isna(r["rate_pct"]):
+            continue
+        delta = float(r["rate_pct"]) - float(before.loc[code, "rate_pct"])
+        words = f"{'tăng' if delta > 0 else 'giảm'} {_vn1(abs(delta))} điểm % so với năm {YEAR - 1}"
+        assert words in text, (code, words)
+        checked += 1
+    assert checked == 9
+
+
+@pytest.mark.slow
+def test_best_and_weakest_communes_from_the_one_ranking(built):
+    from hoctap.ranking import commune_ranking
+
+    ind = pd.read_csv(built["ws"].processed(YEAR) / "indicators.csv", encoding="utf-8-sig")
+    rank = commune_ranking(ind)
+    assert list(rank["rank"]) == [1, 2, 3, 4]
+    best, worst = rank.iloc[0], rank.iloc[-1]
+    # Independent of the ranking code: the mean of (rate - target) over rows with both.
+    com = ind[(ind["geo_level"] == "commune")].dropna(subset=["rate_pct", "target_pct"])
+    means = (com["rate_pct"] - com["target_pct"]).groupby(com["geo_name"]).mean()
+    assert best["geo_name"] == means.idxmax() and worst["geo_name"] == means.idxmin()
+    text = " ".join(built["pdf_text"].split())
+    sign = "cao" if best["margin"] > 0 else "thấp"
+    assert (
+        f"kết quả tốt nhất (so với chỉ tiêu kế hoạch): {best['geo_name']} ({sign} hơn chỉ tiêu "
+        f"bình quân {_vn1(abs(best['margin']))} điểm %)"
+    ) in text
+    assert f"kết quả thấp nhất: {worst['geo_name']} (thấp hơn chỉ tiêu bình quân" in text
+    assert f"Quan tâm hỗ trợ {worst['geo_name']} và các xã, thị trấn có kết quả thấp." in text
 
 
 @pytest.mark.slow
@@ -422,13 +500,8 @@ def test_pdf_pages_are_a4(built):
         if line.startswith("Page") and "size" in line
     ]
     assert sizes and all("595.276 x 841.89" in s or "595 x 842" in s for s in sizes), sizes
-    pages = subprocess.run(
-        ["pdftotext", "-f", "2", "-l", "2", str(built["files"]["pdf"]), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert pages.strip().splitlines()[0].strip() == "2"  # page number at the top of page 2
+    page2 = _pdftotext(built["files"]["pdf"], "-f", "2", "-l", "2")
+    assert page2.strip().splitlines()[0].strip() == "2"  # page number at the top of page 2
 
 
 @pytest.mark.slow
@@ -437,18 +510,27 @@ def test_html_is_clean_and_escaped(built):
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script" not in html  # no scripts at all: self-contained, uploadable
-    for leftover in (
-        "In&nbsp;[",
-        "In [",
-        "Out[",
-        "import ",
-        "display(HTML",
-        "Traceback",
-        "jp-InputArea",
-    ):
+    for leftover in ("In&nbsp;[", "In [", "Out[", "import ", "display(", "Traceback"):
         assert leftover not in html, leftover
     assert html.count('src="data:image/png;base64,') == 2  # both charts embedded
     assert "http://" not in html.replace("http://x.invalid", "")  # nothing fetched from outside
+
+
+@pytest.mark.slow
+def test_published_document_is_the_one_the_notebook_showed(built):
+    from hoctap.report import html
+    from hoctap.report.notebook import MIME
+
+    nb = nbformat.read(built["executed"], as_version=4)
+    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             if MIME in o.get("data", {})]
+    assert len(shown) == 1
+    assert shown[0]["data"]["text/html"] in built["html"]  # what the analyst saw is published
+    assert built["html"] == html.render(built["doc"])
+    title = f"Báo cáo kết quả thực hiện Chương trình học tập suốt đời năm {YEAR}"
+    assert built["doc"].title == title
+    names = [s.name for s in built["doc"].sections]
+    assert names[0] == "header" and names[-1] == "provenance" and "closing" in names
 
 
 @pytest.mark.slow
@@ -456,7 +538,10 @@ def test_excel_matches_indicators(built):
     ws = built["ws"]
     ind = pd.read_csv(ws.processed(YEAR) / "indicators.csv", encoding="utf-8-sig")
     wb = load_workbook(built["files"]["xlsx"])
-    assert wb.sheetnames[:2] == ["Chỉ tiêu toàn địa bàn", "Chỉ tiêu theo xã"]
+    assert wb.sheetnames == [
+        "Chỉ tiêu toàn địa bàn", "Chỉ tiêu theo xã", "Trường báo cáo", "Vấn đề số liệu",
+        "Nguồn số liệu",
+    ]
     sheet = wb["Chỉ tiêu toàn địa bàn"]
     assert sheet.freeze_panes == "A4"
     assert sheet.cell(3, 2).value == "Số đạt" and sheet.cell(3, 4).value == "Tỷ lệ (%)"
@@ -479,6 +564,11 @@ def test_excel_matches_indicators(built):
     assert sum(1 for _ in com.iter_rows(min_row=4)) == int((ind["geo_level"] == "commune").sum())
     uar = [r for r in com.iter_rows(min_row=4) if r[0].value == "Uar" and r[2].value == 2399]
     assert uar and uar[0][4].number_format == "0.00"  # 79,97 does not display as 80,0
+    sources = {r[0]: r[1] for r in wb["Nguồn số liệu"].iter_rows(min_row=4, values_only=True)}
+    from hoctap import __version__
+
+    assert __version__ in sources["Phần mềm"]
+    assert sources["KP006/ban-nhap.xlsx"] == "không tiếp nhận"
 
 
 @pytest.mark.slow
@@ -490,20 +580,22 @@ def test_excel_formula_looking_text_is_text(built):
     assert any(row[1].value == XSS for row in sheet.iter_rows(min_row=4))
 
 
-def test_notebook_committed_clean():
+def test_notebook_committed_clean_and_thin():
     nb = nbformat.read(NOTEBOOKS_DIR / "03-annual-report.ipynb", as_version=4)
-    assert all(
-        not c.get("outputs") and not c.get("execution_count")
-        for c in nb.cells
-        if c.cell_type == "code"
-    )
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") and not c.get("execution_count") for c in code)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and "year =" in tagged[0].source
+    for cell in code:
+        assert "def " not in cell.source and "class " not in cell.source, "logic is in the library"
+    assert "show(document)" in code[-1].source
 
 
-def test_error_cell_is_not_published(tmp_path):
-    from hoctap.report.render import NotebookError, notebook_to_html
+def test_error_cell_is_not_published(workspace):
+    from hoctap.report.notebook import NotebookError
+    from hoctap.report.publish import publish_annual
 
+    build_processed(workspace)
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("1/0")
     cell.outputs = [
@@ -512,35 +604,39 @@ def test_error_cell_is_not_published(tmp_path):
         )
     ]
     nb.cells = [cell]
-    path = tmp_path / "x.ipynb"
+    path = workspace.reports_year(YEAR) / "x.ipynb"
+    path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
-    with pytest.raises(NotebookError):
-        notebook_to_html(path, tmp_path / "x.html", "x")
-    assert not (tmp_path / "x.html").exists()
+    with pytest.raises(NotebookError, match="ô 0 của notebook có lỗi"):
+        publish_annual(workspace, YEAR, path)
+    assert not (workspace.reports_year(YEAR) / f"bao-cao-nam-{YEAR}.html").exists()
 
 
-def test_header_and_table_escape():
-    import datetime as dt
+def test_header_and_closing_come_from_settings_and_are_escaped(workspace):
+    from hoctap.report import annual, common, html
 
-    import pandas as pd
-
-    from hoctap.report.document import closing_block, header_block, table
-
-    settings = {
+    build_processed(workspace)
+    d = annual.load(workspace, YEAR)
+    d.settings = {
         "issuer": {"parent": "UBND <b>X</b>", "name": "PHÒNG", "place": "A&B", "number": "Số: 1"},
         "signer": {"lines": ["TRƯỞNG PHÒNG"], "name": "<i>Tên</i>"},
         "distribution": {"lines": ["<script>"], "archive": "Lưu: VT."},
+        "plan": {"programme": "Tóm tắt <x>"},
     }
-    html = header_block(settings, dt.date(2026, 12, 10), "BÁO CÁO", "Tóm tắt <x>")
-    html += closing_block(settings) + table(pd.DataFrame({"a": [XSS]}), {"a": "Tên"})
-    assert (
-        "<b>X" not in html and "<script" not in html and "<i>Tên" not in html and "<x>" not in html
-    )
-    assert "A&amp;B, ngày 10 tháng 12 năm 2026" in html
+    head, closing = common.header(d, "2026-12-10"), common.closing(d)
+    block = head.blocks[0]
+    assert block.parent == ["UBND <b>X</b>"]
+    assert block.place_date == "A&B, ngày 10 tháng 12 năm 2026"
+    assert block.summary == 'Kết quả thực hiện Chương trình "Tóm tắt <x>" năm 2026'
+    assert closing.blocks[0].recipients == ["- <script>;", "- Lưu: VT."]
+    page = html.section_html(head) + html.section_html(closing)
+    for raw in ("<b>X", "<script", "<i>Tên", "<x>"):
+        assert raw not in page, raw
+    assert "A&amp;B, ngày 10 tháng 12 năm 2026" in page
 
 
 def test_index_lists_reports_newest_first(tmp_path):
-    from hoctap.report.render import update_index
+    from hoctap.report.index import update_index
 
     for folder, stem in (
         ("2024", "bao-cao-nam-2024"),
@@ -565,3 +661,293 @@ def test_rate_never_contradicts_status():
     assert pct(69.96, target=70, status="Chưa đạt") == "69,96%"
     assert pct(70.44) == "70,4%" and pct(None) == "—"
     assert pp_words(3.21) == "tăng 3,2 điểm %" and pp_words(-0.5) == "giảm 0,5 điểm %"
+
+
+# ---- the document model and its renderers, on a small hand-made document ----------------------
+
+
+def _png() -> bytes:
+    """A real chart image (matplotlib), so the HTML and PDF embed what a report embeds."""
+    import matplotlib.pyplot as plt
+
+    from hoctap.report import charts
+
+    fig, ax = plt.subplots(figsize=(3, 1.5))
+    ax.bar([0, 1], [40, 70])
+    image, mime, _width = charts.to_image(fig)
+    assert mime == "image/png" and image[:8] == b"\x89PNG\r\n\x1a\n"
+    return image
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Every kind of block once: header, headings, paragraph roles, list, tables, figure..."""
+    import numpy as np
+
+    frame = pd.DataFrame(
+        {
+            "name": ["Xã Ia Rsươm", XSS, "Đất Bằng"],
+            "n": [np.int64(12345), np.int64(7), None],
+            "rate": [69.96, 100.0, None],
+            "status": ["Chưa đạt", "Đạt", None],
+        }
+    )
+    from hoctap.report.meta import number, pct
+
+    table = B.frame_table(
+        frame,
+        [("name", "Đơn vị"), ("n", "Số đạt"), ("rate", "Tỷ lệ"), ("status", "Đánh giá")],
+        formats={"n": number, "rate": lambda x: pct(x, target=70)},
+        numeric=("n", "rate"),
+        cell_style={"status": lambda r: {"italic": r["status"] == "Chưa đạt"}},
+        caption="Bảng 1. Kết quả thử",
+        note='"—": không có số liệu.',
+        keep_together=True,
+    )
+    sheet = B.Table(
+        [
+            B.Column("Tên", width=30),
+            B.Column("Số", width=10, number_format="#,##0"),
+            B.Column("Tỷ lệ (%)", width=10, number_format="0.0"),
+            B.Column("Ngày", width=12, number_format="dd/mm/yyyy"),
+        ],
+        [
+            [B.datum(FORMULA), B.datum(np.int64(12345)), B.datum(79.966, "0.00"),
+             B.datum(pd.Timestamp("2026-12-01"))],
+            [B.datum("Ơi Hới"), B.datum(None), B.datum(float("nan")), B.datum(None)],
+        ],
+        caption="Bảng số liệu thử",
+        name="Số liệu",
+    )
+    doc = B.Document("Báo cáo thử", [
+        B.Section([B.DocumentHeader(["UBND XÃ IA RSƯƠM"], "HỘI KHUYẾN HỌC", "Số:   /BC-HKH",
+                                    "Ia Rsươm, ngày 05 tháng 01 năm 2027", "BÁO CÁO",
+                                    "Kết quả học tập suốt đời năm 2026")], "header"),
+        B.Section([
+            B.Heading("I. TÌNH HÌNH NỘP BÁO CÁO"),
+            B.Heading("1. Kết quả toàn xã", 2),
+            B.Paragraph("Đoạn văn thân bài có dấu: Người lao động đạt danh hiệu."),
+            B.Paragraph("Phần này do chuyên viên viết.", "placeholder"),
+            B.DashList(["mục một;", "mục hai."]),
+            table,
+            B.Figure(_png(), caption="Biểu đồ 1. Thử nghiệm", alt="biểu đồ", width=0.5),
+        ], "body"),
+        B.Section([B.Closing(["- UBND xã (b/c);", "- Lưu: VT."], ["CHỦ TỊCH"], "Y Thử")],
+                  "closing"),
+        B.Section([B.Heading("PHỤ LỤC", role="appendix-title", page_break_before=True),
+                   B.Paragraph("(Kèm theo báo cáo thử)", "appendix-sub"), sheet], "appendix"),
+    ])
+    return doc
+
+
+def test_blocks_round_trip_through_json(small):
+    data = json.loads(json.dumps(B.to_data(small)))  # JSON-ready: no numpy, bytes, NaN, dates
+    back = B.from_data(data)
+    assert back == small
+    fig = next(b for b in back.blocks() if isinstance(b, B.Figure))
+    assert fig.image[:4] == b"\x89PNG"
+    sheet = back.tables()[1]
+    assert sheet.rows[0][3].value == dt.datetime(2026, 12, 1) and sheet.rows[0][1].value == 12345
+    assert type(sheet.rows[0][1].value) is int
+
+
+def test_frame_table_formats_aligns_and_numbers_rows(small):
+    t = small.tables()[0]
+    assert [c.header for c in t.columns] == ["TT", "Đơn vị", "Số đạt", "Tỷ lệ", "Đánh giá"]
+    assert [c.align for c in t.columns] == ["center", "left", "right", "right", "left"]
+    assert [[c.text for c in r] for r in t.rows] == [
+        ["1", "Xã Ia Rsươm", "12.345", "69,96%", "Chưa đạt"],
+        ["2", XSS, "7", "100,0%", "Đạt"],
+        ["3", "Đất Bằng", "—", "—", "—"],
+    ]
+    assert [r[4].italic for r in t.rows] == [True, False, False]
+    from hoctap.report.html import table_html
+
+    empty = B.frame_table(pd.DataFrame(columns=["a"]), {"a": "Tên"})
+    assert empty.rows == [] and 'colspan="2">Không có</td>' in table_html(empty)
+    text = small.text()
+    assert "Bảng 1. Kết quả thử" in text and "- mục hai." in text and "Nơi nhận:" in text
+
+
+def test_html_renderer(small):
+    from bs4 import BeautifulSoup
+
+    from hoctap.report import html
+
+    page = html.render(small)
+    soup = BeautifulSoup(page, "html.parser")
+    assert soup.html["lang"] == "vi" and soup.title.text == "Báo cáo thử"
+    assert soup.find("style").text.strip().startswith("/*")  # stylesheet embedded
+    assert [h.text for h in soup.find_all("h2")] == ["I. TÌNH HÌNH NỘP BÁO CÁO", "PHỤ LỤC"]
+    assert soup.find("h3").text == "1. Kết quả toàn xã"
+    assert soup.find("h2", class_="appendix-title")["class"] == ["appendix-title", "new-page"]
+    assert soup.find("p", class_="placeholder").text == "Phần này do chuyên viên viết."
+    assert [p.text for p in soup.find_all("p", class_="dash")] == ["- mục một;", "- mục hai."]
+    assert soup.find("td", class_="place-date").text == "Ia Rsươm, ngày 05 tháng 01 năm 2027"
+    recipients = [d.text for d in soup.select(".recipients-list div")]
+    assert recipients == ["- UBND xã (b/c);", "- Lưu: VT."]
+    tables = soup.find_all("table", class_="data")
+    assert tables[0].parent.name == "div" and tables[0].parent["class"] == ["keep"]
+    assert [th.text for th in tables[0].find_all("th")] == ["TT", "Đơn vị", "Số đạt", "Tỷ lệ",
+                                                           "Đánh giá"]
+    first = tables[0].find("tbody").find("tr").find_all("td")
+    assert [c.get("class") for c in first] == [["c", "nowrap"], None, ["num"], ["num"], ["behind"]]
+    assert tables[0].find_previous_sibling("p")["class"] == ["table-caption"]
+    assert soup.find(string=XSS) is not None and soup.find("script") is None  # escaped, not run
+    img = soup.find("figure", class_="chart").find("img")
+    mime, data = img["src"].split(",", 1)
+    fig = next(b for b in small.blocks() if isinstance(b, B.Figure))
+    assert mime == "data:image/png;base64" and base64.b64decode(data) == fig.image
+    assert img["alt"] == "biểu đồ" and img["style"] == "width:50%"
+    assert len(soup.select("main.document > div.section")) == 4
+
+
+@pytest.mark.slow
+def test_pdf_renderer(small, tmp_path):
+    from hoctap.report.pdf import write_pdf
+
+    path = write_pdf(small, tmp_path / "x.pdf")
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Pages:\s+2\b", info), info  # the appendix starts a new page
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+", info), info
+    page1, page2 = (_pdftotext(path, "-f", str(n), "-l", str(n)) for n in (1, 2))
+    flat1 = " ".join(page1.split())
+    for phrase in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                   "UBND XÃ IA RSƯƠM", "Ia Rsươm, ngày 05 tháng 01 năm 2027",
+                   "Người lao động đạt danh hiệu", "Bảng 1. Kết quả thử", "Biểu đồ 1. Thử nghiệm",
+                   "Nơi nhận:", "Y Thử", "- mục hai."):
+        assert phrase in flat1, phrase
+    assert re.search(r"1\s+Xã Ia Rsươm\s+12\.345\s+69,96%\s+Chưa đạt", page1)
+    assert XSS in flat1 and "\ufffd" not in page1 + page2
+    assert page2.strip().splitlines()[0].strip() == "2" and "PHỤ LỤC" in page2
+    assert "Bảng số liệu thử" in " ".join(page2.split())
+
+
+def test_excel_renderer(small, tmp_path):
+    from hoctap.report.excel import write_xlsx
+
+    wb = load_workbook(write_xlsx(small, tmp_path / "x.xlsx"))
+    assert wb.sheetnames == ["Bảng 1", "Số liệu"]  # a table without a name gets a numbered sheet
+    ws = wb["Số liệu"]
+    assert ws["A1"].value == "Bảng số liệu thử" and ws["A1"].font.b
+    assert [c.value for c in ws[3]] == ["Tên", "Số", "Tỷ lệ (%)", "Ngày"]
+    assert ws.freeze_panes == "A4" and ws.column_dimensions["A"].width == 30
+    a4, b4, c4, d4 = ws["A4"], ws["B4"], ws["C4"], ws["D4"]
+    assert a4.value == FORMULA and a4.data_type == "s" and a4.quotePrefix
+    assert b4.value == 12345 and b4.number_format == "#,##0"
+    assert c4.value == pytest.approx(79.966) and c4.number_format == "0.00"  # the cell's own
+    assert d4.value == dt.datetime(2026, 12, 1) and d4.number_format == "dd/mm/yyyy"
+    assert [c.value for c in ws[5]] == ["Ơi Hới", None, None, None]  # missing stays empty
+    first = wb["Bảng 1"]
+    assert [c.value for c in first[4]] == ["1", "Xã Ia Rsươm", "12.345", "69,96%", "Chưa đạt"]
+
+
+def test_read_document_from_notebook(small, tmp_path):
+    from hoctap.report.notebook import MIME, NotebookError, read_document
+
+    def notebook(*docs):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("show(document)")
+        cell.outputs = [
+            nbformat.v4.new_output(
+                "display_data", data={"text/html": "<p>x</p>", MIME: B.to_data(d)}
+            )
+            for d in docs
+        ]
+        nb.cells = [cell]
+        path = tmp_path / f"nb{len(docs)}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    assert read_document(notebook(small)) == small
+    with pytest.raises(NotebookError, match="không có nội dung"):
+        read_document(notebook())
+    with pytest.raises(NotebookError, match="chỉ được có một"):
+        read_document(notebook(small, small))
+
+
+# ---- one ranking, one vocabulary, one report layer ----------------------------------------------
+
+
+def test_commune_ranking():
+    from hoctap.ranking import commune_ranking
+
+    rows = pd.DataFrame(
+        [
+            # geo_level, code, name, rate, target, status
+            ("area", "AREA", "", 90.0, 80.0, "Đạt"),
+            ("commune", "B", "Bờ", 70.0, 80.0, "Chậm tiến độ"),
+            ("commune", "B", "Bờ", 90.0, 80.0, "Đúng tiến độ"),  # B: mean 0
+            ("commune", "A", "Ân", 85.0, 80.0, "Đúng tiến độ"),  # A: mean +5
+            ("commune", "C", "Cư", 60.0, 70.0, "Chậm tiến độ"),  # C: -10, the row without a
+            ("commune", "C", "Cư", 99.0, None, None),  # target does not count
+            ("commune", "D", "Dơ", 70.0, 70.0, "Đạt"),  # D: 0, tied with B, after it by name
+        ],
+        columns=["geo_level", "geo_code", "geo_name", "rate_pct", "target_pct", "status"],
+    )
+    rank = commune_ranking(rows)
+    assert list(rank["geo_code"]) == ["A", "B", "D", "C"] and list(rank["rank"]) == [1, 2, 3, 4]
+    assert list(rank["n"]) == [1, 2, 1, 1] and list(rank["n_good"]) == [1, 1, 1, 0]
+    assert list(rank["margin"]) == [5.0, 0.0, 0.0, -10.0]
+    summary = rows.rename(
+        columns={"rate_pct": "last_rate_pct", "target_pct": "period_target_pct",
+                 "status": "result_status"}
+    )
+    same = commune_ranking(summary, "last_rate_pct", "period_target_pct", "result_status")
+    pd.testing.assert_frame_equal(rank, same)  # a review ranks its summary the same way
+    assert commune_ranking(rows[rows["geo_level"] == "area"]).empty
+
+
+def test_one_vocabulary_for_views_feedback_and_documents():
+    from hoctap import clean, feedback, vocabulary
+
+    assert feedback.STATUS_VI is vocabulary.INTAKE_WORDS_FOR_SCHOOLS
+    assert feedback.SEVERITY_VI is vocabulary.SEVERITY_WORDS_FOR_SCHOOLS
+    intake = pd.DataFrame({"status": ["accepted", "rejected", "accepted", "ignored"]})
+    view = clean.intake_view(intake)
+    words = vocabulary.INTAKE_WORDS_FOR_SCHOOLS
+    assert list(view["Tình trạng"]) == [words["accepted"], words["rejected"], words["ignored"]]
+    issues = pd.DataFrame(
+        {"severity": ["warning", "error"], "code": ["W", "E"], "path": ["a", "b"]}
+    )
+    severity = vocabulary.SEVERITY_WORDS_FOR_SCHOOLS
+    assert list(clean.issues_view(issues)["Mức độ"]) == [severity["error"], severity["warning"]]
+    assert vocabulary.GOOD | vocabulary.BEHIND == set(vocabulary.STATUSES)
+    from hoctap import indicators
+
+    assert indicators.status(70.0, 2030, 2030, 70.0, None, None) == vocabulary.STATUS_MET
+
+
+def _imports(path: Path) -> set[str]:
+    """The sibling modules of report/ that ``path`` imports (relative imports only)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(a.name for a in node.names)
+    return found
+
+
+def test_report_layer_has_no_import_cycle_and_no_long_module():
+    import hoctap
+
+    package = Path(hoctap.__file__).parent
+    folder = package / "report"
+    modules = {p.stem: p for p in folder.glob("*.py") if p.stem != "__init__"}
+    graph = {name: _imports(p) & set(modules) for name, p in modules.items()}
+    assert graph["blocks"] == set() and graph["excel"] == {"blocks"}
+
+    def visit(name, trail):
+        assert name not in trail, " -> ".join([*trail, name])
+        for dep in sorted(graph[name]):
+            visit(dep, [*trail, name])
+
+    for name in graph:
+        visit(name, [])
+    for path in [*modules.values(), package / "ranking.py", package / "vocabulary.py"]:
+        n = len(path.read_text(encoding="utf-8").splitlines())
+        assert n <= 700, f"{path.name}: {n} lines"
+    vocab = ast.parse((package / "vocabulary.py").read_text(encoding="utf-8"))
+    assert not [n for n in ast.walk(vocab) if isinstance(n, ast.ImportFrom) and n.level]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hoctap.values import (
+    MAX_COUNT,
     FormulaNoValue,
     Problem,
     parse,
@@ -32,9 +33,42 @@ def test_count_accepts(raw, expected):
     assert parse_count(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [None, "", "   ", float("nan"), "\u00a0"])
+@pytest.mark.parametrize("raw", [None, "", "   ", "\u00a0"])
 def test_count_blank_is_missing_not_zero(raw):
     assert parse_count(raw) is None
+
+
+@pytest.mark.parametrize("raw, code", [
+    (float("nan"), "bad_count"), (float("inf"), "bad_count"), (float("-inf"), "bad_count"),
+    (1e23, "count_too_large"), (1e308, "count_too_large"), (10**20, "count_too_large"), (MAX_COUNT + 1, "count_too_large"),
+    ("1e23", "bad_count"), ("1e308", "bad_count"), ("100000000000000000000", "count_too_large"),
+    ("100.000.000.000", "count_too_large"), ("10000001 hộ", "count_too_large"), ("100000000000000000000.0", "count_too_large"),
+    ("inf", "bad_count"), ("nan", "bad_count"), ("NaN", "bad_count"), ("Infinity", "bad_count"),
+])
+def test_count_nan_infinity_and_implausible_sizes_are_problems(raw, code):
+    """Never missing, never a number that overflows the Int64 tables downstream."""
+    out = parse_count(raw)
+    assert isinstance(out, Problem) and out.code == code, out
+    assert out.detail and "Error" not in out.detail
+
+
+def test_count_bound_is_inclusive():
+    assert parse_count(MAX_COUNT) == MAX_COUNT and parse_count(float(MAX_COUNT)) == MAX_COUNT
+    assert parse_count("10.000.000") == MAX_COUNT
+
+
+@pytest.mark.parametrize("kind", ["yesno", "date", "year", "text", "level", "org_type"])
+def test_nan_is_a_problem_for_every_kind(kind):
+    assert isinstance(parse(kind, float("nan")), Problem)
+
+
+@pytest.mark.parametrize("raw", [10**400, -(10**400), 1e308, float("inf"), float("nan")])
+@pytest.mark.parametrize("kind", ["count", "yesno", "date", "year", "text"])
+def test_huge_numbers_never_raise(raw, kind):
+    out = parse(kind, raw)
+    assert out is None or isinstance(out, (Problem, int, bool, str, dt.date))
+    if kind == "count":
+        assert isinstance(out, Problem)
 
 
 @pytest.mark.parametrize("raw, code", [
@@ -101,13 +135,28 @@ def test_any_cell_gives_value_or_problem(raw, kind):
     out = parse(kind, raw)
     assert out is None or isinstance(out, (Problem, int, bool, str, dt.date))
     if kind == "count" and not isinstance(out, Problem) and out is not None:
-        assert isinstance(out, int) and out >= 0
+        assert isinstance(out, int) and 0 <= out <= MAX_COUNT  # fits Int64 with room to sum
     if isinstance(out, str):
         assert out == unicodedata.normalize("NFC", out)
+    if isinstance(out, Problem):  # the detail is shown to a school: Vietnamese, no exception name
+        assert "Error" not in out.detail and "Exception" not in out.detail
+    if isinstance(raw, float) and raw != raw:
+        assert isinstance(out, Problem)  # NaN is never "missing"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.integers(min_value=-10**30, max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.from_regex(r"[+-]?[0-9]{1,25}([.,][0-9]{1,4})?(e[+-]?[0-9]{1,3})?", fullmatch=True),
+))
+def test_count_is_bounded_or_a_problem(raw):
+    out = parse_count(raw)
+    assert isinstance(out, Problem) or (isinstance(out, int) and 0 <= out <= MAX_COUNT)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=0, max_value=10**9))
+@given(st.integers(min_value=0, max_value=MAX_COUNT))
 def test_count_round_trips_vietnamese_thousands(n):
     assert parse_count(f"{n:,}".replace(",", ".")) == n
     assert parse_count(str(n)) == n

@@ -1,3 +1,5 @@
 """hoctap: reporting for the 2021-2030 lifelong learning programme."""
 
-__version__ = "0.1.0"
+from .version import version as _version
+
+__version__ = _version()

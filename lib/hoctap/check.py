@@ -3,40 +3,101 @@
 No year folder is needed: the year is the one written in the workbook (or, with ``--year``, the
 year the school is reporting for, so a file copied from last year is caught), and the checks
 that need other files (versions, duplicates between schools, history outliers) are skipped.
+Which files are read is the decision ``clean`` makes (intake.classify, formats.decide), and the
+reading runs in a bounded worker process (sandbox), so a file that crashes the reader is a
+message here too, never a traceback.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from .clean import assess
+from . import rules
+from .clean import _issue, assess
+from .intake import FileEntry, classify, display
 from .paths import Workspace
 from .reference import Reference
-from .workbook import read_workbook
+from .sandbox import Failure, Sandbox
+from .workbook import Finding, Submission, read_workbook
 
 _TAG = {"error": "LỖI", "warning": "CẢNH BÁO", "info": "THÔNG TIN"}
+_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _entry(path: Path) -> FileEntry | str:
+    """The intake decision for a file named on the command line, or why there is none.
+
+    A link given by the user is followed (they named it); clean never follows links.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "Không tìm thấy tệp; kiểm tra lại đường dẫn."
+    if os.path.isdir(path):
+        return "Đây là thư mục, không phải tệp; ghi đường dẫn của từng tệp bảng tính cần kiểm tra."
+    real = Path(os.path.realpath(path)) if os.path.islink(path) else path
+    entry = classify(real, display(real.name), (real.name,))
+    entry.size = entry.size or st.st_size
+    return entry
+
+
+def _failed(path: Path, failure: Failure) -> Submission:
+    return Submission(path=Path(path), fatal=failure.code, fatal_detail=failure.detail,
+                      fatal_technical=failure.technical)
+
+
+def read_contained(paths: list[Path]) -> list[Submission]:
+    """read_workbook of each path in bounded worker processes, in order."""
+    if not paths:
+        return []
+    with Sandbox(workers=min(2, len(paths))) as box:
+        return box.map(read_workbook, list(paths), on_error=_failed)
+
+
+def _ignored_issue(entry: FileEntry, name: str, year: int | None) -> dict:
+    return _issue(name, year or 0, Finding(entry.code, value=name, params=entry.params))
 
 
 def check_file(path: Path, ref: Reference, year: int | None = None) -> list[dict]:
-    """Issues of one workbook (dicts with the issues.csv columns)."""
-    sub = read_workbook(path)
-    return assess(path.name, sub, ref, year).issues
+    """Issues of one workbook (dicts with the issues.csv columns), read in a worker process."""
+    path = Path(path)
+    entry = _entry(path)
+    name = display(path.name)
+    if isinstance(entry, str):
+        return [_issue(name, year or 0, Finding("file_corrupt", params={"detail": entry}))]
+    if entry.ignored:
+        return [_ignored_issue(entry, name, year)]
+    (sub,) = read_contained([entry.path])
+    return assess(name, sub, ref, year).issues
 
 
 def run_check(paths: list[Path], ws: Workspace, year: int | None = None) -> int:
-    """Print the problems of each file in Vietnamese; 1 when any file has an error, else 0."""
+    """Print the problems of each file in Vietnamese; 1 when any file has an error, else 0.
+
+    A file that ``clean`` would not read (another format, a lock file...) counts as an error:
+    sent as it is, it would not be counted.
+    """
     ref = Reference(ws.reference_dir)
+    paths = [Path(p) for p in paths]
+    entries = [_entry(p) for p in paths]
+    to_read = [e.path for e in entries if isinstance(e, FileEntry) and not e.ignored]
+    subs = iter(read_contained(to_read))
     any_error = False
-    for path in paths:
-        path = Path(path)
-        print(f"== {path}")
-        if not path.is_file():
-            print("  [LỖI] Không tìm thấy tệp; kiểm tra lại đường dẫn.")
+    for path, entry in zip(paths, entries, strict=True):
+        print(f"== {display(str(path))}")
+        if isinstance(entry, str):
+            print(f"  [LỖI] {entry}")
             any_error = True
             continue
-        issues = check_file(path, ref, year)
-        order = {"error": 0, "warning": 1, "info": 2}
-        issues.sort(key=lambda i: (order[i["severity"]], i["sheet"] or "", i["row"] or 0, i["column"] or ""))
+        name = display(path.name)
+        if entry.ignored:
+            print(f"  [LỖI] {rules.message(entry.code, value=name, **entry.params)}")
+            print("  => Tệp này sẽ không được đọc khi gửi; sửa theo hướng dẫn trên rồi kiểm tra lại.")
+            any_error = True
+            continue
+        issues = assess(name, next(subs), ref, year).issues
+        issues.sort(key=lambda i: (_ORDER[i["severity"]], i["sheet"] or "", i["row"] or 0, i["column"] or ""))
         errors = sum(i["severity"] == "error" for i in issues)
         warnings = sum(i["severity"] == "warning" for i in issues)
         for i in issues:

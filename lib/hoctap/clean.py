@@ -7,9 +7,10 @@ Outputs are written atomically and sorted, so a rerun on the same inputs is iden
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import multiprocessing as mp
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,7 @@ from .errors import HoctapError
 from .intake import FileEntry, Version, choose_versions, discover
 from .paths import Workspace
 from .reference import Reference, on_time, year_geography_date
+from .sandbox import Failure, Sandbox
 from .text import fold, nfc, school_key
 from .workbook import Finding, Submission, read_workbook
 
@@ -33,7 +35,9 @@ RATES = {
     "unit": (("staff_citizen", "staff_total"), ("members_policy", "members_total"), ("cadres_clc_it", "cadres_total")),
 }
 LABELS = {f.name: f.label for s in schema.SHEETS for f in s.fields}
-ISSUE_COLUMNS = ["year", "path", "school_id", "sheet", "row", "column", "cell", "field", "value", "code", "severity", "message"]
+# "detail" holds the technical text (an exception's words) that the Vietnamese message leaves out.
+ISSUE_COLUMNS = ["year", "path", "school_id", "sheet", "row", "column", "cell", "field", "value", "code", "severity", "message",
+                 "detail"]
 INTAKE_COLUMNS = ["year", "path", "sha256", "size_bytes", "status", "school_id", "school_name", "commune_code",
                   "report_date", "n_errors", "n_warnings", "reason"]
 PARALLEL_MIN_FILES = 24
@@ -56,12 +60,25 @@ class Assessed:
     commune_named: str | None = None
 
 
+TECHNICAL_PARAMS = ("technical", "exception", "error_detail")  # Finding.params keys for the detail column
+# An exception's name ("CalamineError", "XmlError: ...") is for the detail column, not for a school.
+_EXCEPTION_TEXT = re.compile(r"^[A-Z][A-Za-z0-9_.]*(?:Error|Exception|Exc|Warning)\b")
+_TECHNICAL_VI = "lỗi kỹ thuật khi đọc tệp"
+_CELL_PARAMS = ("cell", "value", "sheet", "row")  # what the school wrote: never rewritten
+
+
 def _issue(rel: str, year: int, f: Finding, school_id: str = "", **extra) -> dict:
     params = {"cell": f.cell, "value": f.value, "sheet": f.sheet, "row": f.row or "", **f.params, **extra}
+    technical = [str(params.pop(k)) for k in TECHNICAL_PARAMS if params.get(k)]
+    for k, v in params.items():  # no exception name reaches a message: it goes to "detail"
+        if k not in _CELL_PARAMS and isinstance(v, str) and _EXCEPTION_TEXT.match(v):
+            technical.append(v)
+            params[k] = _TECHNICAL_VI
     return {
         "year": year, "path": rel, "school_id": school_id, "sheet": nfc(f.sheet), "row": f.row, "column": f.column,
         "cell": nfc(f.cell) if f.row else "", "field": f.field, "value": nfc(f.value), "code": f.code,
         "severity": rules.severity(f.code), "message": nfc(rules.message(f.code, **params)),
+        "detail": nfc(" | ".join(dict.fromkeys(technical)))[:500],
     }
 
 
@@ -89,14 +106,21 @@ def _find_school(ref: Reference, code: str, name: str, commune: str | None, on: 
     return tuple(ref.find_school(code, name, commune, on))
 
 
-def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None) -> Assessed:
-    """File verdict and identity; ``folder_year`` None (hoctap check) skips the year-folder rule."""
+def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None, today: dt.date | None = None) -> Assessed:
+    """File verdict and identity; ``folder_year`` None (hoctap check) skips the year-folder rule.
+
+    ``today`` (default: the day of the run) bounds the report date: see ``_date_findings``.
+    """
     a = Assessed(rel, sub)
     info = sub.info
     year = folder_year or info.get("year") or 0
     if sub.fatal:
         a.status, a.reason_code = "rejected", sub.fatal
-        a.issues.append(_issue(rel, year, Finding(sub.fatal, params={"detail": sub.fatal_detail, "value": sub.fatal_detail,
+        detail = sub.fatal_detail or ""
+        technical = sub.fatal_technical or ""  # exception text (workbook.read_workbook), for "detail"
+        if _EXCEPTION_TEXT.match(detail):  # e.g. "CalamineError": the school reads a sentence instead
+            detail, technical = "không mở được bằng trình đọc bảng tính", technical or detail
+        a.issues.append(_issue(rel, year, Finding(sub.fatal, params={"detail": detail, "value": detail, "technical": technical,
                                                                     "expected": "20 MB" if sub.fatal == "file_too_large" else "200 MB"})))
         return a
     for f in sub.findings:
@@ -110,9 +134,15 @@ def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None) -
     report_date = info.get("report_date")
     geo = year_geography_date(ref.settings, year) if year else None
     commune_name = info.get("commune")
+    founded = None  # (commune, valid_from) when the report date is before the commune existed
     if commune_name and geo:
         on = report_date or geo
         match = _resolve(ref, commune_name, on)
+        if match.code is None and report_date:
+            later = _resolve(ref, commune_name, geo)
+            born = _valid_from(ref, later.named_code) if later.code else None
+            if born and report_date < born:  # a new commune, dated before it existed: a date problem
+                match, founded = later, (later.named_code, born)
         if match.code is None and match.named_code is None and not match.candidates and report_date:
             match = _resolve(ref, commune_name, geo)
         if match.code is None:
@@ -130,7 +160,7 @@ def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None) -
                                        expected=ref.commune_label(match.code)))
             a.commune_code = _carry(ref, match.code, geo) or match.code
     if info.get("school_name") and a.commune_named:
-        on = report_date or geo
+        on = geo if founded else (report_date or geo)
         hits = _find_school(ref, str(info.get("school_code") or ""), info["school_name"], a.commune_named, on)
         if len(hits) >= 1:
             a.school_id, a.registered = sorted(hits)[0], True
@@ -140,11 +170,51 @@ def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None) -
         else:
             a.school_id = f"CHUADK-{a.commune_code}-{school_key(info['school_name'])[:40]}"
             a.issues.append(_issue(rel, year, _cell_finding("unregistered_school", cells.get("school_name", ""), "school_name", info["school_name"])))
+    if isinstance(report_date, dt.date) and year:
+        for f in _date_findings(report_date, year, founded, ref, cells.get("report_date", ""), today or dt.date.today()):
+            a.issues.append(_issue(rel, year, f))
     for i in a.issues:
         i["school_id"] = a.school_id
     if blocking:
         a.status, a.reason_code = "rejected", blocking[0]["code"]
     return a
+
+
+def _valid_from(ref: Reference, code: str | None) -> dt.date | None:
+    if not code:
+        return None
+    row = ref.communes.loc[ref.communes["code"] == code, "valid_from_date"]
+    return row.iloc[0] if len(row) and isinstance(row.iloc[0], dt.date) else None
+
+
+def _date_findings(d: dt.date, year: int, founded, ref: Reference, addr: str, today: dt.date) -> list[Finding]:
+    """Report dates that cannot be right: after the run, before the report's year, before the
+    commune existed. An English-locale spreadsheet reads 05/12 as 12 May: when the day/month
+    swap gives a date that passes every check, the message suggests it."""
+    first = dt.date(year, 1, 1)
+    born = founded[1] if founded else None
+
+    def fine(x: dt.date) -> bool:
+        return first <= x <= today and (born is None or x >= born)
+
+    swap = ""
+    if d.day <= 12 and d.day != d.month:
+        other = dt.date(d.year, d.day, d.month)
+        if fine(other):
+            swap = f"; có thể là ngày {other:%d/%m/%Y} bị đảo ngày/tháng (máy tính đặt ngày theo kiểu tháng/ngày/năm)"
+    out = []
+    checks = (
+        ("report_date_future", d > today, f"{today:%d/%m/%Y}", {}),
+        ("report_date_before_year", d < first, str(year), {}),
+        ("report_date_before_commune", born is not None and d < born, f"{born:%d/%m/%Y}" if born else "",
+         {"commune": ref.commune_label(founded[0]) if founded else ""}),
+    )
+    for code, hit, expected, extra in checks:
+        if hit:
+            f = _cell_finding(code, addr, "report_date", f"{d:%d/%m/%Y}")
+            f.params = {"expected": expected, "swap": swap, **extra}
+            out.append(f)
+    return out
 
 
 def _cell_finding(code: str, addr: str, fname: str, value: str) -> Finding:
@@ -224,17 +294,27 @@ def _read_and_assess(job: tuple[Path, str, str, str, int]) -> Assessed:
     return assess(rel, read_workbook(path), _reference(Path(ref_dir), ref_key), year)
 
 
-def _pool():
-    if (os.cpu_count() or 1) < 2:
-        return None
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    return ctx.Pool(2)
+def _read_failed(job: tuple[Path, str, str, str, int], failure: Failure) -> Assessed:
+    """The verdict of a file whose reading died (timeout, memory, crash): rejected, with why."""
+    path, rel, ref_dir, ref_key, year = job
+    sub = Submission(path=Path(path), fatal=failure.code, fatal_detail=failure.detail,
+                     fatal_technical=failure.technical)
+    return assess(rel, sub, _reference(Path(ref_dir), ref_key), year)
 
 
-def _map(pool, fn, jobs: list):
-    if pool is None or len(jobs) < PARALLEL_MIN_FILES:
+def _pool(n_files: int = PARALLEL_MIN_FILES) -> Sandbox:
+    """Bounded reader processes: always, since a file must never take the run down with it."""
+    return Sandbox(workers=max(1, min(2, os.cpu_count() or 1, n_files)))
+
+
+def _map(pool, fn, jobs: list, on_error=None, sizes: list[int] | None = None):
+    """``fn`` over ``jobs``; with ``on_error`` (reading) always in the pool, contained per job.
+
+    Trusted jobs (feedback) run in this process when there are few of them.
+    """
+    if pool is None or (on_error is None and len(jobs) < PARALLEL_MIN_FILES):
         return [fn(j) for j in jobs]
-    return pool.map(fn, jobs, chunksize=max(1, min(64, len(jobs) // 8)))
+    return pool.map(fn, jobs, on_error, sizes)
 
 
 def clean_year(ws: Workspace, year: int, progress=None) -> CleanResult:
@@ -249,14 +329,10 @@ def clean_year(ws: Workspace, year: int, progress=None) -> CleanResult:
     entries = discover(ws.raw_root, raw_dir)
     readable = [e for e in entries if not e.ignored]
     say(f"Năm {year}: tìm thấy {len(entries)} tệp, đọc {len(readable)} tệp bảng tính...")
-    pool = _pool() if len(readable) >= PARALLEL_MIN_FILES else None
-    try:
-        assessed = _map(pool, _read_and_assess, [(e.path, e.rel, str(ws.reference_dir), ref_key, year) for e in readable])
+    with _pool(len(readable)) if readable else contextlib.nullcontext() as pool:
+        jobs = [(e.path, e.rel, str(ws.reference_dir), ref_key, year) for e in readable]
+        assessed = _map(pool, _read_and_assess, jobs, on_error=_read_failed, sizes=[e.size for e in readable])
         return _finish(ws, ref, year, geo, entries, assessed, pool, say)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
 
 
 def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
@@ -285,7 +361,7 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
     issues = [i for a in assessed for i in a.issues]
     for e in entries:
         if e.ignored:
-            issues.append(_issue(e.rel, year, Finding("ignored_file", value=Path(e.rel).name)))
+            issues.append(_issue(e.rel, year, Finding(e.code or "ignored_file", value=Path(e.rel).name, params=e.params)))
 
     schools, villages, orgs = _tables(assessed, year)
     issues += _duplicates(villages, "villages", "village", year, assessed)
@@ -527,7 +603,7 @@ def _intake_frame(entries: list[FileEntry], assessed: list[Assessed], issues: pd
         if a is None:
             rows.append({"year": year, "path": e.rel, "sha256": e.sha256, "size_bytes": e.size, "status": "ignored",
                          "school_id": "", "school_name": "", "commune_code": "", "report_date": "", "n_errors": n_err,
-                         "n_warnings": n_warn, "reason": rules.message("ignored_file", value=Path(e.rel).name)})
+                         "n_warnings": n_warn, "reason": rules.message(e.code or "ignored_file", value=Path(e.rel).name, **e.params)})
             continue
         reason = ""
         if a.reason_code:
@@ -571,7 +647,7 @@ def _completeness(ref: Reference, year: int, geo: dt.date, assessed: list[Assess
 
 def intake_view(intake: pd.DataFrame) -> pd.DataFrame:
     """Files by status, in Vietnamese, for the analyst reading the executed notebook."""
-    from .feedback import STATUS_VI
+    from .vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
 
     counts = intake["status"].value_counts()
     order = [s for s in ("accepted", "superseded", "rejected", "ignored") if s in counts] + [
@@ -582,7 +658,7 @@ def intake_view(intake: pd.DataFrame) -> pd.DataFrame:
 
 def problem_files_view(intake: pd.DataFrame) -> pd.DataFrame:
     """Every file not used as it is, with the reason, so the analyst knows whom to call."""
-    from .feedback import STATUS_VI
+    from .vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
 
     bad = intake[intake["status"] != "accepted"].sort_values(["status", "path"], kind="stable")
     return pd.DataFrame({
@@ -594,7 +670,7 @@ def problem_files_view(intake: pd.DataFrame) -> pd.DataFrame:
 
 def issues_view(issues: pd.DataFrame) -> pd.DataFrame:
     """Problems counted by severity and rule, with the rule's wording, most serious first."""
-    from .feedback import SEVERITY_VI
+    from .vocabulary import SEVERITY_WORDS_FOR_SCHOOLS as SEVERITY_VI
 
     if not len(issues):
         return pd.DataFrame(columns=["Mức độ", "Mã", "Số lần", "Số tệp"])

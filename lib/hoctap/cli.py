@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import HoctapError
+from .errors import HoctapError, os_error_text
 from .paths import Workspace
-from .reference import ReferenceError
 
 THIS_YEAR = dt.date.today().year
 
@@ -57,6 +56,8 @@ def _date(text: str) -> dt.date:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    # also after the command (hoctap clean --debug); SUPPRESS keeps the top-level value otherwise
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="in đầy đủ vết lỗi khi có lỗi")
     p.add_argument("--data-dir", default="data", metavar="THƯ_MỤC", help="thư mục dữ liệu (mặc định: data)")
     p.add_argument("--reports-dir", default="reports", metavar="THƯ_MỤC", help="thư mục báo cáo (mặc định: reports)")
 
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tổng hợp báo cáo Chương trình học tập suốt đời 2021-2030 (QĐ 387/QĐ-TTg).",
     )
     parser.add_argument("--version", action="version", version=f"hoctap {__version__}")
+    parser.add_argument("--debug", action="store_true", help="khi có lỗi, in đầy đủ vết lỗi (cho người phát triển)")
     sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
 
     p = sub.add_parser("template", help="tạo biểu mẫu HTSD-01 trống cho trường")
@@ -186,6 +188,7 @@ def _utf8_streams() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; any failure ends in one Vietnamese line on stderr (``--debug``: traceback)."""
     _utf8_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -194,12 +197,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return _dispatch(args)
-    except (HoctapError, ReferenceError, argparse.ArgumentTypeError, ValueError) as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("Đã dừng.", file=sys.stderr)
         return 130
+    except Exception as exc:  # every failure is one line for the analyst; --debug shows the rest
+        if getattr(args, "debug", False):
+            raise
+        print(f"Lỗi: {error_line(exc)}", file=sys.stderr)
+        return 2 if isinstance(exc, (HoctapError, OSError, argparse.ArgumentTypeError)) else 1
+
+
+def error_line(exc: BaseException) -> str:
+    """The one-line Vietnamese reason of an exception that ends a command."""
+    if isinstance(exc, (HoctapError, argparse.ArgumentTypeError)):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = os_error_text(exc, writing=None)
+    elif isinstance(exc, MemoryError):
+        text = "máy không đủ bộ nhớ để chạy lệnh này; đóng bớt chương trình khác rồi chạy lại"
+    else:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        text = (f"chương trình gặp lỗi ngoài dự kiến ({detail}); chạy lại với --debug để xem chi tiết "
+                "và gửi cho người phụ trách phần mềm")
+    return " ".join(text.split())  # one line, whatever the message held
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ the sheet XML, because saving thousands of workbooks through openpyxl would domi
 from __future__ import annotations
 
 import io as _io
-import os
 import re
 import struct
 import zipfile
@@ -22,14 +21,14 @@ import openpyxl
 import pandas as pd  # noqa: F401  (issues arrive as a DataFrame)
 from openpyxl.styles import Alignment, Font
 
+from .io import write_bytes
 from .paths import Workspace
+from .vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
+from .vocabulary import SEVERITY_WORDS_FOR_SCHOOLS as SEVERITY_VI
 
 SHEET = "PhanHoi"
 HEADERS = ("Tệp", "Trang", "Ô", "Mức độ", "Mã", "Cần sửa")
 WIDTHS = (32, 12, 14, 22, 22, 100)
-SEVERITY_VI = {"error": "Lỗi (phải sửa)", "warning": "Cảnh báo (kiểm tra lại)", "info": "Thông tin"}
-STATUS_VI = {"accepted": "đã tiếp nhận", "rejected": "bị từ chối", "superseded": "đã được thay bằng bản mới hơn",
-             "ignored": "bỏ qua (không phải biểu mẫu)"}
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -165,17 +164,9 @@ def write_one(job: tuple) -> Path:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Temporary name beside the target, then rename: like io.write_bytes, but without mkstemp,
-    which doubles the cost of each of the thousands of small files written per run."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """io.write_bytes: a temporary in the workspace's staging folder (never in phan-hoi/), then
+    a rename; its names cost no mkstemp, so the thousands of small files per run stay cheap."""
+    write_bytes(path, data)
 
 
 def write_feedback(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame) -> list[Path]:

@@ -22,9 +22,6 @@ DASH = "—"
 LOCALE = "vi"
 MAX_DECIMALS = 6
 
-STATUS_MET = "Đạt"
-STATUS_NOT_MET = "Chưa đạt"
-
 
 def is_missing(x: object) -> bool:
     """None, NaN, pd.NA and NaT: everything a table may hold for "no value"."""

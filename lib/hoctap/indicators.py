@@ -101,17 +101,14 @@ import pandas as pd  # noqa: E402
 
 from . import geography  # noqa: E402
 from .errors import HoctapError  # noqa: E402
-from .io import write_csv  # noqa: E402
+from .io import read_csv, write_csv  # noqa: E402
 from .paths import Workspace  # noqa: E402
 from .reference import Reference  # noqa: E402
+from .vocabulary import STATUS_BEHIND, STATUS_MET, STATUS_NOT_MET, STATUS_ON_TRACK  # noqa: E402, F401
 
 PROGRAMME_START = 2021
 AREA_CODE = "AREA"
 USED = "used"
-STATUS_MET = "Đạt"
-STATUS_NOT_MET = "Chưa đạt"
-STATUS_ON_TRACK = "Đúng tiến độ"
-STATUS_BEHIND = "Chậm tiến độ"
 RATE_DIGITS = 10  # snap float noise (0.1 + 0.2) so "met exactly" is met; far below any print
 
 COLUMNS = [
@@ -527,7 +524,7 @@ def read_year(ws: Workspace, year: int, required: bool = True) -> dict[str, pd.D
             f"hãy chạy `hoctap clean --year {year}` trước."
         )
     comp = folder / "completeness.csv"
-    tables["completeness"] = pd.read_csv(comp, encoding="utf-8-sig", dtype={"school_id": "string", "commune_code": "string"}) if comp.is_file() else None
+    tables["completeness"] = read_csv(comp, dtype={"school_id": "string", "commune_code": "string"}) if comp.is_file() else None
     return tables
 
 

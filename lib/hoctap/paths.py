@@ -20,6 +20,16 @@ class Workspace:
     data_dir: Path
     reports_dir: Path
 
+    def __post_init__(self) -> None:
+        # outputs of this workspace are staged in <data>/.staging, never beside published files
+        from .io import register_workspace
+
+        register_workspace(self.data_dir, self.reports_dir)
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / ".staging"
+
     @classmethod
     def at(cls, data_dir: str | Path = "data", reports_dir: str | Path = "reports") -> Workspace:
         return cls(Path(data_dir).resolve(), Path(reports_dir).resolve())

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import HoctapError
+from . import io
+from .errors import HoctapError, reported_error_text
 from .paths import NOTEBOOKS_DIR, Workspace
 from .runlog import logged
 
@@ -39,10 +40,13 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
     output.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MPLBACKEND", "Agg")
     t0 = time.perf_counter()
+    # papermill saves the notebook as it runs: into the staging folder, renamed when it stops, so a
+    # killed run leaves no half-run notebook in reports/ (a failed one is published, to be read)
+    tmp = io.temp_path(output, keep_suffix=True)
     try:
         pm.execute_notebook(
             str(source),
-            str(output),
+            str(tmp),
             parameters=parameters,
             kernel_name="python3",
             cwd=str(NOTEBOOKS_DIR),
@@ -52,9 +56,14 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except pm.PapermillExecutionError as exc:
+        io.publish(tmp, output)
         raise HoctapError(
-            f"notebook {name} dừng ở ô {exc.cell_index}: {exc.ename}: {exc.evalue} (xem {output})"
+            f"notebook {name} dừng ở ô {exc.cell_index}: {reported_error_text(exc.ename, exc.evalue)} (xem {output})"
         ) from exc
+    else:
+        io.publish(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
     _say(progress, f"  {name}: {time.perf_counter() - t0:.1f} giây")
     return output
 
@@ -107,7 +116,7 @@ def ensure_processed(ws: Workspace, years, progress: Progress = None) -> list[in
 def report_annual(
     ws: Workspace, year: int, report_date: dt.date | None = None, progress: Progress = None
 ) -> dict[str, Path]:
-    from .report.annual import render_outputs
+    from .report.publish import publish_annual as render_outputs
 
     with logged(ws, "report annual", year=year):
         ensure_processed(ws, [year], progress)
@@ -145,8 +154,8 @@ def report_period(
     report_date: dt.date | None = None,
     progress: Progress = None,
 ) -> dict[str, Path]:
-    from .periods import PERIOD_TARGET_YEAR, default_geography_date
-    from .report.period import render_outputs
+    from .periods import PERIOD_TARGET_YEAR, build_period, default_geography_date
+    from .report.publish import publish_period as render_outputs
 
     if kind not in PERIOD_TARGET_YEAR:
         raise HoctapError(f"loại báo cáo không hợp lệ: {kind}")
@@ -161,6 +170,8 @@ def report_period(
             raise HoctapError(f"chưa có số liệu năm nào trong giai đoạn {year_from}-{year_to}")
         out = ws.reports_period(kind, year_from, year_to)
         _say(progress, f"Báo cáo {kind} {year_from}-{year_to} (địa giới ngày {geography_date:%d/%m/%Y})")
+        # The period tables first: notebook 04 only reads them.
+        build_period(ws, kind, year_from, year_to, geography_date=geography_date)
         executed = execute_notebook(
             PERIOD_NB,
             out / PERIOD_NB,

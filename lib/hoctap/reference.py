@@ -6,30 +6,134 @@ knowledge of one district.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
+from .errors import ReferenceDataError, os_error_text
 from .text import commune_key, school_key
 
+# file -> (required columns, optional columns: filled with "" when the analyst left them out)
+COLUMNS = {
+    "communes.csv": (("code", "name", "kind", "valid_from"), ("valid_to", "aliases")),
+    "commune_changes.csv": (("old_code", "new_code", "effective_date"), ("share",)),
+    "schools.csv": (("school_id", "name", "commune_code"), ("aliases", "level", "active_from", "active_to", "note")),
+    "targets.csv": (("indicator", "target_year", "target_pct"), ("source",)),
+}
+_DELIMITERS = (",", ";", "\t")
 
-class ReferenceError(Exception):
-    """Reference data missing or inconsistent; the message is for the analyst (Vietnamese)."""
+
+def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode Text"), else Windows Vietnamese."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:  # Excel "CSV (Comma delimited)" on a Vietnamese Windows: cp1258, tones decomposed
+                text = raw.decode("cp1258")
+            except UnicodeDecodeError:
+                raise ReferenceDataError(
+                    f"Tệp {path} không phải văn bản UTF-8; mở bằng Excel và lưu lại dạng \"CSV UTF-8\""
+                ) from None
+    return unicodedata.normalize("NFC", text)
+
+
+def _delimiter(text: str, expected: tuple[str, ...]) -> str:
+    """Comma, or the semicolon (tab) that Excel uses where the comma is the decimal mark."""
+    header = text.splitlines()[0] if text else ""
+
+    def score(delim: str) -> tuple[int, int]:
+        names = [c.strip().lower() for c in next(csv.reader([header], delimiter=delim), [])]
+        return len(set(names) & set(expected)), len(names)
+
+    return max(_DELIMITERS, key=score)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    """A reference table as text, whatever Excel did to it; a problem names the file and the column."""
+    required, optional = COLUMNS.get(path.name, ((), ()))
     if not path.is_file():
-        raise ReferenceError(f"Thiếu tệp dữ liệu tham chiếu: {path}")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        raise ReferenceDataError(f"Thiếu tệp dữ liệu tham chiếu: {path}")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ReferenceDataError(os_error_text(exc, path, writing=False)) from exc
+    text = _decode(raw, path)
+    delim = _delimiter(text, required + optional)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raise ReferenceDataError(f"Tệp {path} rỗng; cần dòng tiêu đề với các cột: {', '.join(required + optional)}") from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        where = (f"dòng {m.group(2)} có {m.group(3)} cột trong khi dòng tiêu đề có {m.group(1)} cột"
+                 if m else "không tách được các cột")
+        raise ReferenceDataError(
+            f"Tệp {path}: {where}; một ô có dấu phân cách mà không nằm trong ngoặc kép?"
+        ) from None
+    df.columns = [unicodedata.normalize("NFC", str(c)).strip().lstrip("\ufeff").strip().lower() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        cols = ", ".join(f'"{c}"' for c in missing)
+        raise ReferenceDataError(
+            f"Tệp {path} thiếu cột {cols} (dòng tiêu đề cần các cột: {', '.join(required + optional)})"
+        )
+    for c in optional:
+        if c not in df.columns:
+            df[c] = ""
+    df = df.apply(lambda col: col.str.strip())
+    blank = (df[list(required)] == "").all(axis=1)
+    return df.loc[~blank].reset_index(drop=True)
 
 
-def _date(value: str) -> dt.date | None:
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def _date(value: str, where: str = "") -> dt.date | None:
+    """yyyy-mm-dd, or dd/mm/yyyy as Excel shows dates on a Vietnamese Windows; empty is None."""
     value = (value or "").strip()
-    return dt.date.fromisoformat(value) if value else None
+    if not value:
+        return None
+    try:
+        m = _DMY.match(value)
+        if m:
+            return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise ReferenceDataError(f"{where}: \"{value}\" không phải ngày; ghi dạng yyyy-mm-dd, ví dụ 2025-07-01") from None
+
+
+def _dates(df: pd.DataFrame, col: str, path: Path) -> list:
+    return [_date(v, f"Tệp {path}, cột {col}, dòng {i + 2}") for i, v in enumerate(df[col])]
+
+
+def _numbers(df: pd.DataFrame, col: str, path: Path, whole: bool) -> list:
+    """Numbers of a column (a decimal comma accepted); empty is None; anything else names the cell."""
+    out = []
+    for i, v in enumerate(df[col]):
+        v = (v or "").strip()
+        if not v:
+            out.append(None)
+            continue
+        try:
+            x = float(v.replace(",", "."))
+            if whole and not x.is_integer():
+                raise ValueError
+            out.append(int(x) if whole else x)
+        except (ValueError, OverflowError):
+            kind = "số nguyên" if whole else "số"
+            raise ReferenceDataError(f"Tệp {path}, cột {col}, dòng {i + 2}: \"{v}\" không phải {kind}") from None
+    return out
 
 
 def _aliases(value: str) -> list[str]:
@@ -57,39 +161,64 @@ class Reference:
     # ---- tables -------------------------------------------------------------------------
     @cached_property
     def communes(self) -> pd.DataFrame:
-        df = _read_csv(self.dir / "communes.csv")
-        df["valid_from_date"] = df["valid_from"].map(_date)
-        df["valid_to_date"] = df["valid_to"].map(_date)
+        path = self.dir / "communes.csv"
+        df = _read_csv(path)
+        df["valid_from_date"] = _dates(df, "valid_from", path)
+        df["valid_to_date"] = _dates(df, "valid_to", path)
         return df
 
     @cached_property
     def changes(self) -> pd.DataFrame:
-        df = _read_csv(self.dir / "commune_changes.csv")
-        df["effective"] = df["effective_date"].map(_date)
-        df["share"] = pd.to_numeric(df["share"].replace("", None), errors="coerce")
+        path = self.dir / "commune_changes.csv"
+        df = _read_csv(path)
+        df["effective"] = _dates(df, "effective_date", path)
+        df["share"] = pd.Series([float("nan") if v is None else v for v in _numbers(df, "share", path, whole=False)],
+                                dtype="float64", index=df.index)
         return df
 
     @cached_property
     def schools(self) -> pd.DataFrame:
-        df = _read_csv(self.dir / "schools.csv")
-        df["active_from"] = pd.to_numeric(df["active_from"].replace("", None), errors="coerce").astype("Int64")
-        df["active_to"] = pd.to_numeric(df["active_to"].replace("", None), errors="coerce").astype("Int64")
+        path = self.dir / "schools.csv"
+        df = _read_csv(path)
+        df["active_from"] = pd.array(_numbers(df, "active_from", path, whole=True), dtype="Int64")
+        df["active_to"] = pd.array(_numbers(df, "active_to", path, whole=True), dtype="Int64")
         return df
 
     @cached_property
     def targets(self) -> pd.DataFrame:
-        df = _read_csv(self.dir / "targets.csv")
-        df["target_year"] = df["target_year"].astype(int)
-        df["target_pct"] = df["target_pct"].astype(float)
+        path = self.dir / "targets.csv"
+        df = _read_csv(path)
+        years = _numbers(df, "target_year", path, whole=True)
+        pcts = _numbers(df, "target_pct", path, whole=False)
+        for col, values in (("target_year", years), ("target_pct", pcts)):
+            if any(v is None for v in values):
+                row = next(i for i, v in enumerate(values) if v is None) + 2
+                raise ReferenceDataError(f"Tệp {path}, cột {col}, dòng {row}: ô trống; ghi giá trị cho ô này")
+        df["target_year"] = pd.array(years, dtype="int64")
+        df["target_pct"] = pd.array(pcts, dtype="float64")
         return df
 
     @cached_property
     def settings(self) -> dict:
         path = self.dir / "settings.toml"
         if not path.is_file():
-            raise ReferenceError(f"Thiếu tệp cấu hình báo cáo: {path}")
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+            raise ReferenceDataError(f"Thiếu tệp cấu hình báo cáo: {path}")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except OSError as exc:
+            raise ReferenceDataError(os_error_text(exc, path, writing=False)) from exc
+        except UnicodeDecodeError:
+            raise ReferenceDataError(f"Tệp {path} không phải văn bản UTF-8; lưu lại bằng bảng mã UTF-8") from None
+        try:
+            settings = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"line (\d+), column (\d+)", str(exc))
+            where = f" ở dòng {m.group(1)}, cột {m.group(2)}" if m else ""
+            raise ReferenceDataError(
+                f"Tệp {path} sai cú pháp{where}; mỗi dòng có dạng khóa = \"giá trị\", chữ đặt trong ngoặc kép"
+            ) from None
+        deadline(settings, 2024)  # a bad deadline is reported now, in one line, not mid-run
+        return settings
 
     @property
     def synthetic(self) -> bool:
@@ -232,7 +361,14 @@ class Reference:
 
 def deadline(settings: dict, year: int) -> dt.date:
     rep = settings.get("reporting", {})
-    return dt.date(year, int(rep.get("deadline_month", 12)), int(rep.get("deadline_day", 10)))
+    try:
+        return dt.date(year, int(rep.get("deadline_month", 12)), int(rep.get("deadline_day", 10)))
+    except (TypeError, ValueError):
+        raise ReferenceDataError(
+            "settings.toml, mục [reporting]: deadline_day và deadline_month phải là ngày và tháng có thật, "
+            f"ví dụ deadline_day = 10, deadline_month = 12 (đang ghi {rep.get('deadline_day')!r}, "
+            f"{rep.get('deadline_month')!r})"
+        ) from None
 
 
 def on_time(settings: dict, year: int, report_date: dt.date | None) -> bool:

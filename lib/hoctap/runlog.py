@@ -33,6 +33,11 @@ def logged(ws: Workspace, command: str, **params) -> Iterator[dict]:
         raise
     finally:
         entry["seconds"] = round(time.perf_counter() - t0, 3)
-        ws.runs_log.parent.mkdir(parents=True, exist_ok=True)
-        with ws.runs_log.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        try:
+            ws.runs_log.parent.mkdir(parents=True, exist_ok=True)
+            with ws.runs_log.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        except OSError:
+            if entry.get("outcome") == "ok":
+                raise
+            # the run already failed (often for the same read-only or full disk): keep its reason

@@ -50,12 +50,12 @@ INFO = Sheet(
         Field("template_id", "Mẫu biểu", "text"),
         Field("school_code", "Mã trường", "text"),
         Field("school_name", "Tên trường", "text", required=True),
-        Field("commune", "Xã, thị trấn", "text", required=True, aliases=("Xã", "Xã, phường, thị trấn", "Xã/thị trấn")),
+        Field("commune", "Xã, thị trấn", "text", required=True, aliases=("Xã", "Xã, phường, thị trấn", "Xã/thị trấn", "Xã, TT")),
         Field("school_level", "Cấp học", "level"),
         Field("year", "Năm báo cáo", "year", required=True, aliases=("Năm",)),
-        Field("report_date", "Ngày báo cáo", "date", required=True, aliases=("Ngày lập", "Ngày")),
+        Field("report_date", "Ngày báo cáo", "date", required=True, aliases=("Ngày lập", "Ngày", "Ngày lập biểu")),
         Field("preparer", "Người lập biểu", "text", aliases=("Người lập",)),
-        Field("phone", "Số điện thoại", "text", aliases=("Điện thoại", "SĐT")),
+        Field("phone", "Số điện thoại", "text", aliases=("Điện thoại", "SĐT", "Điện thoại liên hệ")),
     ),
 )
 
@@ -66,14 +66,29 @@ UNIT = Sheet(
     layout="pairs",
     aliases=("Đơn vị", "Đơn vị học tập"),
     fields=(
-        Field("school_unit_title", 'Trường được công nhận danh hiệu "Đơn vị học tập" trong năm', "yesno"),
+        # short forms of the long labels: "Trường đạt ĐVHT", "Tổng số hội viên KH", ...
+        Field(
+            "school_unit_title",
+            'Trường được công nhận danh hiệu "Đơn vị học tập" trong năm',
+            "yesno",
+            aliases=('Trường đạt "Đơn vị học tập"', 'Đạt "Đơn vị học tập"'),
+        ),
         Field("staff_total", "Tổng số cán bộ, giáo viên, nhân viên", "count"),
         Field("staff_citizen", 'Số cán bộ, giáo viên, nhân viên đạt danh hiệu "Công dân học tập"', "count"),
-        Field("members_total", "Tổng số hội viên khuyến học tại trường", "count"),
+        Field(
+            "members_total",
+            "Tổng số hội viên khuyến học tại trường",
+            "count",
+            aliases=("Tổng số hội viên khuyến học", "Số hội viên khuyến học"),
+        ),
         Field(
             "members_policy",
             "Số hội viên được học tập, quán triệt các chủ trương về khuyến học, xây dựng xã hội học tập",
             "count",
+            aliases=(
+                "Số hội viên được học tập, quán triệt chủ trương khuyến học",
+                "Số hội viên được học tập, quán triệt chủ trương về khuyến học",
+            ),
         ),
         Field("cadres_total", "Số cán bộ làm công tác khuyến học", "count"),
         Field(
@@ -81,6 +96,10 @@ UNIT = Sheet(
             "Số cán bộ làm công tác khuyến học tham gia hoạt động Trung tâm học tập cộng đồng"
             " và được bồi dưỡng ứng dụng công nghệ thông tin",
             "count",
+            aliases=(
+                "Số cán bộ tham gia TTHTCĐ được bồi dưỡng CNTT",
+                "Số cán bộ khuyến học tham gia TTHTCĐ được bồi dưỡng CNTT",
+            ),
         ),
     ),
 )
@@ -93,7 +112,7 @@ VILLAGES = Sheet(
     aliases=("Địa bàn",),
     fields=(
         Field("row_number", "STT", "ignore", aliases=("Số TT", "TT")),
-        Field("village", "Thôn, buôn, tổ dân phố", "text", required=True, aliases=("Thôn, buôn", "Tên thôn, buôn, tổ dân phố", "Thôn")),
+        Field("village", "Thôn, buôn, tổ dân phố", "text", required=True, aliases=("Thôn, buôn", "Tên thôn, buôn, tổ dân phố", "Thôn", "Tên thôn", "Tên thôn, buôn")),
         Field("households_total", "Tổng số hộ", "count"),
         Field("households_registered", 'Số hộ đăng ký "Gia đình học tập"', "count"),
         Field("households_family_title", 'Số hộ đạt "Gia đình học tập"', "count"),
@@ -114,11 +133,14 @@ ORGS = Sheet(
     aliases=("Cơ quan", "Cơ quan, tổ chức"),
     fields=(
         Field("row_number", "STT", "ignore", aliases=("Số TT", "TT")),
-        Field("org_name", "Tên cơ quan, tổ chức, doanh nghiệp", "text", required=True, aliases=("Tên đơn vị", "Tên cơ quan")),
+        Field("org_name", "Tên cơ quan, tổ chức, doanh nghiệp", "text", required=True,
+              aliases=("Tên đơn vị", "Tên cơ quan", "Tên CQ, TC, DN",
+                       "Tên cơ quan, đơn vị, doanh nghiệp")),
         Field("org_type", "Loại hình", "org_type"),
         Field("org_unit_title", 'Đạt "Đơn vị học tập"', "yesno"),
         Field("org_staff_total", "Tổng số CB, CC, VC, người lao động", "count"),
-        Field("org_staff_citizen", 'Số đạt "Công dân học tập"', "count"),
+        Field("org_staff_citizen", 'Số đạt "Công dân học tập"', "count",
+              aliases=('Số CB, CC, VC, người lao động đạt "Công dân học tập"', 'Số người đạt "Công dân học tập"')),
     ),
 )
 

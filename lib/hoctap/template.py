@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import schema
@@ -60,6 +63,22 @@ UNLOCKED = Protection(locked=False)
 
 # Column widths of the table sheets, by field kind.
 _TABLE_WIDTH = {"ignore": 6, "text": 30, "count": 14, "yesno": 13, "org_type": 17}
+# The instructions column: at 100 % it fits an A4 portrait page between 0.6" margins in both
+# Excel (7 px per width unit) and LibreOffice (1.94 mm per unit with a Times New Roman default).
+INSTRUCTIONS_WIDTH = 88
+TEXT_FORMAT = "@"  # typed digits stay text: a phone number keeps its leading 0
+# Pairs-sheet fields typed as text whatever they look like.
+_TEXT_FIELDS = ("school_code", "school_name", "preparer", "phone")
+
+# Advance widths of Times New Roman (and metric-compatible Liberation Serif) in 1/1000 em for
+# ASCII 32-126; a Vietnamese letter is measured by its base letter. Used to size wrapped rows:
+# LibreOffice keeps the row heights stored in the file and does not grow rows to fit the text.
+_ADVANCE = tuple(int(w) for w in """
+250 333 408 500 500 833 778 180 333 333 500 564 250 333 250 278 500 500 500 500 500 500
+500 500 500 500 278 278 564 564 564 444 921 722 667 667 722 611 556 722 722 333 389 722
+611 889 722 722 556 722 667 556 611 722 722 944 722 722 611 333 278 333 469 500 333 444
+500 444 500 444 333 500 500 278 278 500 278 778 500 500 500 500 333 389 278 500 500 722
+500 500 444 480 200 480 541""".split())
 
 
 def _reference(workspace: Workspace | None) -> Reference:
@@ -179,18 +198,94 @@ def _title(ws, text: str, ncols: int, note: str | None = None) -> None:
     ws.row_dimensions[TITLE_ROW].height = 24
     if note:
         ws.cell(NOTE_ROW, 1, note).font = NOTE_FONT
+        ws.cell(NOTE_ROW, 1).alignment = Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(start_row=NOTE_ROW, start_column=1, end_row=NOTE_ROW, end_column=ncols)
+        dims = ws.column_dimensions
+        width = sum(dims[get_column_letter(j)].width or 13 for j in range(1, ncols + 1))
+        _fit_row(ws, NOTE_ROW, note, width, size=10)
 
 
-def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
+def _text_width(text: str, size: float, bold: bool = False) -> float:
+    """Printed width of ``text`` in points (Times New Roman metrics)."""
+    units = 0
+    for ch in text:
+        base = unicodedata.normalize("NFD", ch)[0]
+        code = ord(base)
+        if 32 <= code <= 126:
+            units += _ADVANCE[code - 32]
+        else:
+            units += 722 if base.isupper() else 500
+    return units / 1000 * size * (1.06 if bold else 1.0)
+
+
+def text_lines(text: str, width: float, size: float = 11, bold: bool = False) -> int:
+    """Lines that ``text`` wraps to in a column ``width`` units wide (greedy, by words).
+
+    The usable width is Excel's (7 px per unit + 5 px, less the cell padding), which is the
+    narrower of Excel and LibreOffice, less 5 % for rounding: a row is never too short.
+    """
+    room = ((7 * width + 5) - 8) * 0.75 * 0.95
+    space = _text_width(" ", size, bold)
+    lines = 0
+    for para in str(text).split("\n"):
+        used = None
+        for word in para.split():
+            w = _text_width(word, size, bold)
+            if used is not None and used + space + w <= room:
+                used += space + w
+                continue
+            lines += max(1, math.ceil(w / room))
+            used = w - (math.ceil(w / room) - 1) * room
+        lines += used is None
+    return max(lines, 1)
+
+
+def row_height(
+    text: str, width: float, size: float = 11, bold: bool = False, pad: float = 4
+) -> float:
+    """A row height (points) that shows every wrapped line of ``text``."""
+    return text_lines(text, width, size, bold) * round(size * 1.36, 1) + pad
+
+
+def _fit_row(
+    ws, row: int, text: str, width: float, size: float = 11, bold: bool = False, least: float = 0
+) -> None:
+    """Give ``row`` room for ``text``; only ever grows the row."""
+    need = max(row_height(text, width, size, bold), least)
+    dim = ws.row_dimensions[row]
+    dim.height = max(dim.height or 0, need)
+
+
+def _default_font(wb: Workbook) -> None:
+    """Times New Roman as the workbook default font (the "Normal" style).
+
+    Spreadsheets measure column widths in digits of the default font. openpyxl's default is
+    Calibri, which most Linux machines lack: LibreOffice substitutes DejaVu Sans and every
+    column comes out a third wider than in Excel, so pages overflow. Times New Roman has a
+    metric-compatible twin (Liberation Serif) wherever LibreOffice is installed.
+    """
+    font = Font(name=FONT, size=11)
+    wb._fonts = IndexedList([font])
+    wb._named_styles["Normal"].font = font
+
+
+def _print_setup(ws, landscape: bool, area: str, title_rows: str | None = None) -> None:
+    """A4, one page wide (as many pages down as needed), a print area, repeated header rows."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.left = ws.page_margins.right = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.7
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.oddFooter.center.text = "&A - trang &P"
+    ws.oddFooter.center.size = 9
+    ws.oddFooter.center.font = FONT
+    ws.page_setup.firstPageNumber = 1  # each sheet counts its own pages, as in Excel
+    ws.page_setup.useFirstPageNumber = True
+    ws.print_area = area
     if title_rows:
         ws.print_title_rows = title_rows
 
@@ -281,29 +376,41 @@ def _instructions(wb: Workbook, year: int, ref: Reference, due: dt.date) -> None
         ("text", f"• Đặt tên tệp gợi ý: {schema.TEMPLATE_ID}_<mã trường>_{year}.xlsx. Nếu gửi lại bản sửa, ghi ngày báo cáo mới."),
         ("head", "4. Kiểm tra trước khi gửi"),
         ("text", "• Tệp được kiểm tra tự động bằng lệnh “hoctap check <tệp>”: lỗi (số âm, tỷ lệ %, số đạt lớn hơn tổng số, sai năm, tên xã không có trong danh mục) sẽ được gửi lại để trường sửa."),
-        ("text", "• Trang tính được khóa ô tiêu đề nhưng không đặt mật khẩu: khi cần thêm dòng, chọn Review > Unprotect Sheet."),
+        ("text", f"• Cần thêm dòng ở trang {schema.VILLAGES.name} hoặc {schema.ORGS.name}:"
+                 " chọn một dòng nền vàng hoặc dòng “Tổng cộng” rồi chèn dòng phía trên"
+                 " (Insert > Rows); “Tổng cộng” tự cộng cả các dòng mới."),
+        ("text", "• Số điện thoại, mã trường được ghi dạng chữ nên giữ nguyên số 0 ở đầu."),
+        ("text", "• Trang tính được khóa ô tiêu đề nhưng không đặt mật khẩu: khi cần sửa bố cục,"
+                 " chọn Review > Unprotect Sheet (Công cụ > Bảo vệ trang tính)."),
     ]
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
+    # An empty narrow column B: LibreOffice shrinks a print area to the page width only when
+    # it spans several columns (a single column wider than the page is clipped, not shrunk).
+    ws.column_dimensions["B"].width = 2
     for i, (kind, text) in enumerate(lines, start=1):
         c = ws.cell(i, 1, text)
         if kind == "title":
             c.font = TITLE_FONT
-            ws.row_dimensions[i].height = 24
+            c.alignment = Alignment(wrap_text=True, vertical="center")
+            _fit_row(ws, i, text, INSTRUCTIONS_WIDTH, size=13, bold=True, least=24)
         elif kind == "head":
             c.font = Font(name=FONT, size=11, bold=True)
+            c.alignment = Alignment(wrap_text=True, vertical="bottom")
+            _fit_row(ws, i, text, INSTRUCTIONS_WIDTH, bold=True, least=22)
         else:
             c.font = BODY_FONT
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    _print_setup(ws, landscape=False)
+            _fit_row(ws, i, text, INSTRUCTIONS_WIDTH)
+    _print_setup(ws, landscape=False, area=f"A1:B{len(lines)}")
     ws.sheet_view.showGridLines = False
 
 
 def _pairs_sheet(wb, sheet: schema.Sheet, values: dict[str, object], dv_for, note: str | None):
     ws = wb.create_sheet(sheet.name)
-    _title(ws, sheet.title, 2, note)
     kinds: dict[str, list[str]] = {"commune": []}
-    ws.column_dimensions["A"].width = 62 if sheet is schema.UNIT else 34
-    ws.column_dimensions["B"].width = 16 if sheet is schema.UNIT else 40
+    widths = (62, 16) if sheet is schema.UNIT else (34, 40)
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = widths
+    _title(ws, sheet.title, 2, note)
     for i, f in enumerate(sheet.fields):
         r = PAIRS_FIRST_ROW + i
         _label(ws.cell(r, 1, f.label))
@@ -311,6 +418,8 @@ def _pairs_sheet(wb, sheet: schema.Sheet, values: dict[str, object], dv_for, not
             ws.cell(r, 1).font = Font(name=FONT, size=11, bold=True)
         cell = ws.cell(r, 2, values.get(f.name))
         fmt = {"count": "#,##0", "date": "DD/MM/YYYY", "year": "0"}.get(f.kind)
+        if f.name in _TEXT_FIELDS:
+            fmt = TEXT_FORMAT
         _input(cell, fmt)
         if f.name == "template_id":
             cell.protection = LOCKED
@@ -319,10 +428,10 @@ def _pairs_sheet(wb, sheet: schema.Sheet, values: dict[str, object], dv_for, not
             kinds["commune"].append(cell.coordinate)
         elif f.kind not in ("text", "ignore"):
             kinds.setdefault(f.kind, []).append(cell.coordinate)
-        ws.row_dimensions[r].height = 32 if len(f.label) > 60 else 20
+        _fit_row(ws, r, f.label, widths[0], bold=f.required, least=20)
     _add_validations(ws, kinds, dv_for)
     ws.freeze_panes = ws.cell(PAIRS_FIRST_ROW, 1)
-    _print_setup(ws, landscape=False)
+    _print_setup(ws, landscape=False, area=f"A1:B{PAIRS_FIRST_ROW + len(sheet.fields) - 1}")
     _protect(ws)
     return ws
 
@@ -336,11 +445,20 @@ def _add_validations(ws, kinds: dict[str, list[str]], dv_for) -> None:
             ws.add_data_validation(dv)
 
 
+def total_formula(letter: str) -> str:
+    """The "Tổng cộng" formula of a column: from the header cell down to the row above itself.
+
+    Anchored on the header (text, which SUM skips) and ending at ``ROW()-1``, so a row inserted
+    anywhere between them, right under the header or right above the total, is summed too; a
+    plain ``SUM(C5:C34)`` misses rows inserted at either edge.
+    """
+    return f"=SUM({letter}{TABLE_HEADER_ROW}:INDEX({letter}:{letter},ROW()-1))"
+
+
 def _table_sheet(wb, sheet: schema.Sheet, dv_for, note: str | None, rows: int = TABLE_ROWS):
     ws = wb.create_sheet(sheet.name)
     n = len(sheet.fields)
     kinds: dict[str, list[str]] = {}
-    _title(ws, sheet.title, n, note)
     last = TABLE_FIRST_ROW + rows - 1
     total = last + 1
     for j, f in enumerate(sheet.fields, start=1):
@@ -351,7 +469,9 @@ def _table_sheet(wb, sheet: schema.Sheet, dv_for, note: str | None, rows: int = 
         c.alignment = WRAP_CENTER
         c.protection = LOCKED
         letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = _TABLE_WIDTH.get(f.kind, 14)
+        width = _TABLE_WIDTH.get(f.kind, 14)
+        ws.column_dimensions[letter].width = width
+        _fit_row(ws, TABLE_HEADER_ROW, f.label, width, bold=True, least=30)
         fmt = "#,##0" if f.kind == "count" else None
         for r in range(TABLE_FIRST_ROW, last + 1):
             _input(ws.cell(r, j), fmt)
@@ -364,14 +484,15 @@ def _table_sheet(wb, sheet: schema.Sheet, dv_for, note: str | None, rows: int = 
         t.border = BORDER
         t.protection = LOCKED
         if f.kind == "count":
-            t.value = f"=SUM({rng})"
+            t.value = total_formula(letter)
             t.number_format = "#,##0"
     name_col = next(j for j, f in enumerate(sheet.fields, start=1) if f.kind == "text")
     ws.cell(total, name_col, TOTAL_LABEL)
+    _title(ws, sheet.title, n, note)
     _add_validations(ws, kinds, dv_for)
-    ws.row_dimensions[TABLE_HEADER_ROW].height = 62
     ws.freeze_panes = ws.cell(TABLE_FIRST_ROW, name_col + 1)
-    _print_setup(ws, landscape=True, title_rows=f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}")
+    area = f"A1:{get_column_letter(n)}{total}"
+    _print_setup(ws, True, area, title_rows=f"{TABLE_HEADER_ROW}:{TABLE_HEADER_ROW}")
     _protect(ws)
     return ws
 
@@ -421,6 +542,7 @@ def build_workbook(year: int, ref: Reference, school: pd.Series | None = None) -
 
     wb = Workbook()
     wb.remove(wb.active)
+    _default_font(wb)
     _instructions(wb, year, ref, due)
     note = f"Mẫu {schema.TEMPLATE_ID} - năm {year}. Điền vào các ô nền vàng nhạt; xem hướng dẫn ở trang {INSTRUCTIONS_SHEET}."
     _pairs_sheet(wb, schema.INFO, values, dv_for, note)

@@ -1,7 +1,9 @@
 """Cell value parsers: each returns a value, ``None`` (missing) or a typed ``Problem``; never raises.
 
 The rules are those of submission-template.md, "Value rules". A parser never guesses silently:
-a percentage or a fraction in a count cell is a problem, not a converted number.
+a percentage or a fraction in a count cell is a problem, not a converted number; so are NaN, an
+infinity and a count too large to be real (it would also overflow the Int64 tables downstream).
+A problem's ``detail`` is Vietnamese: it is shown to the school inside the message.
 """
 
 from __future__ import annotations
@@ -44,16 +46,30 @@ class FormulaNoValue:
         return (FormulaNoValue, (self.formula,))
 
 
+# No village, school or organization has ten million households, people or members: a larger
+# count is a typing slip (extra digits, a phone or ID number pasted in), never a figure.
+MAX_COUNT = 10_000_000
+_NAN_DETAIL = "ô chứa giá trị lỗi của bảng tính, không phải số"
+_UNREADABLE = "không đọc được giá trị của ô"
+
+
 def is_problem(value: object) -> bool:
     return isinstance(value, Problem)
 
 
 def _blank(value: object) -> bool:
+    """Empty cell: missing. NaN is not blank: it is a spreadsheet error value (a problem)."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
     return isinstance(value, str) and not value.strip() and not value.replace("\u200b", "").strip()
+
+
+def _nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _too_large(n: int) -> Problem:
+    return Problem("count_too_large", f"lớn hơn {MAX_COUNT:,}".replace(",", "."))
 
 
 _ZERO_WORDS = {"-", "–", "—", "--", "không", "không có", "khong", "khong co", "0"}
@@ -65,17 +81,23 @@ _DECIMAL = re.compile(r"^\d*[.,]\d+$")
 
 def _count_from_number(x: float | int) -> int | Problem:
     if isinstance(x, float):
+        if math.isnan(x):
+            return Problem("bad_count", _NAN_DETAIL)
         if math.isinf(x):
-            return Problem("bad_count", "số không hợp lệ")
+            return Problem("bad_count", "giá trị vô cực, không phải số")
         if not x.is_integer():
             if 0 < x < 1:
-                return Problem("percent_in_count", "phân số nhỏ hơn 1")
+                return Problem("percent_in_count", "là số thập phân nhỏ hơn 1")
             if x < 0:
                 return Problem("negative_count")
-            return Problem("bad_count", "số lẻ")
+            return Problem("bad_count", "số có phần thập phân")
+        if x > MAX_COUNT:
+            return _too_large(x)
         x = int(x)
     if x < 0:
         return Problem("negative_count")
+    if x > MAX_COUNT:
+        return _too_large(x)
     return int(x)
 
 
@@ -96,7 +118,7 @@ def parse_count(value: object) -> int | None | Problem:
         if text in _ZERO_WORDS:
             return 0
         if "%" in text:
-            return Problem("percent_in_count", "phần trăm")
+            return Problem("percent_in_count", "có dấu phần trăm")
         m = _NUM_UNIT.match(text)
         if not m:
             return Problem("bad_count", "không phải số")
@@ -117,9 +139,9 @@ def parse_count(value: object) -> int | None | Problem:
             return Problem("bad_count", "không phải số")
         if negative and n != 0:
             return Problem("negative_count")
-        return n
-    except Exception as exc:  # a parser must never stop a run
-        return Problem("bad_count", type(exc).__name__)
+        return _too_large(n) if n > MAX_COUNT else n
+    except Exception:  # a parser must never stop a run
+        return Problem("bad_count", _UNREADABLE)
 
 
 _YES = {"co", "dat", "x", "1", "yes", "true", "10"}
@@ -151,6 +173,8 @@ def parse_yesno(value: object) -> bool | None | Problem:
             return None
         if isinstance(value, bool):
             return value
+        if _nan(value):
+            return Problem("bad_yesno")
         if isinstance(value, (int, float)):
             if value == 1:
                 return True
@@ -165,14 +189,15 @@ def parse_yesno(value: object) -> bool | None | Problem:
             if len(_YESNO_CACHE) < 10_000:
                 _YESNO_CACHE[value] = hit
         return hit
-    except Exception as exc:
-        return Problem("bad_yesno", type(exc).__name__)
+    except Exception:
+        return Problem("bad_yesno", _UNREADABLE)
 
 
 _DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$")
 _LONG = re.compile(r"ngay\s*(\d{1,2})\s*thang\s*(\d{1,2})\s*nam\s*(\d{4})")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_NO_DATE = "không nhận ra ngày, tháng, năm"
 
 
 def _checked_date(y: int, m: int, d: int) -> dt.date | Problem:
@@ -181,7 +206,7 @@ def _checked_date(y: int, m: int, d: int) -> dt.date | Problem:
     except ValueError:
         return Problem("bad_date", "ngày không tồn tại")
     if not 2000 <= out.year <= 2100:
-        return Problem("bad_date", "năm ngoài khoảng")
+        return Problem("bad_date", "năm phải từ 2000 đến 2100")
     return out
 
 
@@ -193,17 +218,23 @@ def parse_date(value: object) -> dt.date | None | Problem:
         if _blank(value):
             return None
         if isinstance(value, bool):
-            return Problem("bad_date")
+            return Problem("bad_date", "giá trị đúng/sai")
         if isinstance(value, dt.datetime):
             return _checked_date(value.year, value.month, value.day)
         if isinstance(value, dt.date):
             return _checked_date(value.year, value.month, value.day)
-        if isinstance(value, (int, float)):
-            if not math.isfinite(value) or not 20000 <= value <= 80000:
-                return Problem("bad_date")
+        if isinstance(value, int):
+            if not 20000 <= value <= 80000:
+                return Problem("bad_date", "số này không phải một ngày")
+            return _EXCEL_EPOCH + dt.timedelta(days=value)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return Problem("bad_date", _NAN_DETAIL)
+            if not 20000 <= value <= 80000:
+                return Problem("bad_date", "số này không phải một ngày")
             return _EXCEL_EPOCH + dt.timedelta(days=int(value))
         if not isinstance(value, str):
-            return Problem("bad_date")
+            return Problem("bad_date", _NO_DATE)
         text = clean_text(value)
         m = _DMY.match(text)
         if m:
@@ -214,9 +245,9 @@ def parse_date(value: object) -> dt.date | None | Problem:
         m = _LONG.search(fold_spaced(text))
         if m:
             return _checked_date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        return Problem("bad_date")
-    except Exception as exc:
-        return Problem("bad_date", type(exc).__name__)
+        return Problem("bad_date", _NO_DATE)
+    except Exception:
+        return Problem("bad_date", _UNREADABLE)
 
 
 def fold_spaced(text: str) -> str:
@@ -235,8 +266,10 @@ def parse_year(value: object) -> int | None | Problem:
             return Problem("bad_year")
         if isinstance(value, (dt.date, dt.datetime)):
             year = value.year
-        elif isinstance(value, (int, float)):
-            if not (math.isfinite(value) and float(value).is_integer()):
+        elif isinstance(value, int):
+            year = value
+        elif isinstance(value, float):
+            if not (math.isfinite(value) and value.is_integer()):
                 return Problem("bad_year")
             year = int(value)
         elif isinstance(value, str):
@@ -249,8 +282,8 @@ def parse_year(value: object) -> int | None | Problem:
         if not 2021 <= year <= 2030:
             return Problem("bad_year", "ngoài 2021-2030")
         return year
-    except Exception as exc:
-        return Problem("bad_year", type(exc).__name__)
+    except Exception:
+        return Problem("bad_year", _UNREADABLE)
 
 
 def parse_text(value: object) -> str | None | Problem:
@@ -262,6 +295,8 @@ def parse_text(value: object) -> str | None | Problem:
             return None
         if isinstance(value, bool):
             return "Có" if value else "Không"
+        if _nan(value):
+            return Problem("bad_text", _NAN_DETAIL)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         if isinstance(value, dt.datetime):
@@ -269,8 +304,8 @@ def parse_text(value: object) -> str | None | Problem:
         if isinstance(value, dt.date):
             return value.isoformat()
         return clean_text(value) or None
-    except Exception as exc:
-        return Problem("bad_text", type(exc).__name__)
+    except Exception:
+        return Problem("bad_text", _UNREADABLE)
 
 
 def _choice(value: object, choices: tuple[str, ...], code: str) -> str | None | Problem:
@@ -298,15 +333,15 @@ def parse_level(value: object) -> str | None | Problem:
         if isinstance(out, Problem) and out.code == "bad_level":
             return _LEVEL_ALIASES.get(fold(parse_text(value) or ""), out)
         return out
-    except Exception as exc:
-        return Problem("bad_level", type(exc).__name__)
+    except Exception:
+        return Problem("bad_level", _UNREADABLE)
 
 
 def parse_org_type(value: object) -> str | None | Problem:
     try:
         return _choice(value, ORG_TYPES, "bad_org_type")
-    except Exception as exc:
-        return Problem("bad_org_type", type(exc).__name__)
+    except Exception:
+        return Problem("bad_org_type", _UNREADABLE)
 
 
 PARSERS = {

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import re
+import shutil
+import stat
+import tempfile
 import unicodedata
+import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass
 from dataclasses import field as dfield
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import python_calamine as pc
-from rapidfuzz import fuzz, process
 
-from . import schema
+from . import formats, matching, schema
 from .schema import PART_WHOLE, TOTAL_ROW_LABELS
 from .text import clean_text, fold, label_key, sheet_key
 from .values import FormulaNoValue, Problem, parse
@@ -32,7 +37,7 @@ HEADER_SCAN_ROWS = 15
 PAIRS_SCAN_ROWS = 80
 # Sheets that `hoctap template` itself writes (instructions, drop-down lists): not data, not "extra".
 TEMPLATE_HELPER_SHEETS = {"huongdan", "danhmuc"}
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+DEFAULT_PASSWORD = "VelvetSweatshop"  # Excel's key for an .xls whose structure is protected
 
 
 @dataclass
@@ -79,7 +84,8 @@ class Submission:
     findings: list[Finding] = dfield(default_factory=list)
     sheets: dict = dfield(default_factory=dict)  # role -> actual sheet name
     fatal: str | None = None  # code of a read failure: the file could not be read at all
-    fatal_detail: str = ""
+    fatal_detail: str = ""  # Vietnamese words for the message
+    fatal_technical: str = ""  # exception type and text, for the issues' detail column
     _fingerprint: str = ""
 
     def fingerprint(self) -> str:
@@ -117,53 +123,188 @@ def _col_index(letters: str) -> int:
 
 # ---- file-level checks ----------------------------------------------------------------------
 
-def precheck(path: Path, formulas: dict | None = None) -> tuple[str, str] | None:
-    """(code, detail) when the file must be rejected before calamine touches it.
+def precheck(path: Path, scratch=None) -> Prepared:
+    """What must be known before calamine touches the file; ``fatal`` set when it must not.
 
-    For a sound .xlsx/.xlsm, fills ``formulas`` (formulas_without_value) from the same open zip.
+    The kind comes from the bytes (formats); a far content cell, a zip bomb, a password and a
+    content that no extension names are caught here. ``scratch()`` gives a temporary folder
+    (outside raw/) for a copy calamine can open by its extension, or a decrypted copy.
     """
+    prep = Prepared(read_path=path)
     try:
-        size = path.stat().st_size
-        if size == 0:
-            return ("file_empty", "")
-        if size > MAX_BYTES:
-            return ("file_too_large", f"{size / 1048576:.1f} MB")
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            prep.fatal = ("file_corrupt", "không phải tệp thường", "")
+            return prep
+        if st.st_size == 0:
+            prep.fatal = ("file_empty", "", "")
+            return prep
+        if st.st_size > MAX_BYTES:
+            prep.fatal = ("file_too_large", f"{st.st_size / 1048576:.1f} MB", "")
+            return prep
         with path.open("rb") as fh:
-            head = fh.read(8)
-        suffix = path.suffix.lower()
-        if head == _CFB_MAGIC:
-            if _encrypted(path):
-                return ("file_encrypted", "")
-            if suffix != ".xls":
-                return ("file_corrupt", "tệp OLE không phải bảng tính mới")
-            return None
-        if suffix in (".xlsx", ".xlsm", ".ods"):
-            if not zipfile.is_zipfile(path):
-                return ("file_corrupt", "không phải tệp nén hợp lệ")
-            with zipfile.ZipFile(path) as zf:
-                total = sum(i.file_size for i in zf.infolist())
-                if total > MAX_UNZIPPED:
-                    return ("zip_too_large", f"{total / 1048576:.0f} MB")
-                if formulas is not None:
-                    formulas.update(formulas_without_value(path, zf))
-        elif suffix == ".xls":
-            return ("file_corrupt", "không phải tệp .xls hợp lệ")
-    except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        return ("file_corrupt", type(exc).__name__)
-    return None
+            head = fh.read(formats.HEAD_BYTES)
+        kind = formats.head_kind(head)
+        if kind == "zip":
+            _precheck_zip(path, path.name, prep, scratch)
+        elif kind == "cfb":
+            _precheck_cfb(path, prep, scratch)
+        else:
+            prep.fatal = ("file_corrupt", _what(kind), "")
+    except MemoryError:
+        prep.fatal = ("file_crash", "tệp cần quá nhiều bộ nhớ", "MemoryError")
+    except Exception as exc:  # a damaged member: zlib.error, EOFError, NotImplementedError...
+        prep.fatal = _failure(exc)
+    return prep
+
+
+@dataclass
+class Prepared:
+    """What the prechecks learnt: the kind, the file calamine opens, formulas with no value."""
+
+    read_path: Path
+    kind: str = ""
+    formulas: dict = dfield(default_factory=dict)
+    findings: list = dfield(default_factory=list)
+    fatal: tuple[str, str, str] | None = None  # (code, Vietnamese detail, technical detail)
+
+
+def _what(kind: str) -> str:
+    """Vietnamese words for a content that is not one of the four read formats."""
+    if kind in ("unknown", "cfb_damaged"):
+        return "không phải tệp bảng tính hợp lệ" if kind == "unknown" else formats.LABELS[kind]
+    extra = ", dạng hệ thống không đọc" if kind in formats.NOT_READ_SPREADSHEETS else ""
+    return f"thực chất là {formats.LABELS.get(kind, kind)}{extra}"
+
+
+def _precheck_zip(path: Path, name: str, prep: Prepared, scratch) -> None:
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        prep.fatal = ("file_corrupt", "không phải tệp nén hợp lệ", f"BadZipFile: {exc}")
+        return
+    with zf:
+        total = sum(i.file_size for i in zf.infolist())
+        if total > MAX_UNZIPPED:
+            prep.fatal = ("zip_too_large", f"{total / 1048576:.0f} MB", "")
+            return
+        kind = formats.zip_kind(zf, check_types=formats.declared_kind(name) not in ("xlsx", "xlsm"))
+        if kind == "zip" and "xl/workbook.xml" not in zf.namelist():
+            prep.fatal = ("file_corrupt", "tệp nén không chứa bảng tính", "")
+            return
+        if kind not in formats.READ_KINDS:
+            prep.fatal = ("file_corrupt", _what(kind), "")
+            return
+        far = _scan_xlsx(zf, prep.formulas) if kind in ("xlsx", "xlsm") else formats.ods_far_cell(zf, _limits_for)
+    prep.kind = kind
+    if far:
+        sheet, row, col = far
+        prep.fatal = ("cell_too_far", f"{formats.cell_name(row, col)} của trang {sheet}", "")
+        return
+    _place(path, name, prep, scratch)
+
+
+def _precheck_cfb(path: Path, prep: Prepared, scratch) -> None:
+    kind = formats.cfb_kind(str(path))
+    if kind == "ooxml_encrypted":
+        plain = _decrypt_default(path)
+        if plain is None:
+            prep.fatal = ("file_encrypted", "", "")
+            return
+        copy = scratch() / "decrypted.xlsx"
+        copy.write_bytes(plain)
+        _precheck_zip(copy, "decrypted.xlsx", prep, scratch)
+        return
+    if kind != "xls":
+        prep.fatal = ("file_corrupt", _what(kind), "")
+        return
+    source = path
+    if _encrypted(path):
+        plain = _decrypt_default(path)
+        if plain is None:
+            prep.fatal = ("file_encrypted", "", "")
+            return
+        source = scratch() / "decrypted.xls"
+        source.write_bytes(plain)
+    import olefile
+
+    with olefile.OleFileIO(str(source)) as ole:
+        stream = ole.openstream("Workbook" if ole.exists("Workbook") else "Book").read()
+    far = formats.xls_far_cell(stream, _limits_for)
+    prep.kind = "xls"
+    if far:
+        sheet, row, col = far
+        prep.fatal = ("cell_too_far", f"{formats.cell_name(row, col)} của trang {sheet}", "")
+        return
+    _place(source, path.name, prep, scratch)
+
+
+def _place(source: Path, name: str, prep: Prepared, scratch) -> None:
+    """Note an extension that lies, and give calamine a path whose extension names the content."""
+    mismatch = formats.mismatch_params(name, prep.kind)
+    if mismatch and source.name not in ("decrypted.xlsx", "decrypted.xls"):
+        prep.findings.append(Finding("format_mismatch", value=name, params=mismatch))
+    same_parser = source.suffix.lower() in ((".xlsx", ".xlsm") if prep.kind in ("xlsx", "xlsm") else (formats.SUFFIX[prep.kind],))
+    try:
+        str(source).encode("utf-8")
+        encodable = True
+    except UnicodeEncodeError:  # a name that is not valid UTF-8: calamine cannot open it
+        encodable = False
+    if same_parser and encodable:
+        prep.read_path = source
+        return
+    copy = scratch() / f"workbook{formats.SUFFIX[prep.kind]}"
+    shutil.copyfile(source, copy)
+    prep.read_path = copy
+
+
+def _limits_for(sheet_name: str) -> formats.Limits:
+    """Template sheets are bounded per side; others (read only as a last resort) by area."""
+    return formats.TEMPLATE_LIMITS if sheet_key(sheet_name) in _SHEET_KEYS else formats.OTHER_LIMITS
 
 
 def _encrypted(path: Path) -> bool:
+    """An .xls with a FILEPASS record (encrypted, maybe only with Excel's default key)."""
     try:
         import msoffcrypto
 
         with path.open("rb") as fh:
             return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
     except Exception:
-        # An OLE container that msoffcrypto cannot parse: an encrypted OOXML package holds an
-        # "EncryptionInfo" stream; look for its name (UTF-16) in the directory.
-        data = path.read_bytes()
-        return "EncryptionInfo".encode("utf-16-le") in data
+        return False
+
+
+def _decrypt_default(path: Path) -> bytes | None:
+    """The plain file when it opens with Excel's default key (no password asked), else None."""
+    try:
+        import msoffcrypto
+
+        with path.open("rb") as fh:
+            office = msoffcrypto.OfficeFile(fh)
+            office.load_key(password=DEFAULT_PASSWORD)
+            out = io.BytesIO()
+            office.decrypt(out)
+        return out.getvalue()
+    except Exception:
+        return None
+
+
+def _failure(exc: BaseException) -> tuple[str, str, str]:
+    """(code, Vietnamese detail, technical text) of an exception met while reading a file."""
+    tech = f"{type(exc).__name__}: {exc}"[:300]
+    if isinstance(exc, pc.PasswordError):
+        return ("file_encrypted", "", tech)
+    if isinstance(exc, MemoryError):
+        return ("file_crash", "tệp cần quá nhiều bộ nhớ", tech)
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError, pc.ZipError)):
+        return ("file_corrupt", "một phần nén bên trong tệp bị hỏng, không giải nén được", tech)
+    if isinstance(exc, NotImplementedError):
+        return ("file_corrupt", "tệp được nén theo cách không hỗ trợ", tech)
+    if isinstance(exc, (pc.XmlError, ET.ParseError)):
+        return ("file_corrupt", "nội dung XML bên trong tệp bị hỏng", tech)
+    if isinstance(exc, UnicodeError):
+        return ("file_corrupt", "có ký tự không đọc được bên trong tệp", tech)
+    return ("file_corrupt", "cấu trúc bên trong tệp không đọc được", tech)
 
 
 def formulas_without_value(path: Path, zf: zipfile.ZipFile | None = None) -> dict[str, dict[tuple[int, int], str]]:
@@ -174,43 +315,48 @@ def formulas_without_value(path: Path, zf: zipfile.ZipFile | None = None) -> dic
     out: dict[str, dict[tuple[int, int], str]] = {}
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return out
-    if zf is None:
-        try:
-            with zipfile.ZipFile(path) as own:
-                return formulas_without_value(path, own)
-        except (zipfile.BadZipFile, OSError):
-            return out
     try:
-        if True:
-            names = set(zf.namelist())
-            sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-            data_by_member = {n: zf.read(n) for n in sheets}
-            if not any(b"<f" in d or b":f>" in d or b":f " in d for d in data_by_member.values()):
-                return out
-            wb_xml = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-            rels_xml = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-            targets = {}
-            for m in re.finditer(r"<(?:\w+:)?Relationship\b([^>]*)>", rels_xml):
-                attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
-                targets[attrs.get("Id")] = attrs.get("Target", "")
-            for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", wb_xml):
-                attrs = dict(re.findall(r'([\w:]+)="([^"]*)"', m.group(1)))
-                rid = next((v for k, v in attrs.items() if k.endswith(":id")), None)
-                target = targets.get(rid, "")
-                if not target:
-                    continue
-                member = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-                if member not in names:
-                    continue
-                data = data_by_member.get(member) or zf.read(member)
-                if b"<f" not in data and b":f" not in data:
-                    continue
-                cells = _scan_formulas(data.decode("utf-8", "replace"))
-                if cells:
-                    out[html.unescape(attrs.get("name", ""))] = cells
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return out
+        if zf is None:
+            with zipfile.ZipFile(path) as own:
+                _scan_xlsx(own, out)
+        else:
+            _scan_xlsx(zf, out)
+    except Exception:  # a damaged file: precheck says so, this helper only finds formulas
+        return {}
     return out
+
+
+def _scan_xlsx(zf: zipfile.ZipFile, formulas: dict) -> tuple[str, int, int] | None:
+    """One streamed pass over every worksheet, in sorted order: the first far content cell
+    (sheet, row, column), and formulas with no cached value into ``formulas``."""
+    found: dict[str, tuple] = {}
+    cells_by_member: dict[str, dict] = {}
+    for member in formats.worksheet_members(zf):
+        cells: dict = {}
+        far = formats.xlsx_far_cells(_formula_tee(formats.xlsx_cell_chunks(zf, member), cells))
+        if far != (None, None):
+            found[member] = far
+        if cells:
+            cells_by_member[member] = cells
+    if not found and not cells_by_member:
+        return None
+    for raw_name, member in formats.xlsx_sheets(zf):
+        name = html.unescape(raw_name)
+        if member in found:
+            template, other = found[member]
+            far = template if _limits_for(name) is formats.TEMPLATE_LIMITS else other
+            if far:
+                return (name, *far)
+        if member in cells_by_member:
+            formulas[name] = cells_by_member[member]
+    return None
+
+
+def _formula_tee(chunks, cells: dict):
+    for part in chunks:
+        if b"<f" in part or b":f>" in part or b":f " in part:
+            cells.update(_scan_formulas(part.decode("utf-8", "replace")))
+        yield part
 
 
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
@@ -251,41 +397,7 @@ def _key(text: object) -> str:
     return _str_key(text) if isinstance(text, str) else label_key(_NUMBERING.sub("", clean_text(text)))
 
 
-@lru_cache(maxsize=100_000)
-def _plain_key(text: str) -> str:
-    return fold(_NUMBERING.sub("", clean_text(text)))
-
-
-class _Matcher:
-    """Label key -> field name for one sheet, exact first, then a close fuzzy match."""
-
-    def __init__(self, sheet: schema.Sheet):
-        self.exact: dict[str, str] = {}
-        for f in sheet.fields:
-            for text in (f.label, *f.aliases):
-                self.exact.setdefault(_key(text), f.name)
-                # also the plainly folded label: "GDHT, DHHT, CDHT" typed without đ cannot be
-                # expanded safely (CĐHT vs CDHT), but it still spells the canonical label
-                self.exact.setdefault(fold(_NUMBERING.sub("", clean_text(text))), f.name)
-        self.keys = list(self.exact)
-        self.cache: dict[str, str | None] = {}
-
-    def __call__(self, text: object) -> str | None:
-        if not isinstance(text, str) or not text:
-            return None
-        key = _key(text)
-        if key in self.cache:
-            return self.cache[key]
-        hit = self.exact.get(key) or self.exact.get(_plain_key(text))
-        if hit is None and len(key) >= 8:
-            best = process.extractOne(key, self.keys, scorer=fuzz.ratio, score_cutoff=90)
-            if best:
-                hit = self.exact[best[0]]
-        self.cache[key] = hit
-        return hit
-
-
-_MATCHERS = {s.key: _Matcher(s) for s in schema.SHEETS}
+# Role of a sheet by its folded name; the fields of a sheet are found by ``matching``.
 _SHEET_KEYS = {}
 for _s in schema.SHEETS:
     for _name in (_s.name, *_s.aliases):
@@ -306,33 +418,55 @@ def _text(v: object) -> str:
 # ---- reading --------------------------------------------------------------------------------
 
 def read_workbook(path: str | Path) -> Submission:
-    """Read a workbook into a Submission; never raises for a bad file (``fatal`` says why)."""
+    """Read a workbook into a Submission; never raises for a bad file (``fatal`` says why).
+
+    The raw file is only read; copies (renamed or decrypted) go to a temporary folder.
+    """
     path = Path(path)
     sub = Submission(path=path)
-    formulas: dict = {}
-    bad = precheck(path, formulas)
-    if bad:
-        sub.fatal, sub.fatal_detail = bad
-        return sub
+    scratch = _Scratch()
     try:
-        wb = pc.CalamineWorkbook.from_path(str(path))
-    except pc.PasswordError:
-        sub.fatal = "file_encrypted"
-        return sub
-    except Exception as exc:
-        sub.fatal, sub.fatal_detail = "file_corrupt", type(exc).__name__
-        return sub
-    try:
-        _read(wb, sub, formulas)
-    except pc.PasswordError:
-        sub.fatal = "file_encrypted"
-    except Exception as exc:  # one bad file never stops a run
-        sub.fatal, sub.fatal_detail = "file_corrupt", f"{type(exc).__name__}: {exc}"[:200]
+        prep = precheck(path, scratch)
+        if prep.fatal:
+            sub.fatal, sub.fatal_detail, sub.fatal_technical = prep.fatal
+            return sub
+        sub.findings.extend(prep.findings)
+        try:
+            wb = pc.CalamineWorkbook.from_path(str(prep.read_path))
+        except BaseException as exc:  # a Rust panic is a BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            sub.fatal, sub.fatal_detail, sub.fatal_technical = _failure(exc)
+            return sub
+        try:
+            _read(wb, sub, prep.formulas)
+        except BaseException as exc:  # one bad file never stops a run
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            sub.fatal, sub.fatal_detail, sub.fatal_technical = _failure(exc)
+        finally:
+            wb.close()
     finally:
-        wb.close()
+        scratch.cleanup()
     if not sub.fatal:
         sub.fingerprint()  # computed where the file is read (a worker process), not in the parent
     return sub
+
+
+class _Scratch:
+    """A temporary folder outside raw/, made on first use, for copies calamine can open."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+
+    def __call__(self) -> Path:
+        if self.path is None:
+            self.path = Path(tempfile.mkdtemp(prefix="hoctap-read-"))
+        return self.path
+
+    def cleanup(self) -> None:
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
 
 
 def _grid(wb, name: str, formulas: dict) -> tuple[list[list], list]:
@@ -354,15 +488,16 @@ def _grid(wb, name: str, formulas: dict) -> tuple[list[list], list]:
 
 
 def _read(wb, sub: Submission, formulas: dict) -> None:
+    claims: dict[str, list[str]] = {}  # role -> sheets whose name folds to it, in workbook order
     for name in wb.sheet_names:
         key = sheet_key(name)
         role = _SHEET_KEYS.get(key)
-        if role and role not in sub.sheets:
-            sub.sheets[role] = name
-        elif key in TEMPLATE_HELPER_SHEETS:
-            continue
-        else:
+        if role:
+            claims.setdefault(role, []).append(name)
+        elif key not in TEMPLATE_HELPER_SHEETS:
             sub.findings.append(Finding("extra_sheet", sheet=name, value=name))
+    for role, names in claims.items():
+        sub.sheets[role] = _pick_sheet(role, names, sub.findings)
     nonempty = False
     for role, name in sub.sheets.items():
         grid, merged = _grid(wb, name, formulas)
@@ -400,6 +535,20 @@ def _read(wb, sub: Submission, formulas: dict) -> None:
                 sub.findings.append(Finding("missing_field", sheet=sub.sheets["info"], field=f.name, params={"label": f.label, "where": where}))
 
 
+def _pick_sheet(role: str, names: list[str], findings: list) -> str:
+    """The sheet read for a role when several fold to it: the one named exactly as the template,
+    else the first in workbook order; each other one is a warning (never silently ignored)."""
+    if len(names) == 1:
+        return names[0]
+    canonical = next(s.name for s in schema.SHEETS if s.key == role)
+    chosen = next((n for n in names if clean_text(n) == canonical), names[0])
+    for other in names:
+        if other != chosen:
+            findings.append(Finding("duplicate_sheet", sheet=other, value=chosen,
+                                    params={"label": canonical, "other": other}))
+    return chosen
+
+
 def _cell_has_problem(sub: Submission, role: str, name: str) -> bool:
     sheet = sub.sheets.get(role)
     return any(f.sheet == sheet and f.field == name and f.row is not None for f in sub.findings)
@@ -425,32 +574,70 @@ def _parse_cell(kind: str, raw: object, sheet: str, r0: int, c0: int, fname: str
 
 
 def _show(raw: object) -> str:
-    if isinstance(raw, float) and raw.is_integer():
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e15:  # 1e308 stays "1e+308"
         return str(int(raw))
     return clean_text(raw) if not isinstance(raw, FormulaNoValue) else repr(raw)
 
 
 def _read_pairs(grid: list[list], sheet: schema.Sheet, name: str, findings: list) -> tuple[dict, dict]:
-    match = _MATCHERS[sheet.key]
+    """Label cells (scored by ``matching``) and the first value to the right of each.
+
+    A label that is not exact must have a value: a title such as "NHÀ TRƯỜNG - ĐƠN VỊ HỌC TẬP"
+    comes close to a label but stands alone. Every field not found is a finding.
+    """
     kinds = {f.name: f.kind for f in sheet.fields}
     values: dict = {f.name: None for f in sheet.fields}
     cells: dict = {}
+    slots: list[matching.Slot] = []
+    value_col: dict[tuple[int, int], int | None] = {}
+    label_kind, key = matching.label_kind, sheet.key
     for r0, row in enumerate(grid[:PAIRS_SCAN_ROWS]):
         c0 = 0
         while c0 < len(row):
-            fname = match(row[c0])
-            if fname is None or fname in cells:
+            text = row[c0]
+            kind = label_kind(key, text) if isinstance(text, str) else matching.NOT_LABEL
+            if kind == matching.NOT_LABEL:
                 c0 += 1
                 continue
             vc = next((j for j in range(c0 + 1, len(row)) if _present(row[j])), None)
-            if vc is None:
-                cells[fname] = f"{name}!{col_letter(c0 + 1)}{r0 + 1}"
+            if vc is None and kind != matching.EXACT_LABEL:
                 c0 += 1
                 continue
+            slots.append(matching.Slot((r0, c0), (text,)))
+            value_col[(r0, c0)] = vc
+            c0 = c0 + 1 if vc is None else vc + 1
+    got = matching.assign(sheet.key, slots)
+    for (r0, c0), hit in sorted(got.hits.items()):
+        fname, vc = hit.field, value_col[(r0, c0)]
+        if vc is None:
+            cells[fname] = f"{name}!{col_letter(c0 + 1)}{r0 + 1}"
+        else:
             cells[fname] = f"{name}!{col_letter(vc)}{r0 + 1}"
-            values[fname] = _parse_cell(kinds[fname], row[vc], name, r0, vc, fname, findings)
-            c0 = vc + 1
+            values[fname] = _parse_cell(kinds[fname], grid[r0][vc], name, r0, vc, fname, findings)
+        if not hit.exact:
+            findings.append(_label_finding("label_fuzzy", name, r0, c0, hit.text, sheet, fname,
+                                           score=round(hit.score)))
+    for slot, best, runner_up in got.ambiguous:
+        r0, c0 = slot.key
+        findings.append(_label_finding("label_ambiguous", name, r0, c0, slot.texts[0], sheet, best,
+                                       other=sheet.field(runner_up).label))
+    for slot, fname, winner in got.duplicates:
+        r0, c0 = slot.key
+        if value_col[slot.key] is not None:
+            findings.append(_label_finding("label_duplicate", name, r0, c0, slot.texts[0], sheet, fname,
+                                           other=f"{col_letter(winner[1])}{winner[0] + 1}"))
+    for f in sheet.fields:
+        # required fields are missing_field (read), the template id row is absent before 2023
+        if f.name not in got.by_field and not f.required and f.name != "template_id":
+            findings.append(Finding("missing_label", sheet=name, field=f.name, params={"label": f.label}))
     return values, cells
+
+
+def _label_finding(code: str, name: str, r0: int, c0: int, text: object, sheet: schema.Sheet,
+                   fname: str, **params) -> Finding:
+    """A finding about a header or label cell that names the template field it was taken for."""
+    return Finding(code, sheet=name, row=r0 + 1, column=col_letter(c0), field=fname, value=_text(text),
+                   params={"label": sheet.field(fname).label, **params})
 
 
 def _header_texts(grid, merged, r0: int, two: bool) -> list[list[str]]:
@@ -484,24 +671,49 @@ def _header_texts(grid, merged, r0: int, two: bool) -> list[list[str]]:
     return out
 
 
-def _map_header(texts: list[list[str]], match) -> dict[int, str]:
-    found: dict[int, str] = {}
-    used: set[str] = set()
+def _map_header(texts: list[list[str]], sheet: schema.Sheet) -> matching.Assignment:
+    return matching.assign(sheet.key, [matching.Slot(c, tuple(o)) for c, o in enumerate(texts) if o])
+
+
+def _header_findings(grid, texts, got: matching.Assignment, sheet: schema.Sheet, name: str,
+                     hr: int, two: bool, findings: list) -> None:
+    """Fuzzy, ambiguous, duplicate and extra header cells, and every template column not found."""
+    start = hr + (2 if two else 1)
+    child = grid[hr + 1] if two and hr + 1 < len(grid) else []
+
+    def row0(c: int) -> int:  # the header cell shown: the child cell of a two-row header if any
+        return hr + 1 if c < len(child) and _text(child[c]) else hr
+
+    def has_data(c: int) -> bool:
+        return any(c < len(row) and _present(row[c]) for row in grid[start:])
+
+    for c, hit in sorted(got.hits.items()):
+        if not hit.exact:
+            findings.append(_label_finding("header_fuzzy", name, row0(c), c, hit.text, sheet, hit.field,
+                                           score=round(hit.score)))
+    flagged = set()
+    for slot, best, runner_up in got.ambiguous:
+        flagged.add(slot.key)
+        findings.append(_label_finding("header_ambiguous", name, row0(slot.key), slot.key, slot.texts[0],
+                                       sheet, best, other=sheet.field(runner_up).label))
+    for slot, fname, winner in got.duplicates:
+        if has_data(slot.key):
+            flagged.add(slot.key)
+            findings.append(_label_finding("header_duplicate", name, row0(slot.key), slot.key, slot.texts[0],
+                                           sheet, fname, other=col_letter(winner)))
     for c, options in enumerate(texts):
-        for t in options:
-            fname = match(t)
-            if fname and fname not in used:
-                found[c] = fname
-                used.add(fname)
-                break
-    return found
+        if c not in got.hits and c not in flagged and options:
+            findings.append(Finding("extra_column", sheet=name, row=hr + 1, column=col_letter(c), value=options[-1] if two else options[0]))
+    for f in sheet.fields:
+        if f.name not in got.by_field and f.kind != "ignore":  # the STT column may be absent
+            findings.append(Finding("missing_column", sheet=name, field=f.name,
+                                    params={"label": f.label, "header_row": hr + 1}))
 
 
 _MARKER = re.compile(r"^\(?[0-9a-zA-Z]{1,2}\)?$")
 
 
 def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) -> list[RowRecord]:
-    match = _MATCHERS[sheet.key]
     name_field = next(f.name for f in sheet.fields if f.required)
     best = None
     for r0 in range(min(HEADER_SCAN_ROWS, len(grid))):
@@ -512,12 +724,12 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
         for two in two_options:
             if two and best is not None and best[1] == r0 and best[0][0] == len(sheet.fields):
                 break  # the single row already names every column
-            cols = _map_header(_header_texts(grid, merged, r0, two), match)
-            if name_field not in cols.values():
+            got = _map_header(_header_texts(grid, merged, r0, two), sheet)
+            if name_field not in got.by_field:
                 continue
-            score = (len(cols), not two)
+            score = (len(got.hits), not two, got.total)
             if best is None or score > best[0]:
-                best = (score, r0, two, cols)
+                best = (score, r0, two, got)
         if best is not None and best[0][0] == len(sheet.fields):
             break  # every column found: no later row can do better
     if best is None:
@@ -527,11 +739,9 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
             code = "missing_org_header" if sheet.optional else "missing_header"
             findings.append(Finding(code, sheet=name, params={"label": label}))
         return []
-    _, hr, two, cols = best
-    texts = _header_texts(grid, merged, hr, two)
-    for c, options in enumerate(texts):
-        if c not in cols and options:
-            findings.append(Finding("extra_column", sheet=name, row=hr + 1, column=col_letter(c), value=options[-1] if two else options[0]))
+    _, hr, two, got = best
+    cols = {c: hit.field for c, hit in got.hits.items()}
+    _header_findings(grid, _header_texts(grid, merged, hr, two), got, sheet, name, hr, two, findings)
     kinds = {f.name: f.kind for f in sheet.fields}
     data_cols = {c: f for c, f in cols.items() if kinds[f] != "ignore"}
     name_col = next(c for c, f in cols.items() if f == name_field)
@@ -576,9 +786,24 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
             if isinstance(stated, Problem) or stated is None:
                 continue
             summed = sum(r.values.get(f) or 0 for r in rows)
-            if summed != stated:
+            if summed == stated:
+                continue
+            # A number typed as text ("12", "12 hộ") is read here but skipped by the sheet's SUM:
+            # when those cells account for the whole gap, they are the cause, named one by one.
+            typed = [r for r in rows if r.values.get(f) and isinstance(_raw(grid, r.source_row - 1, c), str)]
+            if typed and summed - sum(r.values[f] for r in typed) == stated:
+                names = [f"{col_letter(c)}{r.source_row}" for r in typed]
+                shown = ", ".join(names[:10]) + (f" và {len(names) - 10} ô khác" if len(names) > 10 else "")
+                findings.append(Finding("total_text_cells", sheet=name, row=r0 + 1, column=col_letter(c), field=f, value=str(stated),
+                                        params={"expected": summed, "cells": ("ô " if len(names) == 1 else "các ô ") + shown}))
+            else:
                 findings.append(Finding("total_mismatch", sheet=name, row=r0 + 1, column=col_letter(c), field=f, value=str(stated), params={"expected": summed}))
     return rows
+
+
+def _raw(grid: list[list], r0: int, c0: int) -> object:
+    row = grid[r0] if r0 < len(grid) else []
+    return row[c0] if c0 < len(row) else None
 
 
 _LABELS = {f.name: f.label for s in schema.SHEETS for f in s.fields}

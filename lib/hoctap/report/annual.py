@@ -1,95 +1,53 @@
-"""The annual report: Vietnamese sections built from a year's processed tables.
+"""The annual report: its sections, as blocks, from one year's processed tables.
 
-Notebook ``03-annual-report`` calls these functions and displays the HTML they return;
-``render_outputs`` turns the executed notebook into the HTML, PDF and Excel files.
+``load`` reads the year into an ``AnnualData``; each section function takes it and returns a
+``Section``; ``document`` puts them in the order of ``report-format.md``. Notebook
+``03-annual-report`` shows that document, and ``publish`` renders it to HTML, PDF and Excel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import platform
-from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from dataclasses import dataclass
+from pathlib import PurePath
 
 import pandas as pd
 
-from .. import __version__
+from ..errors import HoctapError
 from ..paths import Workspace
+from ..ranking import commune_ranking
 from ..reference import Reference, deadline
-from . import charts
-from .document import (
-    bullet_list,
-    closing_block,
-    figure,
-    header_block,
-    heading,
-    paragraph,
-    paragraphs,
-    table,
+from ..vocabulary import (
+    BEHIND,
+    ERROR,
+    GOOD,
+    INTAKE_WORDS,
+    QUARANTINED,
+    REJECTED,
+    ROW_WORDS,
+    SEVERITY_RANK,
+    SEVERITY_WORDS,
+    SUBMISSION_LATE,
+    SUBMISSION_MISSING,
+    SUBMISSION_ON_TIME,
+    WARNING,
 )
-from .meta import (
-    DASH,
-    Meta,
-    date_vn,
-    date_words,
-    decimal,
-    indicator_meta,
-    is_missing,
-    number,
-    pct,
-    pp_words,
-    target_pct,
-    vn_key,
-)
+from . import charts, common
+from .blocks import Document, Heading, Paragraph, Section, frame_table
+from .data import ReportData, as_bool, latest_report_date, read_csv, read_parquet, vn_sorted
+from .meta import DASH, date_vn, is_missing, number, pct, pp_words, target_pct, vn_key
 
-TITLE = "BÁO CÁO"
-BEHIND = {"Chưa đạt", "Chậm tiến độ"}
-GOOD = {"Đạt", "Đúng tiến độ"}
 CHART_CODES = (
     "family_title_rate",
     "clan_title_rate",
     "community_title_rate",
     "school_unit_title_rate",
 )
-INTAKE_STATUS = {
-    "accepted": "tiếp nhận",
-    "rejected": "không tiếp nhận",
-    "superseded": "thay bằng bản gửi sau",
-    "ignored": "bỏ qua (không phải báo cáo)",
-}
-SEVERITY = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Thông tin"}
-ROW_STATUS = {
-    "quarantined": "bị loại do có lỗi",
-    "duplicate": "trùng lặp, đã gộp",
-    "conflict-lost": "mâu thuẫn giữa hai báo cáo, không được chọn",
-}
 
 
-# ---- loading ------------------------------------------------------------------------------
-
-
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=True)
-
-
-def _read_parquet(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.is_file() else None
-
-
-def _bool(series: pd.Series) -> pd.Series:
-    if series.dtype == bool or str(series.dtype) == "boolean":
-        return series.fillna(False).astype(bool)
-    return series.astype(str).str.strip().str.lower().isin({"true", "1", "yes", "có", "x"})
-
-
-@dataclass
-class AnnualData:
-    ws: Workspace
+@dataclass(kw_only=True)
+class AnnualData(ReportData):
     year: int
-    settings: dict
-    reference: Reference
     indicators: pd.DataFrame
     previous: pd.DataFrame | None
     intake: pd.DataFrame | None
@@ -98,53 +56,23 @@ class AnnualData:
     schools: pd.DataFrame | None
     villages: pd.DataFrame | None
     orgs: pd.DataFrame | None
-    meta: dict[str, Meta] = field(default_factory=indicator_meta)
 
     @property
     def area(self) -> pd.DataFrame:
-        df = self.indicators[self.indicators["geo_level"] == "area"].copy()
-        return self._ordered(df)
+        return self.ordered(self.indicators[self.indicators["geo_level"] == "area"].copy())
 
     @property
     def communes(self) -> pd.DataFrame:
         return self.indicators[self.indicators["geo_level"] == "commune"].copy()
 
-    def _ordered(self, df: pd.DataFrame) -> pd.DataFrame:
-        order = {code: i for i, code in enumerate(self.meta)}
-        return (
-            df.assign(_o=df["indicator"].map(order).fillna(99))
-            .sort_values(["_o"])
-            .drop(columns="_o")
-        )
-
-    @property
-    def area_name(self) -> str:
-        return self.settings.get("issuer", {}).get("area_name", "địa bàn")
-
-    def label(self, code: str, fallback: object = None) -> str:
-        if not is_missing(fallback) and str(fallback).strip():
-            return str(fallback)
-        return self.meta[code].label if code in self.meta else code
-
-    def commune_name(self, code) -> str:
-        if is_missing(code) or not str(code).strip():
-            return DASH
-        return self.reference.commune_name(str(code))
-
     @property
     def data_date(self) -> dt.date | None:
-        """Latest report date among accepted submissions: the date the figures stand at."""
-        for df in (self.intake, self.completeness):
-            if df is not None and "report_date" in df:
-                sub = df[df["status"] == "accepted"] if "status" in df and df is self.intake else df
-                dates = pd.to_datetime(sub["report_date"], errors="coerce").dropna()
-                if len(dates):
-                    return dates.max().date()
-        return None
+        """The date the figures stand at: the latest report date of an accepted submission."""
+        return latest_report_date(self.intake) or latest_report_date(self.completeness)
 
     def source_caption(self) -> str:
         n = (
-            int(_bool(self.completeness["submitted"]).sum())
+            int(as_bool(self.completeness["submitted"]).sum())
             if self.completeness is not None
             else None
         )
@@ -152,18 +80,31 @@ class AnnualData:
         when = f", số liệu tính đến ngày {date_vn(self.data_date)}" if self.data_date else ""
         return f"Nguồn: tổng hợp báo cáo năm {self.year} của {who} (biểu mẫu HTSD-01){when}."
 
+    def summary_line(self) -> str:
+        plan = self.settings.get("plan", {})
+        programme = plan.get("programme", "Đẩy mạnh phong trào học tập suốt đời")
+        return f'Kết quả thực hiện Chương trình "{programme}" năm {self.year}'
+
+    def provenance_facts(self):
+        geography = f"ngày {date_vn(deadline(self.settings, self.year))}"
+        return (
+            [("Năm báo cáo", str(self.year))],
+            [("Địa giới hành chính dùng cho bảng theo xã", geography)],
+        )
+
+    def input_files(self):
+        return [(None, self.intake)]
+
 
 def load(ws: Workspace, year: int) -> AnnualData:
     """Read the year's processed tables (and last year's indicators for the comparison)."""
     proc = ws.processed(year)
-    indicators = _read_csv(proc / "indicators.csv")
+    indicators = read_csv(proc / "indicators.csv")
     if indicators is None:
-        from ..errors import HoctapError
-
         raise HoctapError(
             f"chưa có {proc / 'indicators.csv'}: hãy chạy `hoctap indicators --year {year}`"
         )
-    prev = _read_csv(ws.processed(year - 1) / "indicators.csv")
+    prev = read_csv(ws.processed(year - 1) / "indicators.csv")
     if prev is not None:
         prev = prev[prev["geo_level"] == "area"]
     ref = Reference(ws.reference_dir)
@@ -174,129 +115,94 @@ def load(ws: Workspace, year: int) -> AnnualData:
         reference=ref,
         indicators=indicators,
         previous=prev,
-        intake=_read_csv(proc / "intake.csv"),
-        issues=_read_csv(proc / "issues.csv"),
-        completeness=_read_csv(proc / "completeness.csv"),
-        schools=_read_parquet(proc / "schools.parquet"),
-        villages=_read_parquet(proc / "villages.parquet"),
-        orgs=_read_parquet(proc / "orgs.parquet"),
+        intake=read_csv(proc / "intake.csv"),
+        issues=read_csv(proc / "issues.csv"),
+        completeness=read_csv(proc / "completeness.csv"),
+        schools=read_parquet(proc / "schools.parquet"),
+        villages=read_parquet(proc / "villages.parquet"),
+        orgs=read_parquet(proc / "orgs.parquet"),
     )
 
 
-# ---- header, preamble, closing --------------------------------------------------------------
+def report_title(year: int) -> str:
+    return f"Báo cáo kết quả thực hiện Chương trình học tập suốt đời năm {year}"
 
 
-def summary_line(d: AnnualData) -> str:
-    programme = d.settings.get("plan", {}).get("programme", "Đẩy mạnh phong trào học tập suốt đời")
-    return f'Kết quả thực hiện Chương trình "{programme}" năm {d.year}'
+# ---- preamble ---------------------------------------------------------------------------------
 
 
-def header(d: AnnualData, date: dt.date | str | None = None) -> str:
-    if isinstance(date, str) and date.strip():
-        date = dt.date.fromisoformat(date.strip())
-    date = date or dt.date.today()
-    return header_block(d.settings, date, TITLE, summary_line(d), date_words(date))
-
-
-def preamble(d: AnnualData) -> str:
+def preamble(d: AnnualData) -> Section:
     plan = d.settings.get("plan", {})
     short = d.settings.get("issuer", {}).get("short", "") or "Đơn vị"
     ref = plan.get("reference", "")
     recipient = plan.get("recipient")
     first = f"Thực hiện {ref};" if ref else f"Thực hiện kế hoạch năm {d.year};"
     second = (
-        f"Trên cơ sở tổng hợp báo cáo của các trường học, {short} báo cáo kết quả thực hiện năm {d.year} "
-        f"trên địa bàn {d.area_name}" + (f" gửi {recipient}" if recipient else "") + " như sau:"
+        f"Trên cơ sở tổng hợp báo cáo của các trường học, {short} báo cáo kết quả thực hiện năm "
+        f"{d.year} trên địa bàn {d.area_name}"
+        + (f" gửi {recipient}" if recipient else "")
+        + " như sau:"
     )
-    return synthetic_notice(d.reference) + paragraphs([first, second])
-
-
-def synthetic_notice(reference: Reference) -> str:
-    """A visible label on every report built from the shipped synthetic sample."""
-    if not reference.synthetic:
-        return ""
-    return paragraph(
-        "DỮ LIỆU GIẢ LẬP: tên trường, tên thôn và mọi số liệu trong báo cáo này là dữ liệu mẫu "
-        "tạo tự động để thử nghiệm phần mềm, không phải số liệu thật.",
-        cls="synthetic",
-    )
-
-
-def closing(d: AnnualData) -> str:
-    return closing_block(d.settings)
+    return Section([*common.synthetic_notice(d), Paragraph(first), Paragraph(second)], "preamble")
 
 
 # ---- I. submissions ---------------------------------------------------------------------------
 
 
-def _deadline_words(d: AnnualData, every_year: bool = False) -> str:
-    day = deadline(d.settings, d.year)
-    inclusive = d.settings.get("reporting", {}).get("deadline_inclusive", False)
-    when = f"{day:%d/%m} hằng năm" if every_year else f"{day:%d/%m/%Y}"
-    return f"{'chậm nhất' if inclusive else 'trước'} ngày {when}"
-
-
-def _vn_sorted(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return df.sort_values(columns, key=lambda s: s.map(lambda v: "\x00".join(vn_key(v))))
-
-
-def _completeness(d: AnnualData) -> pd.DataFrame:
+def completeness(d: AnnualData) -> pd.DataFrame:
+    """completeness.csv with yes/no as booleans, the commune's name and the state in words."""
     df = d.completeness.copy()
-    df["submitted_b"] = _bool(df["submitted"])
-    df["on_time_b"] = _bool(df["on_time"]) & df["submitted_b"]
-    df["expected_b"] = _bool(df["expected"]) if "expected" in df else True
+    df["submitted_b"] = as_bool(df["submitted"])
+    df["on_time_b"] = as_bool(df["on_time"]) & df["submitted_b"]
+    df["expected_b"] = as_bool(df["expected"]) if "expected" in df else True
     df["commune_name"] = df["commune_code"].map(d.commune_name) if "commune_code" in df else DASH
-    df["state"] = df.apply(
-        lambda r: (
-            "Chưa nộp" if not r["submitted_b"] else "Đúng hạn" if r["on_time_b"] else "Nộp muộn"
-        ),
-        axis=1,
-    )
+    df["state"] = [
+        SUBMISSION_MISSING if not s else SUBMISSION_ON_TIME if o else SUBMISSION_LATE
+        for s, o in zip(df["submitted_b"], df["on_time_b"], strict=True)
+    ]
     return df
 
 
-def section_submissions(d: AnnualData) -> str:
-    out = [heading("I. TÌNH HÌNH NỘP BÁO CÁO")]
+def section_submissions(d: AnnualData) -> Section:
+    out = [Heading("I. TÌNH HÌNH NỘP BÁO CÁO")]
     if d.completeness is None:
-        out.append(paragraph("Chưa có số liệu về tình hình nộp báo cáo của các trường."))
-        return "\n".join(out)
-    df = _completeness(d)
+        out.append(Paragraph("Chưa có số liệu về tình hình nộp báo cáo của các trường."))
+        return Section(out, "submissions")
+    df = completeness(d)
     exp = df[df["expected_b"]]
     n_exp = len(exp)
     sub = int(exp["submitted_b"].sum())
     on_time = int(exp["on_time_b"].sum())
     late = sub - on_time
-    missing = _vn_sorted(exp[~exp["submitted_b"]], ["commune_name", "school_name"])
+    missing = vn_sorted(exp[~exp["submitted_b"]], ["commune_name", "school_name"])
     extra = df[~df["expected_b"] & df["submitted_b"]]
     rate = 100 * sub / n_exp if n_exp else None
     rate_on = 100 * on_time / n_exp if n_exp else None
-    text = (
+    out.append(Paragraph(
         f"Năm {d.year}, có {number(n_exp)} trường học phải báo cáo theo danh sách; "
-        f"{number(sub)} trường đã nộp báo cáo (đạt {pct(rate)}), trong đó {number(on_time)} trường nộp đúng hạn "
-        f"({_deadline_words(d)}, đạt {pct(rate_on)}) và {number(late)} trường nộp muộn; "
-        f"{number(len(missing))} trường chưa nộp báo cáo."
-    )
-    out.append(paragraph(text))
+        f"{number(sub)} trường đã nộp báo cáo (đạt {pct(rate)}), trong đó {number(on_time)} "
+        f"trường nộp đúng hạn ({common.deadline_words(d, d.year)}, đạt {pct(rate_on)}) và "
+        f"{number(late)} trường nộp muộn; {number(len(missing))} trường chưa nộp báo cáo."
+    ))
     if len(extra):
-        out.append(
-            paragraph(
-                f"Ngoài ra có {number(len(extra))} báo cáo của trường không có trong danh sách trường học "
-                "của năm; số liệu được tiếp nhận và cần rà soát lại danh sách."
-            )
-        )
+        out.append(Paragraph(
+            f"Ngoài ra có {number(len(extra))} báo cáo của trường không có trong danh sách "
+            "trường học của năm; số liệu được tiếp nhận và cần rà soát lại danh sách."
+        ))
     if len(missing):
-        out.append(paragraph("Các trường chưa nộp báo cáo:"))
-        out.append(bullet_list(f"{r.school_name} ({r.commune_name})" for r in missing.itertuples()))
+        out.append(Paragraph("Các trường chưa nộp báo cáo:"))
+        out.append(common.dash_list(
+            f"{r.school_name} ({r.commune_name})" for r in missing.itertuples()
+        ))
     late_df = exp[exp["submitted_b"] & ~exp["on_time_b"]]
     if len(late_df):
-        out.append(paragraph("Các trường nộp báo cáo muộn:"))
-        out.append(
-            bullet_list(
-                f"{r.school_name} ({r.commune_name}), nộp ngày {date_vn(pd.to_datetime(r.report_date, errors='coerce'))}"
-                for r in _vn_sorted(late_df, ["commune_name", "school_name"]).itertuples()
-            )
-        )
-    return "\n".join(out)
+        out.append(Paragraph("Các trường nộp báo cáo muộn:"))
+        out.append(common.dash_list(
+            f"{r.school_name} ({r.commune_name}), nộp ngày "
+            f"{date_vn(pd.to_datetime(r.report_date, errors='coerce'))}"
+            for r in vn_sorted(late_df, ["commune_name", "school_name"]).itertuples()
+        ))
+    return Section(out, "submissions")
 
 
 # ---- II. indicators ---------------------------------------------------------------------------
@@ -321,7 +227,7 @@ def _target_column(df: pd.DataFrame) -> tuple[pd.Series, str]:
     return df.apply(_target_text, axis=1), "Chỉ tiêu kế hoạch"
 
 
-def _coverage(row) -> str:
+def coverage_text(row) -> str:
     parts = []
     if not is_missing(row.get("schools_expected")):
         parts.append(
@@ -334,52 +240,53 @@ def _coverage(row) -> str:
     return "; ".join(parts) if parts else DASH
 
 
-def _rate(row) -> str:
+def rate_text(row) -> str:
     return pct(row.get("rate_pct"), target=row.get("target_pct"), status=row.get("status"))
 
 
-def _status(row) -> str:
+def status_text(row) -> str:
     s = row.get("status")
     return DASH if is_missing(s) or not str(s).strip() else str(s)
 
 
-def indicator_table(d: AnnualData) -> str:
-    area = d.area
-    area["label_vn"] = [d.label(r.indicator, getattr(r, "label", None)) for r in area.itertuples()]
-    area["rate_txt"] = area.apply(_rate, axis=1)
-    area["target_txt"], target_head = _target_column(area)
-    area["status_txt"] = area.apply(_status, axis=1)
-    area["coverage_txt"] = area.apply(_coverage, axis=1)
-    return table(
+def _with_texts(d: AnnualData, df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    df = df.copy()
+    df["label_vn"] = [d.label(r.indicator, getattr(r, "label", None)) for r in df.itertuples()]
+    df["rate_txt"] = df.apply(rate_text, axis=1)
+    df["target_txt"], target_head = _target_column(df)
+    df["status_txt"] = df.apply(status_text, axis=1)
+    return df, target_head
+
+
+def indicator_table(d: AnnualData) -> Section:
+    area, target_head = _with_texts(d, d.area)
+    area["coverage_txt"] = area.apply(coverage_text, axis=1)
+    table = frame_table(
         area,
-        [
-            ("label_vn", "Chỉ tiêu"),
-            ("numerator", "Số đạt"),
-            ("denominator", "Tổng số"),
-            ("rate_txt", "Tỷ lệ"),
-            ("target_txt", target_head),
-            ("status_txt", "Đánh giá"),
-            ("coverage_txt", "Số đơn vị báo cáo"),
-        ],
+        [("label_vn", "Chỉ tiêu"), ("numerator", "Số đạt"), ("denominator", "Tổng số"),
+         ("rate_txt", "Tỷ lệ"), ("target_txt", target_head), ("status_txt", "Đánh giá"),
+         ("coverage_txt", "Số đơn vị báo cáo")],
         formats={"numerator": number, "denominator": number},
         numeric=("numerator", "denominator", "rate_txt"),
         caption=f"Bảng 1. Kết quả thực hiện các chỉ tiêu năm {d.year}, toàn {d.area_name}",
-        cell_class={
-            "status_txt": lambda r: "behind" if r.get("status") in BEHIND else None,
-            "target_txt": lambda r: "c",
+        cell_style={
+            "status_txt": lambda r: {"italic": r.get("status") in BEHIND},
+            "target_txt": lambda r: {"align": "center"},
         },
-        note='Tỷ lệ tính bằng tổng số đạt chia tổng số của các đơn vị báo cáo; "—": không có số liệu để tính.',
+        note='Tỷ lệ tính bằng tổng số đạt chia tổng số của các đơn vị báo cáo; "—": không có số '
+        "liệu để tính.",
     )
+    return Section([table], "indicator-table")
 
 
-def area_chart_html(d: AnnualData) -> str:
+def area_chart(d: AnnualData) -> Section:
     fig = charts.area_chart(d.area, d.meta, d.year, d.area_name)
-    img = charts.to_img(fig, f"Biểu đồ kết quả các chỉ tiêu năm {d.year}")
-    return figure(
-        img,
+    caption = (
         f"Biểu đồ 1. Tỷ lệ đạt của các chỉ tiêu năm {d.year} so với chỉ tiêu kế hoạch (vạch đen). "
-        + d.source_caption(),
+        + d.source_caption()
     )
+    return Section([charts.figure(fig, f"Biểu đồ kết quả các chỉ tiêu năm {d.year}", caption)],
+                   "area-chart")
 
 
 def _previous_rate(d: AnnualData, code: str):
@@ -395,17 +302,17 @@ def indicator_sentence(d: AnnualData, row) -> str:
     """One paragraph per indicator, written from the numbers."""
     code = row["indicator"]
     m = d.meta.get(code)
-    subject = m.subject if m else d.label(code, row.get("label")).lower()
-    where = f"Toàn {d.area_name}"
+    label = d.label(code, row.get("label"))
+    subject = m.subject if m else label.lower()
     if is_missing(row.get("rate_pct")):
-        return f"{d.label(code, row.get('label'))}: chưa có số liệu để tính tỷ lệ (không có đơn vị báo cáo)."
+        return f"{label}: chưa có số liệu để tính tỷ lệ (không có đơn vị báo cáo)."
     text = (
-        f"{where} có {number(row['numerator'])}/{number(row['denominator'])} {subject}, "
-        f"đạt {_rate(row)}"
+        f"Toàn {d.area_name} có {number(row['numerator'])}/{number(row['denominator'])} "
+        f"{subject}, đạt {rate_text(row)}"
     )
     if not is_missing(row.get("target_pct")):
         ty = "" if is_missing(row.get("target_year")) else f" năm {int(row['target_year'])}"
-        text += f", so với chỉ tiêu {target_pct(row['target_pct'])}{ty}: {_status(row)}"
+        text += f", so với chỉ tiêu {target_pct(row['target_pct'])}{ty}: {status_text(row)}"
     else:
         text += " (chưa có chỉ tiêu kế hoạch)"
     prev = _previous_rate(d, code)
@@ -414,8 +321,9 @@ def indicator_sentence(d: AnnualData, row) -> str:
     return text + "."
 
 
-def indicator_paragraphs(d: AnnualData) -> str:
-    return paragraphs(indicator_sentence(d, r) for _, r in d.area.iterrows())
+def indicator_paragraphs(d: AnnualData) -> Section:
+    return Section([Paragraph(indicator_sentence(d, r)) for _, r in d.area.iterrows()],
+                   "indicator-paragraphs")
 
 
 def _commune_wide(d: AnnualData) -> tuple[pd.DataFrame, list[str]]:
@@ -430,12 +338,13 @@ def _commune_wide(d: AnnualData) -> tuple[pd.DataFrame, list[str]]:
         first = sub.iloc[0]
         rec = {
             "geo_name": name,
-            "coverage": f"{number(first.get('schools_reporting'))}/{number(first.get('schools_expected'))}",
+            "coverage": f"{number(first.get('schools_reporting'))}/"
+            f"{number(first.get('schools_expected'))}",
         }
         for code in codes:
             if code in sub.index:
                 r = sub.loc[code]
-                rec[code] = _rate(r)
+                rec[code] = rate_text(r)
                 rec[code + "_behind"] = r.get("status") in BEHIND
             else:
                 rec[code] = DASH
@@ -443,52 +352,56 @@ def _commune_wide(d: AnnualData) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows), codes
 
 
-def commune_table(d: AnnualData) -> str:
+def commune_table(d: AnnualData) -> Section:
     wide, codes = _commune_wide(d)
     cols = (
         [("geo_name", "Xã, thị trấn")]
         + [(c, f"({i})") for i, c in enumerate(codes, 1)]
         + [("coverage", "Trường báo cáo")]
     )
-    key = "; ".join(
-        f"({i}) {d.meta[c].short_label if c in d.meta else c}" for i, c in enumerate(codes, 1)
-    )
-    return table(
+    key = "; ".join(f"({i}) {d.short(c)}" for i, c in enumerate(codes, 1))
+    table = frame_table(
         wide,
         cols,
         numeric=codes + ["coverage"],
-        cls="wide",
+        style="wide",
         caption=f"Bảng 2. Tỷ lệ đạt các chỉ tiêu theo xã, thị trấn năm {d.year}",
-        cell_class={
-            c: (lambda r, c=c: "behind" if r.get(c + "_behind") is True else None) for c in codes
+        cell_style={
+            c: (lambda r, c=c: {"italic": r.get(c + "_behind") is True}) for c in codes
         },
-        note=f'{key}. Chữ nghiêng: chưa đạt hoặc chậm tiến độ so với chỉ tiêu; "—": không có số liệu.',
+        note=f"{key}. Chữ nghiêng: chưa đạt hoặc chậm tiến độ so với chỉ tiêu; \"—\": không có "
+        "số liệu.",
     )
+    return Section([table], "commune-table")
 
 
-def commune_chart_html(d: AnnualData) -> str:
+def commune_chart(d: AnnualData) -> Section:
     fig = charts.commune_chart(d.communes, d.meta, CHART_CODES, d.year)
-    img = charts.to_img(fig, f"Biểu đồ tỷ lệ đạt danh hiệu theo xã năm {d.year}")
-    return figure(
-        img,
+    caption = (
         f"Biểu đồ 2. Tỷ lệ đạt các danh hiệu học tập theo xã, thị trấn năm {d.year} "
-        "(đường gạch: chỉ tiêu kế hoạch). " + d.source_caption(),
+        "(đường gạch: chỉ tiêu kế hoạch). " + d.source_caption()
+    )
+    alt = f"Biểu đồ tỷ lệ đạt danh hiệu theo xã năm {d.year}"
+    return Section([charts.figure(fig, alt, caption)], "commune-chart")
+
+
+def section_indicators_intro(d: AnnualData) -> Section:
+    return Section(
+        [Heading("II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"),
+         Heading(f"1. Kết quả toàn {d.area_name}", 2)],
+        "indicators-intro",
     )
 
 
-def section_indicators_intro(d: AnnualData) -> str:
-    return heading("II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU") + heading(
-        f"1. Kết quả toàn {d.area_name}", 2
-    )
-
-
-def section_communes_intro(d: AnnualData) -> str:
+def section_communes_intro(d: AnnualData) -> Section:
     n = d.communes["geo_code"].nunique()
-    return heading("2. Kết quả theo xã, thị trấn", 2) + paragraph(
+    text = (
         f"Kết quả của {number(n)} xã, thị trấn (theo địa giới hành chính tại ngày "
-        f"{date_vn(deadline(d.settings, d.year))}) được trình bày ở Bảng 2 và Biểu đồ 2; chi tiết số đạt, "
-        "tổng số của từng chỉ tiêu ở Phụ lục 1."
+        f"{date_vn(deadline(d.settings, d.year))}) được trình bày ở Bảng 2 và Biểu đồ 2; chi "
+        "tiết số đạt, tổng số của từng chỉ tiêu ở Phụ lục 1."
     )
+    return Section([Heading("2. Kết quả theo xã, thị trấn", 2), Paragraph(text)],
+                   "communes-intro")
 
 
 # ---- III. data quality ------------------------------------------------------------------------
@@ -498,74 +411,26 @@ def _file_name(path) -> str:
     return DASH if is_missing(path) else PurePath(str(path)).name
 
 
-def section_quality(d: AnnualData) -> str:
-    out = [heading("III. CHẤT LƯỢNG SỐ LIỆU")]
-    if d.intake is not None and len(d.intake):
-        counts = d.intake["status"].value_counts()
-        parts = [
-            f"{number(int(counts[s]))} tệp {INTAKE_STATUS[s]}" for s in INTAKE_STATUS if s in counts
-        ]
-        out.append(
-            paragraph(f"Đã nhận {number(len(d.intake))} tệp báo cáo: " + ", ".join(parts) + ".")
+def _issue_kinds(d: AnnualData) -> pd.DataFrame:
+    iss = d.issues.assign(
+        severity_vn=d.issues["severity"].map(SEVERITY_WORDS).fillna(DASH),
+        _rank=d.issues["severity"].map(SEVERITY_RANK).fillna(3),
+    )
+    return (
+        iss.groupby("code", dropna=False)
+        .agg(
+            example=("message", "first"),
+            severity_vn=("severity_vn", "first"),
+            n=("message", "size"),
+            schools=("school_id", "nunique"),
+            _rank=("_rank", "min"),
         )
-        bad = d.intake[d.intake["status"] == "rejected"]
-        if len(bad):
-            bad = bad.assign(file=bad["path"].map(_file_name))
-            out.append(
-                table(
-                    bad,
-                    [
-                        ("file", "Tệp"),
-                        ("school_name", "Trường"),
-                        ("reason", "Lý do không tiếp nhận"),
-                    ],
-                    caption="Bảng 3. Các tệp không được tiếp nhận",
-                )
-            )
-    else:
-        out.append(paragraph("Không có tệp báo cáo nào được nhận."))
-    if d.issues is not None and len(d.issues):
-        sev = d.issues["severity"].value_counts()
-        n_err, n_warn = int(sev.get("error", 0)), int(sev.get("warning", 0))
-        out.append(
-            paragraph(
-                f"Khi kiểm tra số liệu phát hiện {number(n_err)} lỗi và {number(n_warn)} cảnh báo. "
-                "Dòng số liệu có lỗi không được tính vào cả số đạt và tổng số của chỉ tiêu; dòng chỉ có cảnh báo "
-                "vẫn được tính; ô để trống không được coi là số 0. Danh sách lỗi của từng trường được gửi lại trường để sửa."
-            )
-        )
-        iss = d.issues.copy()
-        iss["severity_vn"] = iss["severity"].map(SEVERITY).fillna(DASH)
-        iss["_rank"] = iss["severity"].map({"error": 0, "warning": 1, "info": 2}).fillna(3)
-        grouped = (
-            iss.groupby("code", dropna=False)
-            .agg(
-                example=("message", "first"),
-                severity_vn=("severity_vn", "first"),
-                n=("message", "size"),
-                schools=("school_id", "nunique"),
-                _rank=("_rank", "min"),
-            )
-            .reset_index()
-            .sort_values(["_rank", "n"], ascending=[True, False])
-        )
-        out.append(
-            table(
-                grouped,
-                [
-                    ("example", "Vấn đề (ví dụ)"),
-                    ("severity_vn", "Mức độ"),
-                    ("n", "Số lần"),
-                    ("schools", "Số trường"),
-                ],
-                formats={"n": number, "schools": number},
-                numeric=("n", "schools"),
-                cell_class={"severity_vn": lambda r: "nowrap"},
-                caption="Bảng 4. Các loại vấn đề phát hiện trong số liệu",
-            )
-        )
-    else:
-        out.append(paragraph("Không phát hiện lỗi trong số liệu các trường gửi."))
+        .reset_index()
+        .sort_values(["_rank", "n"], ascending=[True, False])
+    )
+
+
+def _excluded_rows(d: AnnualData) -> list[str]:
     excluded = []
     for df, what in (
         (d.villages, "dòng thôn, buôn, tổ dân phố"),
@@ -574,162 +439,163 @@ def section_quality(d: AnnualData) -> str:
         if df is None or "status" not in df:
             continue
         counts = df["status"].value_counts()
-        for status, words in ROW_STATUS.items():
+        for status, words in ROW_WORDS.items():
             if counts.get(status, 0):
                 excluded.append(f"{number(int(counts[status]))} {what} {words}")
     if d.schools is not None and "status" in d.schools:
-        q = int((d.schools["status"] == "quarantined").sum())
+        q = int((d.schools["status"] == QUARANTINED).sum())
         if q:
             excluded.append(
-                f"{number(q)} trường có lỗi ở phần số liệu đơn vị nên số liệu đơn vị không được tính"
+                f"{number(q)} trường có lỗi ở phần số liệu đơn vị nên số liệu đơn vị không được "
+                "tính"
             )
-    if excluded:
-        out.append(paragraph("Số liệu không được đưa vào tính toán:"))
-        out.append(bullet_list(excluded))
+    return excluded
+
+
+def section_quality(d: AnnualData) -> Section:
+    out = [Heading("III. CHẤT LƯỢNG SỐ LIỆU")]
+    if d.intake is not None and len(d.intake):
+        counts = d.intake["status"].value_counts()
+        parts = [
+            f"{number(int(counts[s]))} tệp {w}" for s, w in INTAKE_WORDS.items() if s in counts
+        ]
+        out.append(Paragraph(f"Đã nhận {number(len(d.intake))} tệp báo cáo: " + ", ".join(parts)
+                             + "."))
+        bad = d.intake[d.intake["status"] == REJECTED]
+        if len(bad):
+            out.append(frame_table(
+                bad.assign(file=bad["path"].map(_file_name)),
+                [("file", "Tệp"), ("school_name", "Trường"), ("reason", "Lý do không tiếp nhận")],
+                caption="Bảng 3. Các tệp không được tiếp nhận",
+            ))
     else:
-        out.append(paragraph("Không có dòng số liệu nào bị loại khỏi tính toán."))
-    return "\n".join(out)
+        out.append(Paragraph("Không có tệp báo cáo nào được nhận."))
+    if d.issues is not None and len(d.issues):
+        sev = d.issues["severity"].value_counts()
+        n_err, n_warn = int(sev.get(ERROR, 0)), int(sev.get(WARNING, 0))
+        out.append(Paragraph(
+            f"Khi kiểm tra số liệu phát hiện {number(n_err)} lỗi và {number(n_warn)} cảnh báo. "
+            "Dòng số liệu có lỗi không được tính vào cả số đạt và tổng số của chỉ tiêu; dòng chỉ "
+            "có cảnh báo vẫn được tính; ô để trống không được coi là số 0. Danh sách lỗi của từng "
+            "trường được gửi lại trường để sửa."
+        ))
+        out.append(frame_table(
+            _issue_kinds(d),
+            [("example", "Vấn đề (ví dụ)"), ("severity_vn", "Mức độ"), ("n", "Số lần"),
+             ("schools", "Số trường")],
+            formats={"n": number, "schools": number},
+            numeric=("n", "schools"),
+            cell_style={"severity_vn": lambda r: {"nowrap": True}},
+            caption="Bảng 4. Các loại vấn đề phát hiện trong số liệu",
+        ))
+    else:
+        out.append(Paragraph("Không phát hiện lỗi trong số liệu các trường gửi."))
+    excluded = _excluded_rows(d)
+    if excluded:
+        out.append(Paragraph("Số liệu không được đưa vào tính toán:"))
+        out.append(common.dash_list(excluded))
+    else:
+        out.append(Paragraph("Không có dòng số liệu nào bị loại khỏi tính toán."))
+    return Section(out, "quality")
 
 
 # ---- IV. assessment -----------------------------------------------------------------------------
 
 
-def commune_margins(d: AnnualData) -> pd.DataFrame:
-    """Mean margin over the governing target per commune (indicators with a rate and a target)."""
-    com = d.communes.dropna(subset=["rate_pct", "target_pct"])
-    if not len(com):
-        return pd.DataFrame(columns=["geo_name", "margin", "n"])
-    com = com.assign(margin=com["rate_pct"].astype(float) - com["target_pct"].astype(float))
-    return (
-        com.groupby("geo_name")
-        .agg(margin=("margin", "mean"), n=("margin", "size"))
-        .reset_index()
-        .sort_values(["margin", "geo_name"], ascending=[False, True])
-    )
+def _ranked_line(lead: str, rows) -> Paragraph:
+    names = "; ".join(f"{r.geo_name} ({common.margin_words(r.margin)})" for r in rows.itertuples())
+    return Paragraph(f"{lead}{names}.")
 
 
-def margin_words(m: float) -> str:
-    if round(m, 1) == 0:
-        return "bằng chỉ tiêu"
-    return f"{'cao' if m > 0 else 'thấp'} hơn chỉ tiêu bình quân {decimal(abs(m), 1)} điểm %"
-
-
-def section_assessment(d: AnnualData) -> str:
-    out = [heading("IV. ĐÁNH GIÁ CHUNG VÀ ĐỀ XUẤT"), heading("1. Đánh giá chung", 2)]
+def section_assessment(d: AnnualData) -> Section:
+    out = [Heading("IV. ĐÁNH GIÁ CHUNG VÀ ĐỀ XUẤT"), Heading("1. Đánh giá chung", 2)]
     area = d.area
     with_target = area[area["target_pct"].notna() & area["rate_pct"].notna()]
     good = with_target[with_target["status"].isin(GOOD)]
     behind = with_target[with_target["status"].isin(BEHIND)]
-    out.append(
-        paragraph(
-            f"Trong {number(len(with_target))} chỉ tiêu có chỉ tiêu kế hoạch và có số liệu, {number(len(good))} chỉ tiêu "
-            f"đạt hoặc đúng tiến độ, {number(len(behind))} chỉ tiêu chưa đạt hoặc chậm tiến độ."
-        )
-    )
+    out.append(Paragraph(
+        f"Trong {number(len(with_target))} chỉ tiêu có chỉ tiêu kế hoạch và có số liệu, "
+        f"{number(len(good))} chỉ tiêu đạt hoặc đúng tiến độ, {number(len(behind))} chỉ tiêu chưa "
+        "đạt hoặc chậm tiến độ."
+    ))
     if len(behind):
-        out.append(paragraph("Các chỉ tiêu chưa đạt hoặc chậm tiến độ:"))
-        out.append(
-            bullet_list(
-                f"{d.label(r['indicator'], r.get('label'))}: đạt {_rate(r)}, chỉ tiêu {target_pct(r['target_pct'])}"
-                f"{'' if is_missing(r.get('target_year')) else ' năm ' + str(int(r['target_year']))} ({r['status'].lower()})"
-                for _, r in behind.iterrows()
-            )
-        )
-    margins = commune_margins(d)
-    if len(margins):
-        k = 3 if len(margins) >= 6 else 1
-        best = margins.head(k)
-        worst = margins.tail(k).iloc[::-1]
-        out.append(
-            paragraph(
-                "Xã, thị trấn có kết quả tốt nhất (so với chỉ tiêu kế hoạch): "
-                + "; ".join(f"{r.geo_name} ({margin_words(r.margin)})" for r in best.itertuples())
-                + "."
-            )
-        )
-        if len(margins) > k:
-            out.append(
-                paragraph(
-                    "Xã, thị trấn có kết quả thấp nhất: "
-                    + "; ".join(
-                        f"{r.geo_name} ({margin_words(r.margin)})" for r in worst.itertuples()
-                    )
-                    + "."
-                )
-            )
-    out.append(heading("2. Đề xuất", 2))
+        out.append(Paragraph("Các chỉ tiêu chưa đạt hoặc chậm tiến độ:"))
+        out.append(common.dash_list(
+            f"{d.label(r['indicator'], r.get('label'))}: đạt {rate_text(r)}, chỉ tiêu "
+            f"{target_pct(r['target_pct'])}"
+            f"{'' if is_missing(r.get('target_year')) else ' năm ' + str(int(r['target_year']))}"
+            f" ({r['status'].lower()})"
+            for _, r in behind.iterrows()
+        ))
+    rank = commune_ranking(d.communes)
+    if len(rank):
+        k = 3 if len(rank) >= 6 else 1
+        out.append(_ranked_line("Xã, thị trấn có kết quả tốt nhất (so với chỉ tiêu kế hoạch): ",
+                                rank.head(k)))
+        if len(rank) > k:
+            out.append(_ranked_line("Xã, thị trấn có kết quả thấp nhất: ", rank.tail(k).iloc[::-1]))
+    out.append(Heading("2. Đề xuất", 2))
+    out.append(common.dash_list(_proposals(d, behind, rank)))
+    return Section(out, "assessment")
+
+
+def _proposals(d: AnnualData, behind: pd.DataFrame, rank: pd.DataFrame) -> list[str]:
     short = d.settings.get("issuer", {}).get("short", "")
     proposals = []
     if d.completeness is not None:
-        df = _completeness(d)
-        exp = df[df["expected_b"]]
+        exp = completeness(d)
+        exp = exp[exp["expected_b"]]
         miss = int((~exp["submitted_b"]).sum())
         late = int((exp["submitted_b"] & ~exp["on_time_b"]).sum())
         if miss:
             proposals.append(
-                f"Đề nghị {number(miss)} trường chưa nộp báo cáo khẩn trương hoàn thành, gửi về {short or 'cơ quan tổng hợp'}."
+                f"Đề nghị {number(miss)} trường chưa nộp báo cáo khẩn trương hoàn thành, gửi về "
+                f"{short or 'cơ quan tổng hợp'}."
             )
         if late:
             proposals.append(
-                f"Các trường nộp báo cáo đúng hạn ({_deadline_words(d, every_year=True)})."
+                "Các trường nộp báo cáo đúng hạn "
+                f"({common.deadline_words(d, d.year, every_year=True)})."
             )
-    if d.issues is not None and (d.issues["severity"] == "error").any():
+    if d.issues is not None and (d.issues["severity"] == ERROR).any():
         proposals.append(
-            "Các trường rà soát, sửa các lỗi số liệu đã được thông báo và kiểm tra tệp bằng công cụ kiểm tra trước khi gửi."
+            "Các trường rà soát, sửa các lỗi số liệu đã được thông báo và kiểm tra tệp bằng công "
+            "cụ kiểm tra trước khi gửi."
         )
     for _, r in behind.iterrows():
+        label = d.label(r["indicator"], r.get("label"))
+        proposals.append(f"Tập trung chỉ đạo nâng cao {label[:1].lower()}{label[1:]}.")
+    if len(rank) > 1 and rank["margin"].iloc[-1] < 0:
         proposals.append(
-            f"Tập trung chỉ đạo nâng cao {d.label(r['indicator'], r.get('label'))[:1].lower()}"
-            f"{d.label(r['indicator'], r.get('label'))[1:]}."
-        )
-    if len(margins) > 1 and margins["margin"].iloc[-1] < 0:
-        proposals.append(
-            f"Quan tâm hỗ trợ {margins['geo_name'].iloc[-1]} và các xã, thị trấn có kết quả thấp."
+            f"Quan tâm hỗ trợ {rank['geo_name'].iloc[-1]} và các xã, thị trấn có kết quả thấp."
         )
     if not proposals:
         proposals.append("Tiếp tục duy trì và nâng cao chất lượng các danh hiệu học tập đã đạt.")
-    out.append(bullet_list(proposals))
-    return "\n".join(out)
+    return proposals
 
 
 # ---- appendix -----------------------------------------------------------------------------------
 
 
-def appendix_communes(d: AnnualData) -> str:
+def appendix_communes(d: AnnualData) -> Section:
     out = [
-        '<h2 class="appendix-title new-page">PHỤ LỤC</h2>',
-        paragraph(f"(Kèm theo Báo cáo kết quả thực hiện năm {d.year})", "appendix-sub"),
-        heading("Phụ lục 1. Kết quả các chỉ tiêu theo từng xã, thị trấn", 2),
+        *common.appendix_title(f"(Kèm theo Báo cáo kết quả thực hiện năm {d.year})"),
+        Heading("Phụ lục 1. Kết quả các chỉ tiêu theo từng xã, thị trấn", 2),
     ]
     com = d.communes
     for i, name in enumerate(sorted(com["geo_name"].dropna().unique(), key=vn_key), 1):
-        sub = d._ordered(com[com["geo_name"] == name])
-        sub["label_vn"] = [
-            d.label(r.indicator, getattr(r, "label", None)) for r in sub.itertuples()
-        ]
-        sub["rate_txt"] = sub.apply(_rate, axis=1)
-        sub["target_txt"], target_head = _target_column(sub)
-        sub["status_txt"] = sub.apply(_status, axis=1)
-        first = sub.iloc[0]
-        out.append(
-            table(
-                sub,
-                [
-                    ("label_vn", "Chỉ tiêu"),
-                    ("numerator", "Số đạt"),
-                    ("denominator", "Tổng số"),
-                    ("rate_txt", "Tỷ lệ"),
-                    ("target_txt", target_head),
-                    ("status_txt", "Đánh giá"),
-                ],
-                formats={"numerator": number, "denominator": number},
-                numeric=("numerator", "denominator", "rate_txt"),
-                caption=f"1.{i}. {name}",
-                cell_class={"target_txt": lambda r: "c"},
-                note=f"Số đơn vị báo cáo: {_coverage(first)}.",
-            )
-        )
-    return "\n".join(out)
+        sub, target_head = _with_texts(d, d.ordered(com[com["geo_name"] == name]))
+        out.append(frame_table(
+            sub,
+            [("label_vn", "Chỉ tiêu"), ("numerator", "Số đạt"), ("denominator", "Tổng số"),
+             ("rate_txt", "Tỷ lệ"), ("target_txt", target_head), ("status_txt", "Đánh giá")],
+            formats={"numerator": number, "denominator": number},
+            numeric=("numerator", "denominator", "rate_txt"),
+            caption=f"1.{i}. {name}",
+            cell_style={"target_txt": lambda r: {"align": "center"}},
+            note=f"Số đơn vị báo cáo: {coverage_text(sub.iloc[0])}.",
+        ))
+    return Section(out, "appendix-communes")
 
 
 def _yes_no(x) -> str:
@@ -742,7 +608,7 @@ def school_rows(d: AnnualData) -> pd.DataFrame:
     """One row per expected or submitting school, with its state and unit figures."""
     if d.completeness is None:
         return pd.DataFrame()
-    df = _completeness(d)
+    df = completeness(d)
     df["date_txt"] = (
         pd.to_datetime(df["report_date"], errors="coerce").map(date_vn)
         if "report_date" in df
@@ -762,95 +628,56 @@ def school_rows(d: AnnualData) -> pd.DataFrame:
         if c not in df:
             df[c] = pd.NA
     df["title_txt"] = df["school_unit_title"].map(_yes_no)
-    df.loc[df["school_status"] == "quarantined", "state"] = (
+    df.loc[df["school_status"] == QUARANTINED, "state"] = (
         df["state"] + " (số liệu đơn vị có lỗi, không tính)"
     )
-    return _vn_sorted(df, ["commune_name", "school_name"])
+    return vn_sorted(df, ["commune_name", "school_name"])
 
 
-def appendix_schools(d: AnnualData) -> str:
+def appendix_schools(d: AnnualData) -> Section:
     df = school_rows(d)
-    out = [heading("Phụ lục 2. Tình hình báo cáo và số liệu đơn vị của từng trường", 2)]
+    out = [Heading("Phụ lục 2. Tình hình báo cáo và số liệu đơn vị của từng trường", 2)]
     if not len(df):
-        return "\n".join(out + [paragraph("Chưa có số liệu.")])
-    out.append(
-        table(
-            df,
-            [
-                ("school_name", "Trường"),
-                ("commune_name", "Xã, thị trấn"),
-                ("date_txt", "Ngày báo cáo"),
-                ("state", "Tình trạng"),
-                ("title_txt", "Đơn vị học tập"),
-                ("staff_total", "Tổng số CB, GV, NV"),
-                ("staff_citizen", "Số đạt Công dân học tập"),
-            ],
-            formats={"staff_total": number, "staff_citizen": number},
-            numeric=("staff_total", "staff_citizen"),
-            cls="wide",
-            cell_class={"commune_name": lambda r: "nowrap", "date_txt": lambda r: "nowrap"},
-        )
-    )
-    return "\n".join(out)
+        return Section(out + [Paragraph("Chưa có số liệu.")], "appendix-schools")
+    out.append(frame_table(
+        df,
+        [("school_name", "Trường"), ("commune_name", "Xã, thị trấn"),
+         ("date_txt", "Ngày báo cáo"), ("state", "Tình trạng"), ("title_txt", "Đơn vị học tập"),
+         ("staff_total", "Tổng số CB, GV, NV"), ("staff_citizen", "Số đạt Công dân học tập")],
+        formats={"staff_total": number, "staff_citizen": number},
+        numeric=("staff_total", "staff_citizen"),
+        style="wide",
+        cell_style={"commune_name": lambda r: {"nowrap": True},
+                    "date_txt": lambda r: {"nowrap": True}},
+    ))
+    return Section(out, "appendix-schools")
 
 
-def provenance(
-    d: AnnualData, parameters: dict | None = None, run_time: dt.datetime | None = None
-) -> str:
-    run_time = run_time or dt.datetime.now().astimezone()
-    p = parameters or {}
-    rows = [
-        ("Năm báo cáo", str(d.year)),
-        ("Thư mục dữ liệu", str(p.get("data_dir", d.ws.data_dir))),
-        ("Thư mục báo cáo", str(p.get("reports_dir", d.ws.reports_dir))),
-        (
-            "Địa giới hành chính dùng cho bảng theo xã",
-            f"ngày {date_vn(deadline(d.settings, d.year))}",
-        ),
-        ("Phần mềm", f"hoctap {__version__} (Python {platform.python_version()})"),
-        ("Thời điểm lập", f"{run_time:%H:%M} {date_vn(run_time.date())}"),
-    ]
-    out = [heading("Phụ lục 3. Nguồn số liệu và thông tin lập báo cáo", 2)]
-    out.append(
-        table(
-            pd.DataFrame(rows, columns=["k", "v"]),
-            [("k", "Thông tin"), ("v", "Giá trị")],
-            number_rows=False,
-            cls="data prov",
-        )
-    )
-    if d.intake is not None and len(d.intake):
-        intake = d.intake.assign(
-            status_vn=d.intake["status"].map(INTAKE_STATUS).fillna(d.intake["status"])
-        )
-        out.append(
-            table(
-                intake.sort_values("path"),
-                [("path", "Tệp"), ("status_vn", "Tình trạng"), ("sha256", "Mã băm SHA-256")],
-                cls="data prov",
-                caption="Các tệp đầu vào",
-                cell_class={"sha256": lambda r: "hash"},
-            )
-        )
-    return "\n".join(out)
+# ---- the document -------------------------------------------------------------------------------
 
 
-# ---- outputs ------------------------------------------------------------------------------------
-
-
-def report_title(year: int) -> str:
-    return f"Báo cáo kết quả thực hiện Chương trình học tập suốt đời năm {year}"
-
-
-def render_outputs(ws: Workspace, year: int, executed_notebook: Path) -> dict[str, Path]:
-    """Write reports/<Y>/bao-cao-nam-<Y>.html, .pdf, .xlsx from the executed notebook; update the index."""
-    from .excel import write_annual_appendix
-    from .render import html_to_pdf, notebook_to_html, update_index
-
-    out = ws.reports_year(year)
-    stem = f"bao-cao-nam-{year}"
-    html = notebook_to_html(Path(executed_notebook), out / f"{stem}.html", report_title(year))
-    pdf = html_to_pdf(html, out / f"{stem}.pdf")
-    xlsx = write_annual_appendix(ws, year, out / f"{stem}.xlsx")
-    index = update_index(ws.reports_dir)
-    return {"html": html, "pdf": pdf, "xlsx": xlsx, "index": index}
+def document(
+    d: AnnualData,
+    date: dt.date | str | None = None,
+    parameters: dict | None = None,
+    run_time: dt.datetime | None = None,
+) -> Document:
+    """The annual report: every section in the order of ``report-format.md``."""
+    return Document(report_title(d.year), [
+        common.header(d, date),
+        preamble(d),
+        section_submissions(d),
+        section_indicators_intro(d),
+        indicator_table(d),
+        area_chart(d),
+        indicator_paragraphs(d),
+        section_communes_intro(d),
+        commune_table(d),
+        commune_chart(d),
+        section_quality(d),
+        section_assessment(d),
+        common.closing(d),
+        appendix_communes(d),
+        appendix_schools(d),
+        common.provenance(d, parameters, run_time),
+    ])

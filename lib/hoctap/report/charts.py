@@ -7,11 +7,9 @@ default (SVG hatch patterns show seams in some PDF viewers); ``to_img(fmt="svg")
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
-from html import escape
 
 import matplotlib
 
@@ -22,7 +20,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .meta import Meta, is_missing, pct, target_pct, vn_key  # noqa: E402
+from ..periods import PROJECTION_YEAR  # noqa: E402
+from . import blocks  # noqa: E402
+from .meta import Meta, decimal, is_missing, pct, target_pct, vn_key  # noqa: E402
 
 RC = {
     "font.family": "serif",
@@ -216,8 +216,11 @@ def commune_chart(
     return fig
 
 
-def to_img(fig: Figure, alt: str, fmt: str = "png", dpi: int = 220) -> str:
-    """The figure as an <img> with a data URI (SVG, or PNG at ``dpi``); closes the figure."""
+def to_image(fig: Figure, fmt: str = "png", dpi: int = 220) -> tuple[bytes, str, float]:
+    """(image bytes, MIME type, width as a share of the text width); closes the figure.
+
+    SVG, or PNG at ``dpi``; no timestamps or software names, so a chart gives the same bytes.
+    """
     buf = io.BytesIO()
     with style():
         if fmt == "svg":
@@ -228,8 +231,129 @@ def to_img(fig: Figure, alt: str, fmt: str = "png", dpi: int = 220) -> str:
             mime = "image/png"
     plt.close(fig)
     width_in = fig.get_size_inches()[0]
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (
-        f'<img src="data:{mime};base64,{data}" alt="{escape(alt, quote=True)}" '
-        f'style="width:{min(width_in / WIDTH_IN, 1) * 100:.0f}%">'
-    )
+    return buf.getvalue(), mime, min(width_in / WIDTH_IN, 1)
+
+
+def figure(fig: Figure, alt: str, caption: str, fmt: str = "png") -> blocks.Figure:
+    """The chart as a document figure with its caption."""
+    image, mime, width = to_image(fig, fmt)
+    return blocks.Figure(image=image, mime=mime, caption=caption, alt=alt, width=width)
+
+
+_LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.8}
+
+
+def series_chart(
+    area: pd.DataFrame,
+    meta: Mapping[str, Meta],
+    targets: pd.DataFrame,
+    projections: Mapping[str, float],
+    years: Sequence[int],
+    year_from: int,
+    year_to: int,
+    area_name: str,
+    show_projection: bool,
+    years_text: str,
+    projection_year: int = PROJECTION_YEAR,
+) -> Figure:
+    """Small multiples: per indicator the yearly rate, the targets, the projection dashed.
+
+    Each indicator keeps its colour and marker; the observed series is a solid line with filled
+    markers, the projection a dashed line with an open marker, targets black: a black-and-white
+    print still tells them apart.
+    """
+    codes = [c for c in meta if c in set(area["indicator"])]
+    last_year = years[-1]
+    x_end = max(year_to, projection_year if show_projection else year_to)
+    ncol = 2
+    nrow = (len(codes) + ncol - 1) // ncol
+    with style():
+        fig, axes = plt.subplots(nrow, ncol, figsize=(WIDTH_IN, 1.55 * nrow + 0.7), sharex=True,
+                                 layout="constrained", squeeze=False)
+        for k, code in enumerate(codes):
+            ax = axes[k // ncol][k % ncol]
+            m = meta[code]
+            s = area[area["indicator"] == code].sort_values("year")
+            s = s[s["rate_pct"].notna()]
+            xs, ys = s["year"].astype(int).tolist(), s["rate_pct"].astype(float).tolist()
+            ax.plot(xs, ys, color=m.colour, marker=m.marker, markersize=4.5,
+                    markeredgecolor="#000000", markeredgewidth=0.6, linewidth=1.8, zorder=3)
+            panel_targets: dict[float, list[int]] = {}
+            for t in targets[targets["indicator"] == code].itertuples():
+                ty, tp = int(t.target_year), float(t.target_pct)
+                if year_from <= ty <= x_end:
+                    panel_targets.setdefault(tp, []).append(ty)
+                    ax.plot([year_from - 0.3, ty], [tp, tp], color="#000000", linestyle=":",
+                            linewidth=0.9, zorder=2)
+                    ax.plot([ty], [tp], marker="_", markersize=11, markeredgewidth=2.2,
+                            color="#000000", zorder=2)
+            proj = projections.get(code)
+            proj = None if is_missing(proj) else float(proj)
+
+            def level_at(year: int, xs=xs, ys=ys, proj=proj) -> float | None:
+                """The value drawn at ``year`` (data, else projection): labels keep off it."""
+                if year in xs:
+                    return ys[xs.index(year)]
+                if show_projection and proj is not None and xs and xs[-1] < year <= projection_year:
+                    return ys[-1] + (proj - ys[-1]) * (year - xs[-1]) / (projection_year - xs[-1])
+                return None
+
+            # Each target's label sits at its marker, on the side away from the line drawn there.
+            label_above: dict[int, bool] = {}
+            for tp, tys in panel_targets.items():
+                ty = max(tys)
+                v = level_at(ty)
+                above = v is None or v < tp
+                label_above[ty] = above
+                # Right-aligned at the marker: the label lies over the years leading to the target.
+                ax.text(ty + 0.25, tp + (3 if above else -3),
+                        f"CT {', '.join(str(v) for v in sorted(tys))}: {target_pct(tp)}",
+                        ha="right", va="bottom" if above else "top", fontsize=6.2, zorder=5,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.85})
+            if xs:  # the last observed rate, on the side away from a target label at that year
+                below = label_above.get(xs[-1], False)
+                ax.annotate(decimal(ys[-1], 1) + "%", (xs[-1], ys[-1]), textcoords="offset points",
+                            xytext=(0, -11 if below else 6), ha="center", fontsize=6.5, zorder=6,
+                            bbox=_LABEL_BOX)
+            if show_projection and xs and proj is not None and xs[-1] < projection_year:
+                ax.plot([xs[-1], projection_year], [ys[-1], proj], color=m.colour,
+                        linestyle=(0, (4, 2)), linewidth=1.3, zorder=3)
+                ax.plot([projection_year], [proj], marker=m.marker, markersize=4.5,
+                        markerfacecolor="white", markeredgecolor="#000000", markeredgewidth=0.7,
+                        linestyle="none", zorder=4)
+                above = not label_above.get(projection_year, False)
+                ax.annotate(f"dự báo {decimal(proj, 1)}%", (projection_year, proj),
+                            textcoords="offset points", xytext=(-4, 5 if above else -10),
+                            ha="right", fontsize=6.3, style="italic", zorder=4,
+                            bbox=_LABEL_BOX)
+            ax.set_title(m.short_label, fontsize=8.5)
+            ax.set_ylim(0, 112)
+            ax.set_yticks(range(0, 101, 25))
+            ax.set_yticklabels([f"{t}%" for t in range(0, 101, 25)], fontsize=6.5)
+            ax.set_xlim(year_from - 0.4, x_end + 0.4)
+            step = 1 if x_end - year_from <= 6 else 2
+            ax.set_xticks(range(year_from, x_end + 1, step))
+            ax.tick_params(axis="x", labelsize=6.5)
+            ax.grid(axis="y", color="#bbbbbb", linewidth=0.4, linestyle=":")
+            ax.set_axisbelow(True)
+            if last_year < x_end:
+                ax.axvspan(last_year + 0.5, x_end + 0.4, color="#eeeeee", zorder=0, linewidth=0)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        for k in range(len(codes), nrow * ncol):
+            axes[k // ncol][k % ncol].set_visible(False)
+        handles = [
+            Line2D([0], [0], color="#555555", marker="o", markeredgecolor="#000000", linewidth=1.8,
+                   label=f"Tỷ lệ đạt (các năm {years_text})"),
+            Line2D([0], [0], color="#000000", linestyle=":", marker="_", markersize=9,
+                   markeredgewidth=2, label="Chỉ tiêu (CT) kế hoạch"),
+        ]
+        if show_projection:
+            handles.append(Line2D([0], [0], color="#555555", linestyle=(0, (4, 2)), marker="o",
+                                  markerfacecolor="white", markeredgecolor="#000000",
+                                  label=f"Dự báo đến năm {projection_year} (xu hướng)"))
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=7,
+                   frameon=True, edgecolor="#000000")
+        fig.suptitle(f"Tỷ lệ đạt các chỉ tiêu qua các năm, toàn {area_name}", fontsize=10,
+                     fontweight="bold")
+    return fig

@@ -1,0 +1,206 @@
+"""The parts every report shares: header, sample-data notice, closing, provenance, wordings.
+
+The issuer lines, place, number, signer and distribution list are settings (reference data),
+never code: the same reports are written by a commune, a department or an association.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+
+import pandas as pd
+
+from .. import __version__
+from ..fmt import to_date
+from ..reference import deadline
+from ..vocabulary import INTAKE_WORDS
+from .blocks import (
+    Cell,
+    Closing,
+    Column,
+    DashList,
+    DocumentHeader,
+    Heading,
+    Paragraph,
+    Section,
+    Table,
+    datum,
+    frame_table,
+)
+from .data import ReportData
+from .meta import date_vn, date_words, decimal, is_missing
+
+DOC_TYPE = "BÁO CÁO"
+SYNTHETIC_NOTICE = (
+    "DỮ LIỆU GIẢ LẬP: tên trường, tên thôn và mọi số liệu trong báo cáo này là dữ liệu mẫu "
+    "tạo tự động để thử nghiệm phần mềm, không phải số liệu thật."
+)
+
+
+def _lines(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def signing_date(date: dt.date | str | None) -> dt.date:
+    """The document's date: the one given (a date or "YYYY-MM-DD"), else today."""
+    return to_date(date) or dt.date.today()
+
+
+def header(d: ReportData, date: dt.date | str | None = None) -> Section:
+    """The two-column heading of page 1 with the document type and the report's summary line."""
+    date = signing_date(date)
+    issuer = d.settings.get("issuer", {})
+    words = date_words(date)
+    place = issuer.get("place", "")
+    place_date = f"{place}, {words}" if place else words[:1].upper() + words[1:]
+    block = DocumentHeader(
+        parent=_lines(issuer.get("parent")),
+        issuer=str(issuer.get("name", "")),
+        number=str(issuer.get("number", "Số:")),
+        place_date=place_date,
+        doc_type=DOC_TYPE,
+        summary=d.summary_line(),
+    )
+    return Section([block], "header")
+
+
+def synthetic_notice(d: ReportData) -> list[Paragraph]:
+    """A visible label on every report built from the shipped synthetic sample."""
+    return [Paragraph(SYNTHETIC_NOTICE, "synthetic")] if d.synthetic else []
+
+
+def closing(d: ReportData) -> Section:
+    """ "Nơi nhận:" and the distribution list, the signing title and the signer's name."""
+    dist = d.settings.get("distribution", {})
+    signer = d.settings.get("signer", {})
+    recipients = [f"- {line};" for line in _lines(dist.get("lines"))]
+    recipients.append(f"- {dist.get('archive', 'Lưu: VT.')}")
+    block = Closing(recipients, _lines(signer.get("lines")), str(signer.get("name", "")))
+    return Section([block], "closing")
+
+
+def dash_list(items, punctuate: bool = True) -> DashList:
+    """Lines in the Vietnamese manner: "...;" and the last "...." (when ``punctuate``)."""
+    items = [str(i).rstrip() for i in items]
+    if punctuate:
+        items = [
+            i.rstrip(".;") + ("." if k == len(items) - 1 else ";") for k, i in enumerate(items)
+        ]
+    return DashList(items)
+
+
+def appendix_title(text: str) -> list:
+    """ "PHỤ LỤC" on a new page and the line saying which report it belongs to."""
+    return [
+        Heading("PHỤ LỤC", 1, role="appendix-title", page_break_before=True),
+        Paragraph(text, "appendix-sub"),
+    ]
+
+
+def deadline_words(d: ReportData, year: int, every_year: bool = False) -> str:
+    """ "trước ngày 10/12/2026" (or "chậm nhất ..." when the deadline day itself is on time)."""
+    day = deadline(d.settings, year)
+    inclusive = d.settings.get("reporting", {}).get("deadline_inclusive", False)
+    when = f"{day:%d/%m} hằng năm" if every_year else f"{day:%d/%m/%Y}"
+    return f"{'chậm nhất' if inclusive else 'trước'} ngày {when}"
+
+
+def margin_words(m: float) -> str:
+    """A commune's mean margin over target as words: "cao hơn chỉ tiêu bình quân 3,2 điểm %"."""
+    if round(m, 1) == 0:
+        return "bằng chỉ tiêu"
+    return f"{'cao' if m > 0 else 'thấp'} hơn chỉ tiêu bình quân {decimal(abs(m), 1)} điểm %"
+
+
+def software() -> str:
+    return f"hoctap {__version__} (Python {platform.python_version()})"
+
+
+def provenance(
+    d: ReportData, parameters: dict | None = None, run_time: dt.datetime | None = None
+) -> Section:
+    """What the report was built from and with: facts, folders, software version, time, files."""
+    run_time = run_time or dt.datetime.now().astimezone()
+    p = parameters or {}
+    before, after = d.provenance_facts()
+    rows = [
+        *before,
+        ("Thư mục dữ liệu", str(p.get("data_dir", d.ws.data_dir))),
+        ("Thư mục báo cáo", str(p.get("reports_dir", d.ws.reports_dir))),
+        *after,
+        ("Phần mềm", software()),
+        ("Thời điểm lập", f"{run_time:%H:%M} {date_vn(run_time.date())}"),
+    ]
+    blocks = [Heading("Phụ lục 3. Nguồn số liệu và thông tin lập báo cáo", 2)]
+    blocks.append(
+        frame_table(
+            pd.DataFrame(rows, columns=["k", "v"]),
+            [("k", "Thông tin"), ("v", "Giá trị")],
+            number_rows=False,
+            style="data prov",
+        )
+    )
+    files = input_files(d)
+    if len(files):
+        with_year = files["year"].notna().any()
+        columns = [("path", "Tệp"), ("status_vn", "Tình trạng"), ("sha256", "Mã băm SHA-256")]
+        blocks.append(
+            frame_table(
+                files,
+                [("year", "Năm"), *columns] if with_year else columns,
+                formats={"year": lambda y: str(int(y))},
+                style="data prov",
+                caption="Các tệp đầu vào",
+                cell_style={"sha256": lambda r: {"mono": True}},
+            )
+        )
+    return Section(blocks, "provenance")
+
+
+def input_files(d: ReportData) -> pd.DataFrame:
+    """Every file of the report's intake ledgers, by year and path, with its state in words."""
+    frames = []
+    for year, intake in d.input_files():
+        if intake is None or not len(intake):
+            continue
+        frames.append(
+            intake.sort_values("path").assign(
+                year=year, status_vn=intake["status"].map(INTAKE_WORDS).fillna(intake["status"])
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["year", "path", "status_vn", "sha256"])
+    return pd.concat(frames, ignore_index=True)
+
+
+APPENDIX_NOTE = "Tỷ lệ lưu đủ số lẻ, hiển thị một chữ số thập phân; ô trống: không có số liệu."
+
+
+def sources_table(
+    d: ReportData,
+    caption: str,
+    before: list[tuple[str, str]],
+    after: list[tuple[str, str]] = (),
+    widths: tuple[int, int, int] = (45, 30, 68),
+) -> Table:
+    """The provenance sheet of an Excel appendix: facts, time, software, then every input file."""
+    facts = [
+        *before,
+        ("Thời điểm lập", dt.datetime.now().strftime("%H:%M %d/%m/%Y")),
+        ("Phần mềm", software()),
+        *after,
+        ("Ghi chú", APPENDIX_NOTE),
+    ]
+    rows = [[datum(k), datum(v), Cell("")] for k, v in facts]
+    for r in input_files(d).itertuples():
+        path = r.path if is_missing(r.year) else f"{int(r.year)}: {r.path}"
+        rows.append([datum(path), datum(r.status_vn), datum(r.sha256)])
+    columns = [Column("Tệp / thông tin", width=widths[0]),
+               Column("Tình trạng / giá trị", width=widths[1]),
+               Column("Mã băm SHA-256", width=widths[2])]
+    return Table(columns, rows, caption=caption, name="Nguồn số liệu")

@@ -1,0 +1,47 @@
+"""From an executed report notebook to the published files: HTML, PDF, Excel appendix, index.
+
+The document is the one the notebook showed (``notebook.read_document``); the appendix is built
+from the same processed tables. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..io import write_text
+from ..paths import Workspace
+from . import annual, annual_appendix, html, period, period_appendix
+from .blocks import Document
+from .excel import write_xlsx
+from .index import update_index
+from .notebook import read_document
+from .pdf import write_pdf
+
+
+def write_files(doc: Document, appendix: Document, folder: Path, stem: str) -> dict[str, Path]:
+    """``<stem>.html``, ``.pdf`` (the same page) and ``.xlsx`` (the appendix) in ``folder``."""
+    page = html.render(doc)
+    files = {ext: Path(folder) / f"{stem}.{ext}" for ext in ("html", "pdf", "xlsx")}
+    write_text(files["html"], page)
+    write_pdf(page, files["pdf"])
+    write_xlsx(appendix, files["xlsx"])
+    return files
+
+
+def publish_annual(ws: Workspace, year: int, executed_notebook: Path) -> dict[str, Path]:
+    """reports/<Y>/bao-cao-nam-<Y>.html, .pdf, .xlsx from the executed notebook; the index."""
+    doc = read_document(Path(executed_notebook))
+    appendix = annual_appendix.document(annual.load(ws, year))
+    files = write_files(doc, appendix, ws.reports_year(year), f"bao-cao-nam-{year}")
+    return {**files, "index": update_index(ws.reports_dir)}
+
+
+def publish_period(
+    ws: Workspace, kind: str, year_from: int, year_to: int, executed_notebook: Path
+) -> dict[str, Path]:
+    """reports/<kind>-<from>-<to>/<kind>-<from>-<to>.html, .pdf, .xlsx; the index."""
+    doc = read_document(Path(executed_notebook))
+    d = period.load(ws, kind, year_from, year_to)
+    folder = ws.reports_period(kind, year_from, year_to)
+    files = write_files(doc, period_appendix.document(d), folder, d.stem)
+    return {**files, "index": update_index(ws.reports_dir)}
