@@ -55,7 +55,15 @@ class Failure:
 
 
 def _worker_init(timeout: float, memory: int, scratch: str) -> None:
-    """Bound the worker; its stderr goes to a log that the parent reads when it dies."""
+    """Bound the worker; never raises, since pebble would respawn a failing worker forever."""
+    try:
+        _bound_worker(timeout, memory, scratch)
+    except Exception:
+        pass
+
+
+def _bound_worker(timeout: float, memory: int, scratch: str) -> None:
+    """Its stderr goes to a log that the parent reads when it dies."""
     tempfile.tempdir = scratch  # temporary copies of workbooks land where the parent cleans up
     global _LOG
     _LOG = open(os.path.join(scratch, f"worker-{os.getpid()}.log"), "a", encoding="utf-8", errors="replace")
