@@ -47,7 +47,7 @@ test-fast: setup ## chỉ chạy các kiểm thử nhanh (không papermill, khô
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 bench: setup ## đo tốc độ làm sạch N tệp so với đọc bằng openpyxl (N=2000)
-	$(BIN)/python -m hoctap.bench --n $(N)
+	$(BIN)/python -m hoctap.sample.bench --n $(N)
 
 fuzz: setup ## kiểm thử đối kháng: tệp biến thể, tệp hỏng qua hoctap clean/check (tối đa 2 phút)
 	$(BIN)/python -m tests.adversarial.run --budget 100 --workdir /tmp/hoctap-fuzz

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 
-from hoctap import schema
+from hoctap.intake import schema
 
 YEAR = 2024
 

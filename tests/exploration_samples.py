@@ -76,7 +76,7 @@ def coverage_years() -> pd.DataFrame:
 
 
 def mapped() -> dict[str, pd.DataFrame]:
-    """Unit tables as hoctap.indicators.map_tables returns them (geo_code, weight)."""
+    """Unit tables as hoctap.analysis.indicators.map_tables returns them (geo_code, weight)."""
     schools = pd.DataFrame({
         "school_id": ["S1", "S2", "S3"], "geo_code": ["A", "A", "B"], "weight": [1.0, 1.0, 1.0],
         "status": ["used", "used", "used"], "school_level": ["Mầm non", "THCS", None],

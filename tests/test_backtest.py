@@ -16,11 +16,11 @@ from collections import defaultdict
 import pandas as pd
 import pytest
 
-from hoctap.clean import clean_year
-from hoctap.demo import generate
-from hoctap.indicators import build_year
+from hoctap.analysis.indicators import build_year
+from hoctap.cleaning.clean import clean_year
 from hoctap.io import read_csv
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
+from hoctap.sample.demo import generate
 
 YEARS = (2024, 2025)
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from corpus import Book, default_info, village, write_xlsx
-from hoctap.check import run_check
+from hoctap.cleaning.check import run_check
 from hoctap.paths import PROJECT_ROOT
 
 

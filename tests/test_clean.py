@@ -14,10 +14,10 @@ import pytest
 import corpus
 from corpus import Book, default_info, village, write_xlsx
 from hoctap import io
-from hoctap.clean import clean_year
+from hoctap.cleaning.clean import clean_year
 from hoctap.errors import HoctapError
+from hoctap.intake.workbook import read_workbook
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
-from hoctap.workbook import read_workbook
 
 YEAR = corpus.YEAR
 TABLES = ("intake.csv", "issues.csv", "schools.parquet", "villages.parquet", "orgs.parquet", "completeness.csv")
@@ -270,7 +270,7 @@ def test_backtest_against_the_demo_ground_truth(workspace):
     """The demo sample (another module) states what each file and village must become."""
     import json
 
-    demo = pytest.importorskip("hoctap.demo")
+    demo = pytest.importorskip("hoctap.sample.demo")
     demo.generate(workspace, years=range(2024, 2026))
     truth_dir = workspace.data_dir / "demo_truth"
     for year in (2024, 2025):
@@ -302,7 +302,7 @@ def test_edited_reference_is_reloaded_between_runs(workspace):
 def test_notebook_views_speak_vietnamese():
     import pandas as pd
 
-    from hoctap.clean import intake_view, issues_view, problem_files_view
+    from hoctap.cleaning.clean import intake_view, issues_view, problem_files_view
 
     intake = pd.DataFrame({"path": ["2024/a.xlsx", "2024/b.xlsx", "2024/~$c.xlsx"],
                            "status": ["accepted", "rejected", "ignored"], "reason": [None, "Tệp bị hỏng", "tệp tạm"]})

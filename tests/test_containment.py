@@ -24,13 +24,13 @@ import pytest
 
 import corpus
 from corpus import Book, default_info, write_ods, write_xls, write_xlsx
-from hoctap import rules
-from hoctap.check import check_file, run_check
-from hoctap.clean import assess, clean_year
+from hoctap.cleaning import rules
+from hoctap.cleaning.check import check_file, run_check
+from hoctap.cleaning.clean import assess, clean_year
+from hoctap.intake.sandbox import Failure, Sandbox
+from hoctap.intake.workbook import read_workbook
 from hoctap.paths import PROJECT_ROOT, SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.reference import Reference
-from hoctap.sandbox import Failure, Sandbox
-from hoctap.workbook import read_workbook
 
 YEAR = corpus.YEAR
 DATA = Path(__file__).resolve().parent / "data"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineError, CalamineWorkbook
 
-from hoctap import schema
-from hoctap.demo import generate
 from hoctap.errors import HoctapError
+from hoctap.intake import schema
 from hoctap.paths import Workspace
 from hoctap.reference import Reference
+from hoctap.sample.demo import generate
 from hoctap.text import label_key, sheet_key
 
 YEARS = range(2021, 2027)

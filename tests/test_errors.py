@@ -24,12 +24,12 @@ import pytest
 import corpus
 from corpus import Book, default_info, village, write_xls, write_xlsx
 from hoctap import io
-from hoctap.clean import assess
+from hoctap.cleaning.clean import assess
 from hoctap.errors import HoctapError, ReferenceDataError
+from hoctap.intake.values import MAX_COUNT
+from hoctap.intake.workbook import read_workbook
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.reference import Reference
-from hoctap.values import MAX_COUNT
-from hoctap.workbook import read_workbook
 
 REPO = Path(__file__).resolve().parents[1]
 HOCTAP = REPO / ".venv" / "bin" / "hoctap"
@@ -407,12 +407,12 @@ def test_unreadable_file_message_has_no_exception_name_and_detail_keeps_it(tmp_p
 
 
 def test_messages_speak_to_who_reads_them():
-    from hoctap.rules import load_rules
+    from hoctap.cleaning.rules import load_rules
 
     for rule in load_rules().values():
         assert "hoctap" not in rule.message, rule.code  # a school has no hoctap command
         assert "lệnh:" not in rule.message, rule.code
-    from hoctap import rules
+    from hoctap.cleaning import rules
 
     text = rules.message("missing_sheet", label="DiaBan")
     assert "tải biểu mẫu HTSD-01 mới nhất từ Phòng Giáo dục và Đào tạo" in text

@@ -91,9 +91,9 @@ def test_public_api_is_what_the_notebook_calls():
 @pytest.fixture(scope="module")
 def demo_workspace(tmp_path_factory) -> Workspace:
     """The demo sample 2021-2026, cleaned and with indicators: built once for the module."""
-    from hoctap.clean import clean_year
-    from hoctap.demo import generate
-    from hoctap.indicators import build_year
+    from hoctap.analysis.indicators import build_year
+    from hoctap.cleaning.clean import clean_year
+    from hoctap.sample.demo import generate
 
     root = tmp_path_factory.mktemp("explore")
     ws = Workspace.at(root / "data", root / "reports")

@@ -8,7 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from hoctap import geography, indicators
+from hoctap.analysis import geography, indicators
 from hoctap.errors import HoctapError
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.reference import Reference
@@ -117,7 +117,7 @@ def test_indicators_on_a_split_geography(tmp_path):
     ws = Workspace.at(data, tmp_path / "reports")
     write_year(ws, 2026, schools=[school(2026, "KP050", "XM-UAR", True)],
                villages=[village(2026, "XM-UAR", "Buôn B", (40, 30))])
-    from hoctap.indicators import read_year
+    from hoctap.analysis.indicators import read_year
 
     t = read_year(ws, 2026)
     table = indicators.compute(t["schools"], t["villages"], t["orgs"], Reference(ws.reference_dir), 2026, SPLIT_DAY)

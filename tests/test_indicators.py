@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hoctap import indicators
+from hoctap.analysis import indicators
 from hoctap.errors import HoctapError
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.reference import Reference

@@ -15,10 +15,11 @@ import pytest
 
 import corpus
 from corpus import Book, default_info, village, write_xlsx
-from hoctap import matching, rules, schema
-from hoctap.clean import clean_year
+from hoctap.cleaning import rules
+from hoctap.cleaning.clean import clean_year
+from hoctap.intake import matching, schema
+from hoctap.intake.workbook import read_workbook
 from hoctap.text import match_readings, strip_diacritics
-from hoctap.workbook import read_workbook
 
 # Spellings per field. The first is the template's; "exact" ones reduce to the same words
 # (case, diacritics, abbreviations, filler); the FUZZY ones are only close (score < 100).

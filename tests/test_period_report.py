@@ -34,8 +34,8 @@ WAIT_SECONDS = 900
 
 def _build(root: Path) -> dict:
     """Demo sample 2021-2026, then the 5-year review, the 10-year review and the 10-year review on old communes."""
-    from hoctap import demo
     from hoctap.pipeline import report_period
+    from hoctap.sample import demo
 
     data = root / "data"
     shutil.copytree(SHIPPED_REFERENCE_DIR, data / "reference")

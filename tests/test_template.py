@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from hoctap import schema
 from hoctap.cli import main
 from hoctap.errors import HoctapError
-from hoctap.template import (
+from hoctap.intake import schema
+from hoctap.intake.template import (
     INSTRUCTIONS_WIDTH,
     PAIRS_FIRST_ROW,
     TABLE_FIRST_ROW,
@@ -25,7 +25,7 @@ from hoctap.template import (
     text_lines,
     write_template,
 )
-from hoctap.workbook import read_workbook
+from hoctap.intake.workbook import read_workbook
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 TOTAL_ROW = TABLE_FIRST_ROW + TABLE_ROWS

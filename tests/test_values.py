@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hoctap.values import (
+from hoctap.intake.values import (
     MAX_COUNT,
     FormulaNoValue,
     Problem,
@@ -169,12 +169,13 @@ def test_every_problem_code_in_the_code_is_a_rule():
     from pathlib import Path
 
     import hoctap
-    from hoctap.rules import load_rules
+    from hoctap.cleaning.rules import load_rules
 
     rules = load_rules()
     src = Path(hoctap.__file__).parent
     used = set()
-    for name in ("values.py", "workbook.py", "clean.py", "intake.py"):
+    for name in ("intake/values.py", "intake/workbook.py", "intake/formats.py", "intake/discovery.py",
+                 "cleaning/clean.py", "cleaning/check.py"):
         text = (src / name).read_text(encoding="utf-8")
         used |= set(re.findall(r'(?:Problem|Finding|_cell_finding|_row_issue|_hist_issue)\(\s*"([a-z_]+)"', text))
         used |= set(re.findall(r'(?<![\w.])code = "([a-z_]+)"', text))

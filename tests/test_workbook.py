@@ -9,7 +9,8 @@ import pytest
 
 import corpus
 from corpus import Book, village, write_encrypted, write_ods, write_xls, write_xlsx
-from hoctap.workbook import formulas_without_value, read_workbook
+from hoctap.intake.prepare import formulas_without_value
+from hoctap.intake.workbook import read_workbook
 
 
 def _codes(sub):

@@ -1,5 +1,5 @@
 """hoctap: reporting for the 2021-2030 lifelong learning programme."""
 
-from .version import version as _version
+from hoctap.version import version as _version
 
 __version__ = _version()

@@ -7,9 +7,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import HoctapError, os_error_text
-from .paths import Workspace
+from hoctap import __version__
+from hoctap.errors import HoctapError, os_error_text
+from hoctap.paths import Workspace
 
 THIS_YEAR = dt.date.today().year
 
@@ -126,35 +126,35 @@ def build_parser() -> argparse.ArgumentParser:
 def _dispatch(args: argparse.Namespace) -> int:
     ws = Workspace.at(args.data_dir, args.reports_dir)
     if args.command == "template":
-        from .template import write_template
+        from hoctap.intake.template import write_template
 
         path = write_template(Path(args.output), year=args.year, school=args.school, workspace=ws)
         print(f"Đã tạo biểu mẫu: {path}")
         return 0
     if args.command == "demo":
-        from .demo import generate
+        from hoctap.sample.demo import generate
 
         first, _, last = args.years.partition("-")
         years = range(_year(first), _year(last or first) + 1)
         generate(ws, years=years, seed=args.seed, progress=print)
         return 0
     if args.command == "check":
-        from .check import run_check
+        from hoctap.cleaning.check import run_check
 
         return run_check([Path(f) for f in args.files], ws, year=args.year)
     if args.command == "clean":
-        from .clean import clean_year
+        from hoctap.cleaning.clean import clean_year
 
         result = clean_year(ws, args.year, progress=print)
         print(result.summary_text())
         return 0
     if args.command == "indicators":
-        from .indicators import build_year
+        from hoctap.analysis.indicators import build_year
 
         build_year(ws, args.year)
         print(f"Đã ghi {ws.processed(args.year) / 'indicators.csv'}")
         return 0
-    from . import pipeline
+    from hoctap import pipeline
 
     if args.command == "report":
         if args.kind == "annual":

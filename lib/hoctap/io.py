@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import OutputError, os_errno, os_error_text
+from hoctap.errors import OutputError, os_errno, os_error_text
 
 if TYPE_CHECKING:  # pandas is imported on use: ``hoctap --help`` stays fast
     import pandas as pd

@@ -22,7 +22,7 @@ class Workspace:
 
     def __post_init__(self) -> None:
         # outputs of this workspace are staged in <data>/.staging, never beside published files
-        from .io import register_workspace
+        from hoctap.io import register_workspace
 
         register_workspace(self.data_dir, self.reports_dir)
 

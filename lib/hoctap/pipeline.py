@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import io
-from .errors import HoctapError, reported_error_text
-from .paths import NOTEBOOKS_DIR, Workspace
-from .runlog import logged
+from hoctap import io
+from hoctap.errors import HoctapError, reported_error_text
+from hoctap.paths import NOTEBOOKS_DIR, Workspace
+from hoctap.runlog import logged
 
 Progress = Callable[[str], None] | None
 
@@ -116,7 +116,7 @@ def ensure_processed(ws: Workspace, years, progress: Progress = None) -> list[in
 def report_annual(
     ws: Workspace, year: int, report_date: dt.date | None = None, progress: Progress = None
 ) -> dict[str, Path]:
-    from .report.publish import publish_annual as render_outputs
+    from hoctap.report.publish import publish_annual as render_outputs
 
     with logged(ws, "report annual", year=year):
         ensure_processed(ws, [year], progress)
@@ -136,7 +136,7 @@ def report_annual(
 
 def old_communes_date(ws: Workspace) -> dt.date:
     """The day before the latest change of commune_changes.csv: the communes "before the merger"."""
-    from .reference import Reference
+    from hoctap.reference import Reference
 
     effective = Reference(ws.reference_dir).changes["effective"].dropna()
     if not len(effective):
@@ -154,8 +154,8 @@ def report_period(
     report_date: dt.date | None = None,
     progress: Progress = None,
 ) -> dict[str, Path]:
-    from .periods import PERIOD_TARGET_YEAR, build_period, default_geography_date
-    from .report.publish import publish_period as render_outputs
+    from hoctap.analysis.periods import PERIOD_TARGET_YEAR, build_period, default_geography_date
+    from hoctap.report.publish import publish_period as render_outputs
 
     if kind not in PERIOD_TARGET_YEAR:
         raise HoctapError(f"loại báo cáo không hợp lệ: {kind}")

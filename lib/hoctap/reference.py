@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ReferenceDataError, os_error_text
-from .text import commune_key, school_key
+from hoctap.errors import ReferenceDataError, os_error_text
+from hoctap.text import commune_key, school_key
 
 # file -> (required columns, optional columns: filled with "" when the analyst left them out)
 COLUMNS = {

@@ -11,8 +11,8 @@ import json
 import time
 from collections.abc import Iterator
 
-from . import __version__
-from .paths import Workspace
+from hoctap import __version__
+from hoctap.paths import Workspace
 
 
 @contextlib.contextmanager

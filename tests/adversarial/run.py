@@ -380,7 +380,7 @@ def ledger_findings(
 def _slot(root: Path, warm: bool = False) -> Path:
     """A reusable one-file workspace; returns data/. Warming runs one clean in this process so
     forked children inherit the imports and the reference cache (keyed by the workspace path)."""
-    from hoctap import clean as C
+    from hoctap.cleaning import clean as C
     from hoctap.paths import Workspace
 
     data = root / "data"
@@ -407,7 +407,7 @@ def _run_forked(
     """Run each job (a group of files) in a forked child on a slot workspace: the real
     clean_year under an address-space cap. job id -> outcome, detail, secs, rss_mb, per-file
     rows {rel: {status, reason, villages, codes, leak}}."""
-    from hoctap import clean as C
+    from hoctap.cleaning import clean as C
     from hoctap.paths import Workspace
 
     out: dict[int, dict] = {}
@@ -529,8 +529,8 @@ def _alone(data: Path, names: dict[str, str], files: dict) -> None:
     """Each file's own verdict (as ``hoctap check --year`` gives it), apart from the versions of
     the other files of its batch. Best effort: it uses check.read_contained and clean.assess."""
     try:
-        from hoctap.check import read_contained
-        from hoctap.clean import assess
+        from hoctap.cleaning.check import read_contained
+        from hoctap.cleaning.clean import assess
         from hoctap.reference import Reference
 
         ref = Reference(data / "reference")

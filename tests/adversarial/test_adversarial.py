@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hoctap.clean import clean_year
+from hoctap.cleaning.clean import clean_year
 from hoctap.paths import Workspace
 
 from . import mutate as M
@@ -82,7 +82,7 @@ def test_variant_reads_the_same_figures(single_variants, feature):
 
 def test_random_variants_keep_the_indicators(tmp_path):
     """Every accepted workbook replaced by a random equivalent variant: same indicators.csv."""
-    from hoctap.indicators import build_year
+    from hoctap.analysis.indicators import build_year
 
     figs = V.all_figures(SEED, 8)
     ws = _ws(tmp_path / "ws")

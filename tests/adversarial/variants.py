@@ -25,7 +25,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hoctap import schema
+from hoctap.intake import schema
 from hoctap.paths import SHIPPED_REFERENCE_DIR
 from hoctap.text import fold, strip_diacritics
 

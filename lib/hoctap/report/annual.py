@@ -13,11 +13,22 @@ from pathlib import PurePath
 
 import pandas as pd
 
-from ..errors import HoctapError
-from ..paths import Workspace
-from ..ranking import commune_ranking
-from ..reference import Reference, deadline
-from ..vocabulary import (
+from hoctap.analysis.ranking import commune_ranking
+from hoctap.errors import HoctapError
+from hoctap.paths import Workspace
+from hoctap.reference import Reference, deadline
+from hoctap.report import charts, common
+from hoctap.report.blocks import Document, Heading, Paragraph, Section, frame_table
+from hoctap.report.data import (
+    ReportData,
+    as_bool,
+    latest_report_date,
+    read_csv,
+    read_parquet,
+    vn_sorted,
+)
+from hoctap.report.meta import DASH, date_vn, is_missing, number, pct, pp_words, target_pct, vn_key
+from hoctap.vocabulary import (
     BEHIND,
     ERROR,
     GOOD,
@@ -32,10 +43,6 @@ from ..vocabulary import (
     SUBMISSION_ON_TIME,
     WARNING,
 )
-from . import charts, common
-from .blocks import Document, Heading, Paragraph, Section, frame_table
-from .data import ReportData, as_bool, latest_report_date, read_csv, read_parquet, vn_sorted
-from .meta import DASH, date_vn, is_missing, number, pct, pp_words, target_pct, vn_key
 
 CHART_CODES = (
     "family_title_rate",

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..vocabulary import SEVERITY_WORDS
-from . import common
-from .annual import AnnualData, school_rows
-from .blocks import Column, Document, Section, Table, datum
-from .excel import DATE, INT, RATE, WHOLE, rate_format
-from .meta import is_missing
+from hoctap.report import common
+from hoctap.report.annual import AnnualData, school_rows
+from hoctap.report.blocks import Column, Document, Section, Table, datum
+from hoctap.report.excel import DATE, INT, RATE, WHOLE, rate_format
+from hoctap.report.meta import is_missing
+from hoctap.vocabulary import SEVERITY_WORDS
 
 
 def _col(header: str, fmt: str | None, width: float) -> Column:

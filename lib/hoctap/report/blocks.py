@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 
 import pandas as pd
 
-from .. import fmt
-from ..fmt import DASH, is_missing
+from hoctap import fmt
+from hoctap.fmt import DASH, is_missing
 
 LEFT, RIGHT, CENTER = "left", "right", "center"
 

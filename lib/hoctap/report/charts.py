@@ -20,9 +20,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from ..periods import PROJECTION_YEAR  # noqa: E402
-from . import blocks  # noqa: E402
-from .meta import Meta, decimal, is_missing, pct, target_pct, vn_key  # noqa: E402
+from hoctap.analysis.periods import PROJECTION_YEAR  # noqa: E402
+from hoctap.report import blocks  # noqa: E402
+from hoctap.report.meta import Meta, decimal, is_missing, pct, target_pct, vn_key  # noqa: E402
 
 RC = {
     "font.family": "serif",

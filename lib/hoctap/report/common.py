@@ -11,11 +11,10 @@ import platform
 
 import pandas as pd
 
-from .. import __version__
-from ..fmt import to_date
-from ..reference import deadline
-from ..vocabulary import INTAKE_WORDS
-from .blocks import (
+from hoctap import __version__
+from hoctap.fmt import to_date
+from hoctap.reference import deadline
+from hoctap.report.blocks import (
     Cell,
     Closing,
     Column,
@@ -28,8 +27,9 @@ from .blocks import (
     datum,
     frame_table,
 )
-from .data import ReportData
-from .meta import date_vn, date_words, decimal, is_missing
+from hoctap.report.data import ReportData
+from hoctap.report.meta import date_vn, date_words, decimal, is_missing
+from hoctap.vocabulary import INTAKE_WORDS
 
 DOC_TYPE = "BÁO CÁO"
 SYNTHETIC_NOTICE = (

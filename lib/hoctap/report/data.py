@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import io
-from ..paths import Workspace
-from ..reference import Reference
-from ..vocabulary import ACCEPTED
-from .meta import DASH, Meta, indicator_meta, is_missing, vn_key
+from hoctap import io
+from hoctap.paths import Workspace
+from hoctap.reference import Reference
+from hoctap.report.meta import DASH, Meta, indicator_meta, is_missing, vn_key
+from hoctap.vocabulary import ACCEPTED
 
 
 def read_csv(path: Path) -> pd.DataFrame | None:

@@ -14,9 +14,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from ..fmt import is_missing
-from ..io import atomic_path
-from .blocks import Cell, Document, Table
+from hoctap.fmt import is_missing
+from hoctap.io import atomic_path
+from hoctap.report.blocks import Cell, Document, Table
 
 FONT = "Times New Roman"
 THIN = Side(style="thin", color="000000")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from ..fmt import DASH, is_missing
-from ..paths import RESOURCES_DIR
-from .blocks import (
+from hoctap.fmt import DASH, is_missing
+from hoctap.paths import RESOURCES_DIR
+from hoctap.report.blocks import (
     CENTER,
     RIGHT,
     Closing,

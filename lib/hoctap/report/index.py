@@ -9,8 +9,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from ..io import write_text
-from .html import esc, html_shell
+from hoctap.io import write_text
+from hoctap.report.html import esc, html_shell
 
 _KINDS = {
     "so-ket": "Báo cáo sơ kết {a}-{b}",

@@ -1,4 +1,4 @@
-"""What the report modules need from ``hoctap.fmt`` and ``hoctap.indicators``, in their terms.
+"""What the report modules need from ``hoctap.fmt`` and ``hoctap.analysis.indicators``, in their terms.
 
 Formatting rules live in ``fmt`` and indicator definitions (labels, colours, hatches, markers)
 in ``indicators``; this module only adapts them to table cells and prose.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .. import fmt
-from ..fmt import DASH, is_missing
-from ..indicators import INDICATORS
-from ..text import fold
+from hoctap import fmt
+from hoctap.analysis.indicators import INDICATORS
+from hoctap.fmt import DASH, is_missing
+from hoctap.text import fold
 
 __all__ = ["DASH", "Meta", "date_vn", "date_words", "decimal", "indicator_meta", "is_missing",
            "number", "pct", "pp_words", "target_pct", "vn_key"]

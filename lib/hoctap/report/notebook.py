@@ -12,9 +12,9 @@ from pathlib import Path
 
 import nbformat
 
-from ..errors import HoctapError
-from . import html
-from .blocks import Document, from_data, to_data
+from hoctap.errors import HoctapError
+from hoctap.report import html
+from hoctap.report.blocks import Document, from_data, to_data
 
 MIME = "application/vnd.hoctap.document+json"
 

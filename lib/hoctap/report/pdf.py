@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..io import atomic_path
-from . import html
-from .blocks import Document
+from hoctap.io import atomic_path
+from hoctap.report import html
+from hoctap.report.blocks import Document
 
 
 def write_pdf(doc: Document | str, path: Path) -> Path:

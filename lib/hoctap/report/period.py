@@ -1,7 +1,7 @@
 """The data of a 5-year or 10-year review (sơ kết 2021-2025, tổng kết 2021-2030).
 
 The period tables (``processed/periods/<kind>-<from>-<to>/``) are written by
-``hoctap.periods.build_period`` before the review is built; ``load`` only reads them, with each
+``hoctap.analysis.periods.build_period`` before the review is built; ``load`` only reads them, with each
 year's ledgers, into a ``PeriodData``. The helpers here derive what the sections print (coverage
 over the years, results per indicator, the geography in words) using the columns those tables
 are written with (``periods.SUMMARY_COLUMNS``, ``periods.CANDIDATE_COLUMNS``).
@@ -15,12 +15,14 @@ from pathlib import PurePath
 
 import pandas as pd
 
-from .. import periods
-from ..errors import HoctapError
-from ..fmt import pp, to_date
-from ..paths import Workspace
-from ..reference import Reference
-from ..vocabulary import (
+from hoctap.analysis import periods
+from hoctap.errors import HoctapError
+from hoctap.fmt import pp, to_date
+from hoctap.paths import Workspace
+from hoctap.reference import Reference
+from hoctap.report.data import ReportData, as_bool, latest_report_date, read_csv
+from hoctap.report.meta import DASH, date_vn, is_missing, pct, target_pct
+from hoctap.vocabulary import (
     ACCEPTED,
     ERROR,
     REJECTED,
@@ -31,8 +33,6 @@ from ..vocabulary import (
     SUPERSEDED,
     WARNING,
 )
-from .data import ReportData, as_bool, latest_report_date, read_csv
-from .meta import DASH, date_vn, is_missing, pct, target_pct
 
 PERIOD_TARGET_YEAR = periods.PERIOD_TARGET_YEAR
 PROJECTION_YEAR = periods.PROJECTION_YEAR

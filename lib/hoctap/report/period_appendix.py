@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import common
-from .blocks import Column, Document, Section, Table, datum
-from .excel import INT, RATE, SIGNED, WHOLE, rate_format
-from .meta import is_missing
-from .period import (
+from hoctap.report import common
+from hoctap.report.blocks import Column, Document, Section, Table, datum
+from hoctap.report.excel import INT, RATE, SIGNED, WHOLE, rate_format
+from hoctap.report.meta import is_missing
+from hoctap.report.period import (
     PROJECTION_YEAR,
     PeriodData,
     area_results,

@@ -3,7 +3,7 @@
 Same document form as the annual report (``common``), extended as ``report-format.md`` asks:
 year-by-year series for every indicator, change over the period, the result against the
 period's target, the projection to 2030 (always labelled "dự báo", never a result), the commune
-ranking (``hoctap.ranking``) on one named geography, the most improved communes, exemplary
+ranking (``hoctap.analysis.ranking``) on one named geography, the most improved communes, exemplary
 candidates proposed for commendation, and coverage over the years so that a change in a rate
 can be told apart from a change in who reported.
 """
@@ -14,12 +14,11 @@ import datetime as dt
 
 import pandas as pd
 
-from ..ranking import commune_ranking
-from ..vocabulary import BEHIND, GOOD, STATUS_NOT_MET
-from . import charts, common
-from .blocks import Document, Heading, Paragraph, Section, frame_table
-from .meta import DASH, decimal, is_missing, number, pct, pp_words, target_pct
-from .period import (
+from hoctap.analysis.ranking import commune_ranking
+from hoctap.report import charts, common
+from hoctap.report.blocks import Document, Heading, Paragraph, Section, frame_table
+from hoctap.report.meta import DASH, decimal, is_missing, number, pct, pp_words, target_pct
+from hoctap.report.period import (
     COVERAGE_SHIFT_PP,
     PROJECTION_YEAR,
     PeriodData,
@@ -43,6 +42,7 @@ from .period import (
     status_words,
     year_span,
 )
+from hoctap.vocabulary import BEHIND, GOOD, STATUS_NOT_MET
 
 
 def kept_table(*args, **kwargs):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import write_text
-from ..paths import Workspace
-from . import annual, annual_appendix, html, period, period_appendix
-from .blocks import Document
-from .excel import write_xlsx
-from .index import update_index
-from .notebook import read_document
-from .pdf import write_pdf
+from hoctap.io import write_text
+from hoctap.paths import Workspace
+from hoctap.report import annual, annual_appendix, html, period, period_appendix
+from hoctap.report.blocks import Document
+from hoctap.report.excel import write_xlsx
+from hoctap.report.index import update_index
+from hoctap.report.notebook import read_document
+from hoctap.report.pdf import write_pdf
 
 
 def write_files(doc: Document, appendix: Document, folder: Path, stem: str) -> dict[str, Path]:

@@ -18,13 +18,13 @@ Nothing here imports the report layer (``hoctap.report``).
 
 from __future__ import annotations
 
-from .breakdowns import (
+from hoctap.analysis.exploration.breakdowns import (
     breakdown_by_level,
     breakdown_by_timeliness,
     breakdown_by_village,
     registered_vs_awarded,
 )
-from .comparisons import (
+from hoctap.analysis.exploration.comparisons import (
     Exploration,
     commune_table,
     coverage_flags,
@@ -35,7 +35,7 @@ from .comparisons import (
     relationship,
     year_changes,
 )
-from .figures import (
+from hoctap.analysis.exploration.figures import (
     Chart,
     fig_by_level,
     fig_by_timeliness,
@@ -47,8 +47,8 @@ from .figures import (
     fig_relationship,
     fig_trends,
 )
-from .reading import draft_reading
-from .views import (
+from hoctap.analysis.exploration.reading import draft_reading
+from hoctap.analysis.exploration.views import (
     describe,
     flags_message,
     table_breakdown,

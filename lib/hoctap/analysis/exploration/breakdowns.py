@@ -1,7 +1,7 @@
 """The indicator recomputed for groups of units (school level, village, on time or late), and
 registered against awarded households: frames of unit tables in, frames out.
 
-The groups go through ``hoctap.indicators.contributions`` (the indicator definitions, weights
+The groups go through ``hoctap.analysis.indicators.contributions`` (the indicator definitions, weights
 and status rules), so a group's rate is a ratio of sums exactly as a commune's is.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...indicators import contributions
-from ...reference import Reference
-from ...schema import SCHOOL_LEVELS
-from .comparisons import VILLAGE_INDICATORS, Exploration
-from .statistics import counts, percent, wilson_interval
+from hoctap.analysis.exploration.comparisons import VILLAGE_INDICATORS, Exploration
+from hoctap.analysis.exploration.statistics import counts, percent, wilson_interval
+from hoctap.analysis.indicators import contributions
+from hoctap.intake.schema import SCHOOL_LEVELS
+from hoctap.reference import Reference
 
 UNKNOWN_LEVEL = "Không rõ cấp học"
 ON_TIME = "Nộp đúng hạn"
@@ -29,7 +29,7 @@ def breakdown(mapped: dict[str, pd.DataFrame], indicator: str, labels: dict[str,
     """The indicator recomputed per group: ``labels[table]`` gives each row of that unit table
     (aligned with ``mapped[table]``) its group; rows with no label are left out.
 
-    The numerators and denominators come from hoctap.indicators.contributions (the indicator
+    The numerators and denominators come from hoctap.analysis.indicators.contributions (the indicator
     definitions, weights and status rules), with the group put where the commune would be, so
     a group's rate is a ratio of sums exactly as a commune's is. ``commune`` keeps only the rows
     of that commune (geo_code).
@@ -130,7 +130,7 @@ def registered_vs_awarded(villages: pd.DataFrame, by: str = "commune_code") -> p
     are awarded; the two call for different actions. Only ``used`` rows with all three counts
     enter, so the three shares have the same base. ``awarded_unregistered`` sums, per village,
     the households awarded beyond those registered (a warning in the cleaning rules). Rows of
-    mapped tables (hoctap.indicators.map_tables) count with their ``weight`` (a split's share).
+    mapped tables (hoctap.analysis.indicators.map_tables) count with their ``weight`` (a split's share).
     """
     v = villages
     if "status" in v.columns:

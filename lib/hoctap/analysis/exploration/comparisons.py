@@ -4,8 +4,8 @@ Communes side by side (counts, intervals, funnel band, gap to target, coverage),
 from year to year, two indicators per commune, the coverage-moved flags, and the exploration's
 data itself (every year of a range on one commune geography).
 
-The indicator definitions and the geography carrying come from ``hoctap.indicators``,
-``hoctap.geography`` and ``hoctap.periods``; this module only compares their results. Every
+The indicator definitions and the geography carrying come from ``hoctap.analysis.indicators``,
+``hoctap.analysis.geography`` and ``hoctap.analysis.periods``; this module only compares their results. Every
 comparison keeps the counts beside the rate, because a small commune's 100% may be 3 of 3.
 """
 
@@ -17,12 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ...fmt import to_date
-from ...indicators import governing_target, map_tables, read_year, villages_seen
-from ...periods import default_geography_date, period_table
-from ...reference import Reference
-from .labels import distance_text
-from .statistics import (
+from hoctap.analysis.exploration.labels import distance_text
+from hoctap.analysis.exploration.statistics import (
     beyond_chance,
     counts,
     funnel_band,
@@ -32,6 +28,10 @@ from .statistics import (
     two_proportion_z,
     wilson_interval,
 )
+from hoctap.analysis.indicators import governing_target, map_tables, read_year, villages_seen
+from hoctap.analysis.periods import default_geography_date, period_table
+from hoctap.fmt import to_date
+from hoctap.reference import Reference
 
 # The indicators counted over villages: the only ones village coverage and village breakdowns
 # concern.
@@ -258,7 +258,7 @@ class Exploration:
 
     ``indicators`` has the columns of indicators.csv for every year with processed tables;
     ``mapped[year]`` the unit tables (schools, villages, orgs) of that year with ``geo_code`` and
-    ``weight`` on the same geography (hoctap.indicators.map_tables), for the breakdowns;
+    ``weight`` on the same geography (hoctap.analysis.indicators.map_tables), for the breakdowns;
     ``completeness[year]`` that year's completeness.csv (or None).
     """
 
@@ -283,8 +283,8 @@ def load(ws, year_from: int, year_to: int, geography_date=None) -> Exploration:
     """Every year of ``year_from``..``year_to`` with processed tables, on the communes valid on
     ``geography_date`` (empty: the end of ``year_to`` or today, whichever is earlier).
 
-    The indicator table is hoctap.periods.period_table (the same figures as a period review);
-    the unit tables are mapped with hoctap.indicators.map_tables for the breakdowns.
+    The indicator table is hoctap.analysis.periods.period_table (the same figures as a period review);
+    the unit tables are mapped with hoctap.analysis.indicators.map_tables for the breakdowns.
     """
     reference = Reference(ws.reference_dir)
     on = to_date(geography_date) or default_geography_date(int(year_to))

@@ -1,6 +1,6 @@
 """The figures of notebook 05, each a matplotlib Figure with a Vietnamese title.
 
-The indicator's colour, hatch and marker come from hoctap.indicators.INDICATORS; shapes,
+The indicator's colour, hatch and marker come from hoctap.analysis.indicators.INDICATORS; shapes,
 hatches and direct labels carry the meaning so that a black-and-white print reads the same.
 ``Chart`` turns a figure into the PNG the notebook stores, with its title as text alternative.
 """
@@ -11,9 +11,21 @@ import math
 
 import pandas as pd
 
-from .comparisons import indicator_rows
-from .labels import frac_text, indicator_style, num_text, pct_text, target_text
-from .statistics import as_float, funnel_limits, pearson, percent, wilson_interval
+from hoctap.analysis.exploration.comparisons import indicator_rows
+from hoctap.analysis.exploration.labels import (
+    frac_text,
+    indicator_style,
+    num_text,
+    pct_text,
+    target_text,
+)
+from hoctap.analysis.exploration.statistics import (
+    as_float,
+    funnel_limits,
+    pearson,
+    percent,
+    wilson_interval,
+)
 
 RC = {
     "font.family": "sans-serif",
@@ -448,6 +460,6 @@ class Chart:
         return {"image/png": self.png, "text/plain": f"Hình: {self.title}"}
 
     def save(self, path) -> None:
-        from ...io import write_bytes
+        from hoctap.io import write_bytes
 
         write_bytes(path, self.png)

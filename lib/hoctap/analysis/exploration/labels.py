@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-from ... import fmt
-from ...indicators import BY_CODE
-from .statistics import as_float
+from hoctap import fmt
+from hoctap.analysis.exploration.statistics import as_float
+from hoctap.analysis.indicators import BY_CODE
 
 # What the funnel says of a commune, by band (statistics.funnel_band).
 BANDS = {

@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 
-from .labels import (
+from hoctap.analysis.exploration.labels import (
     BANDS,
     distance_text,
     frac_text,
@@ -20,7 +20,7 @@ from .labels import (
     pct_text,
     target_text,
 )
-from .statistics import as_float
+from hoctap.analysis.exploration.statistics import as_float
 
 # Ends every reading: the text is a starting point, not a finding.
 DRAFT_NOTE = ("*Đoạn này được sinh tự động từ số liệu; người phân tích thay bằng nhận định của "

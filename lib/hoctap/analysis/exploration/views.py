@@ -11,10 +11,8 @@ import math
 
 import pandas as pd
 
-from ...fmt import date_vn
-from ...reference import Reference
-from .comparisons import Exploration
-from .labels import (
+from hoctap.analysis.exploration.comparisons import Exploration
+from hoctap.analysis.exploration.labels import (
     BANDS,
     ci_text,
     frac_text,
@@ -24,7 +22,9 @@ from .labels import (
     signed_pp_text,
     target_text,
 )
-from .statistics import as_float
+from hoctap.analysis.exploration.statistics import as_float
+from hoctap.fmt import date_vn
+from hoctap.reference import Reference
 
 
 def _zip(*columns):

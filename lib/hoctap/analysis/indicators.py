@@ -99,12 +99,12 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import geography  # noqa: E402
-from .errors import HoctapError  # noqa: E402
-from .io import read_csv, write_csv  # noqa: E402
-from .paths import Workspace  # noqa: E402
-from .reference import Reference  # noqa: E402
-from .vocabulary import STATUS_BEHIND, STATUS_MET, STATUS_NOT_MET, STATUS_ON_TRACK  # noqa: E402, F401
+from hoctap.analysis import geography  # noqa: E402
+from hoctap.errors import HoctapError  # noqa: E402
+from hoctap.io import read_csv, write_csv  # noqa: E402
+from hoctap.paths import Workspace  # noqa: E402
+from hoctap.reference import Reference  # noqa: E402
+from hoctap.vocabulary import STATUS_BEHIND, STATUS_MET, STATUS_NOT_MET, STATUS_ON_TRACK  # noqa: E402, F401
 
 PROGRAMME_START = 2021
 AREA_CODE = "AREA"
@@ -587,7 +587,7 @@ __all__ = [
 
 def area_view(table: pd.DataFrame) -> pd.DataFrame:
     """The area rows as a reader checks them: Vietnamese headers, Vietnamese number format."""
-    from . import fmt
+    from hoctap import fmt
 
     area = table[table["geo_level"] == "area"]
     rows = []
@@ -608,7 +608,7 @@ def area_view(table: pd.DataFrame) -> pd.DataFrame:
 
 def commune_view(table: pd.DataFrame) -> pd.DataFrame:
     """Rates of every commune (rows) for every indicator (columns), printed the Vietnamese way."""
-    from . import fmt
+    from hoctap import fmt
 
     com = table[table["geo_level"] == "commune"]
     wide = com.pivot(index="geo_name", columns="indicator", values="rate_pct")
@@ -621,7 +621,7 @@ def commune_view(table: pd.DataFrame) -> pd.DataFrame:
 
 def coverage_view(table: pd.DataFrame) -> pd.DataFrame:
     """Who reported, per commune: the figures that say whether a rate can be trusted."""
-    from . import fmt
+    from hoctap import fmt
 
     com = table[table["geo_level"] == "commune"].drop_duplicates("geo_code")
     return pd.DataFrame({

@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import rules
-from .clean import _issue, assess
-from .intake import FileEntry, classify, display
-from .paths import Workspace
-from .reference import Reference
-from .sandbox import Failure, Sandbox
-from .workbook import Finding, Submission, read_workbook
+from hoctap.cleaning import rules
+from hoctap.cleaning.clean import _issue, assess
+from hoctap.intake.discovery import FileEntry, classify, display
+from hoctap.intake.sandbox import Failure, Sandbox
+from hoctap.intake.workbook import Finding, Submission, read_workbook
+from hoctap.paths import Workspace
+from hoctap.reference import Reference
 
 _TAG = {"error": "LỖI", "warning": "CẢNH BÁO", "info": "THÔNG TIN"}
 _ORDER = {"error": 0, "warning": 1, "info": 2}

@@ -18,9 +18,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import schema
-from .template import FIXED_TIME, PAIRS_FIRST_ROW, TABLE_HEADER_ROW, TOTAL_LABEL, stabilize_zip
-from .text import strip_diacritics
+from hoctap.intake import schema
+from hoctap.intake.template import (
+    FIXED_TIME,
+    PAIRS_FIRST_ROW,
+    TABLE_HEADER_ROW,
+    TOTAL_LABEL,
+    stabilize_zip,
+)
+from hoctap.text import strip_diacritics
 
 SYNTHETIC_NOTE = "DỮ LIỆU GIẢ LẬP - chỉ dùng để thử nghiệm"
 DOC_TITLE = "Báo cáo học tập suốt đời HTSD-01 - DỮ LIỆU GIẢ LẬP"

@@ -1,4 +1,4 @@
-"""``python -m hoctap.bench --n 2000``: time clean_year against a plain openpyxl read of the same files.
+"""``python -m hoctap.sample.bench --n 2000``: time clean_year against a plain openpyxl read of the same files.
 
 Synthetic workbooks (labelled as such) are cached in the temp folder between runs, keyed by N
 and a format version, so the timing measures reading and cleaning, not generating.
@@ -18,8 +18,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from . import schema
-from .paths import SHIPPED_REFERENCE_DIR, Workspace
+from hoctap.intake import schema
+from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 
 FORMAT_VERSION = 1
 YEAR = 2024
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-n", type=int, default=None, help="số tệp đọc bằng openpyxl (mặc định: tất cả)")
     parser.add_argument("--dir", default=None, help="thư mục lưu bộ tệp giả lập (mặc định: thư mục tạm)")
     args = parser.parse_args(argv)
-    from .clean import clean_year
+    from hoctap.cleaning.clean import clean_year
 
     root = Path(args.dir or Path(tempfile.gettempdir()) / f"hoctap-bench-v{FORMAT_VERSION}-{args.n}")
     t0 = time.perf_counter()

@@ -31,8 +31,8 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
-from . import schema
-from .text import clean_text, match_readings
+from hoctap.intake import schema
+from hoctap.text import clean_text, match_readings
 
 THRESHOLD = 85.0
 MARGIN = 8.0

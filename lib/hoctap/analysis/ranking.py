@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .vocabulary import GOOD
+from hoctap.vocabulary import GOOD
 
 COLUMNS = ["geo_code", "geo_name", "n", "n_good", "margin", "rank"]
 

@@ -21,10 +21,10 @@ import openpyxl
 import pandas as pd  # noqa: F401  (issues arrive as a DataFrame)
 from openpyxl.styles import Alignment, Font
 
-from .io import write_bytes
-from .paths import Workspace
-from .vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
-from .vocabulary import SEVERITY_WORDS_FOR_SCHOOLS as SEVERITY_VI
+from hoctap.io import write_bytes
+from hoctap.paths import Workspace
+from hoctap.vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
+from hoctap.vocabulary import SEVERITY_WORDS_FOR_SCHOOLS as SEVERITY_VI
 
 SHEET = "PhanHoi"
 HEADERS = ("Tệp", "Trang", "Ô", "Mức độ", "Mã", "Cần sửa")

@@ -18,14 +18,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import io, rules, schema
-from .errors import HoctapError
-from .intake import FileEntry, Version, choose_versions, discover
-from .paths import Workspace
-from .reference import Reference, on_time, year_geography_date
-from .sandbox import Failure, Sandbox
-from .text import fold, nfc, school_key
-from .workbook import Finding, Submission, read_workbook
+from hoctap import io
+from hoctap.cleaning import rules
+from hoctap.errors import HoctapError
+from hoctap.intake import schema
+from hoctap.intake.discovery import FileEntry, Version, choose_versions, discover
+from hoctap.intake.sandbox import Failure, Sandbox
+from hoctap.intake.workbook import Finding, Submission, read_workbook
+from hoctap.paths import Workspace
+from hoctap.reference import Reference, on_time, year_geography_date
+from hoctap.text import fold, nfc, school_key
 
 COUNT_VILLAGE = schema.count_fields(schema.VILLAGES)
 COUNT_ORG = schema.count_fields(schema.ORGS)
@@ -379,7 +381,7 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
     io.write_parquet(out / "villages.parquet", villages)
     io.write_parquet(out / "orgs.parquet", orgs)
     io.write_csv(out / "completeness.csv", completeness_df)
-    from .feedback import feedback_jobs, write_one
+    from hoctap.cleaning.feedback import feedback_jobs, write_one
 
     say(f"Ghi phản hồi cho từng trường vào {ws.feedback_dir(year)}...")
 
@@ -647,7 +649,7 @@ def _completeness(ref: Reference, year: int, geo: dt.date, assessed: list[Assess
 
 def intake_view(intake: pd.DataFrame) -> pd.DataFrame:
     """Files by status, in Vietnamese, for the analyst reading the executed notebook."""
-    from .vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
+    from hoctap.vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
 
     counts = intake["status"].value_counts()
     order = [s for s in ("accepted", "superseded", "rejected", "ignored") if s in counts] + [
@@ -658,7 +660,7 @@ def intake_view(intake: pd.DataFrame) -> pd.DataFrame:
 
 def problem_files_view(intake: pd.DataFrame) -> pd.DataFrame:
     """Every file not used as it is, with the reason, so the analyst knows whom to call."""
-    from .vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
+    from hoctap.vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
 
     bad = intake[intake["status"] != "accepted"].sort_values(["status", "path"], kind="stable")
     return pd.DataFrame({
@@ -670,7 +672,7 @@ def problem_files_view(intake: pd.DataFrame) -> pd.DataFrame:
 
 def issues_view(issues: pd.DataFrame) -> pd.DataFrame:
     """Problems counted by severity and rule, with the rule's wording, most serious first."""
-    from .vocabulary import SEVERITY_WORDS_FOR_SCHOOLS as SEVERITY_VI
+    from hoctap.vocabulary import SEVERITY_WORDS_FOR_SCHOOLS as SEVERITY_VI
 
     if not len(issues):
         return pd.DataFrame(columns=["Mức độ", "Mã", "Số lần", "Số tệp"])

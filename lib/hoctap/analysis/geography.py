@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import HoctapError
-from .fmt import date_vn
-from .reference import Reference, year_geography_date
+from hoctap.errors import HoctapError
+from hoctap.fmt import date_vn
+from hoctap.reference import Reference, year_geography_date
 
 SHARE_TOLERANCE = 1e-6
 

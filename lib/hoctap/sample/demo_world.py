@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .reference import Reference
+from hoctap.reference import Reference
 
 SYNTHETIC = "Dữ liệu giả lập"
 

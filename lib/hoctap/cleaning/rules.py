@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .paths import RESOURCES_DIR
+from hoctap.paths import RESOURCES_DIR
 
 SEVERITIES = ("error", "warning", "info")
 SCOPES = ("cell", "row", "file")

@@ -18,7 +18,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import formats
+from hoctap.intake import formats
 
 
 @dataclass

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hoctap.text import sheet_key
+
 TEMPLATE_ID = "HTSD-01"
 
 
@@ -165,3 +167,6 @@ PART_WHOLE = {
 
 def count_fields(sheet: Sheet) -> list[str]:
     return [f.name for f in sheet.fields if f.kind == "count"]
+
+
+SHEET_ROLES = {sheet_key(n): s.key for s in SHEETS for n in (s.name, *s.aliases)}  # sheet_key of a template sheet name or alias -> its role

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import indicators as ind
-from .errors import HoctapError
-from .fmt import number, pct, pp
-from .io import write_csv, write_text
-from .paths import Workspace
-from .reference import Reference
+from hoctap.analysis import indicators as ind
+from hoctap.errors import HoctapError
+from hoctap.fmt import number, pct, pp
+from hoctap.io import write_csv, write_text
+from hoctap.paths import Workspace
+from hoctap.reference import Reference
 
 PERIOD_TARGET_YEAR = {"so-ket": 2025, "tong-ket": 2030}
 PROJECTION_YEAR = 2030
@@ -224,7 +224,7 @@ def school_candidates(ws: Workspace, years: list[int], reference: Reference, geo
     last = per_year[-1]
     last = last[last["school_id"].isin(ids)].drop_duplicates("school_id")
     registry = ind._registry_commune(reference)
-    from .geography import map_units
+    from hoctap.analysis.geography import map_units
 
     rows = []
     for r in last.itertuples(index=False):

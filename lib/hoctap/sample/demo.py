@@ -18,8 +18,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import schema
-from .demo_files import (
+from hoctap.errors import HoctapError
+from hoctap.intake import schema
+from hoctap.intake.template import school_commune_on
+from hoctap.io import write_bytes, write_text
+from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
+from hoctap.reference import Reference, deadline, on_time, year_geography_date
+from hoctap.sample.demo_files import (
     Content,
     apple_double_bytes,
     empty_xlsx,
@@ -31,13 +36,8 @@ from .demo_files import (
     to_xls,
     to_xlsx,
 )
-from .demo_world import SYNTHETIC, School, World, build_world
-from .errors import HoctapError
-from .io import write_bytes, write_text
-from .paths import SHIPPED_REFERENCE_DIR, Workspace
-from .reference import Reference, deadline, on_time, year_geography_date
-from .template import school_commune_on
-from .text import fold, strip_diacritics
+from hoctap.sample.demo_world import SYNTHETIC, School, World, build_world
+from hoctap.text import fold, strip_diacritics
 
 # Tolerated variations dealt out to about one file in six each year.
 VARIATION_KINDS = (

@@ -13,8 +13,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .schema import ORG_TYPES, SCHOOL_LEVELS
-from .text import clean_text, fold
+from hoctap.intake.schema import ORG_TYPES, SCHOOL_LEVELS
+from hoctap.text import clean_text, fold
 
 
 @dataclass(frozen=True)

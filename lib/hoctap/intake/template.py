@@ -1,6 +1,6 @@
 """The blank HTSD-01 workbook that schools fill in (``hoctap template``).
 
-Every label comes from :mod:`hoctap.schema`, so the file a school receives is exactly the one
+Every label comes from :mod:`hoctap.intake.schema`, so the file a school receives is exactly the one
 the reader expects. Drop-downs and number checks catch most mistakes in Excel itself, before
 the file is ever sent; protection keeps labels intact but has no password, so a school that
 needs another row or a wider column can still unprotect the sheet.
@@ -24,12 +24,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from . import schema
-from .errors import HoctapError
-from .io import write_bytes
-from .paths import SHIPPED_REFERENCE_DIR, Workspace
-from .reference import Reference, deadline
-from .text import school_key
+from hoctap.errors import HoctapError
+from hoctap.intake import schema
+from hoctap.io import write_bytes
+from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
+from hoctap.reference import Reference, deadline
+from hoctap.text import school_key
 
 # Layout shared with the demo generator (1-based rows/columns).
 TITLE_ROW = 1
