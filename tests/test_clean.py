@@ -302,7 +302,7 @@ def test_edited_reference_is_reloaded_between_runs(workspace):
 def test_notebook_views_speak_vietnamese():
     import pandas as pd
 
-    from hoctap.cleaning.clean import intake_view, issues_view, problem_files_view
+    from hoctap.cleaning.views import intake_view, issues_view, problem_files_view
 
     intake = pd.DataFrame({"path": ["2024/a.xlsx", "2024/b.xlsx", "2024/~$c.xlsx"],
                            "status": ["accepted", "rejected", "ignored"], "reason": [None, "Tệp bị hỏng", "tệp tạm"]})

@@ -25,8 +25,9 @@ import pytest
 import corpus
 from corpus import Book, default_info, write_ods, write_xls, write_xlsx
 from hoctap.cleaning import rules
+from hoctap.cleaning.assess import assess
 from hoctap.cleaning.check import check_file, run_check
-from hoctap.cleaning.clean import assess, clean_year
+from hoctap.cleaning.clean import clean_year
 from hoctap.intake.sandbox import Failure, Sandbox
 from hoctap.intake.workbook import read_workbook
 from hoctap.paths import PROJECT_ROOT, SHIPPED_REFERENCE_DIR, Workspace

@@ -24,7 +24,7 @@ import pytest
 import corpus
 from corpus import Book, default_info, village, write_xls, write_xlsx
 from hoctap import io
-from hoctap.cleaning.clean import assess
+from hoctap.cleaning.assess import assess
 from hoctap.errors import HoctapError, ReferenceDataError
 from hoctap.intake.values import MAX_COUNT
 from hoctap.intake.workbook import read_workbook

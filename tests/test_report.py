@@ -899,7 +899,8 @@ def test_commune_ranking():
 
 def test_one_vocabulary_for_views_feedback_and_documents():
     from hoctap import vocabulary
-    from hoctap.cleaning import clean, feedback
+    from hoctap.cleaning import feedback
+    from hoctap.cleaning import views as clean
 
     assert feedback.STATUS_VI is vocabulary.INTAKE_WORDS_FOR_SCHOOLS
     assert feedback.SEVERITY_VI is vocabulary.SEVERITY_WORDS_FOR_SCHOOLS

@@ -529,8 +529,8 @@ def _alone(data: Path, names: dict[str, str], files: dict) -> None:
     """Each file's own verdict (as ``hoctap check --year`` gives it), apart from the versions of
     the other files of its batch. Best effort: it uses check.read_contained and clean.assess."""
     try:
+        from hoctap.cleaning.assess import assess
         from hoctap.cleaning.check import read_contained
-        from hoctap.cleaning.clean import assess
         from hoctap.reference import Reference
 
         ref = Reference(data / "reference")

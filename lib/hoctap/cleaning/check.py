@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from hoctap.cleaning import rules
-from hoctap.cleaning.clean import _issue, assess
+from hoctap.cleaning.assess import assess, issue_row
 from hoctap.intake.discovery import FileEntry, classify, display
 from hoctap.intake.sandbox import Failure, Sandbox
 from hoctap.intake.workbook import Finding, Submission, read_workbook
@@ -56,7 +56,7 @@ def read_contained(paths: list[Path]) -> list[Submission]:
 
 
 def _ignored_issue(entry: FileEntry, name: str, year: int | None) -> dict:
-    return _issue(name, year or 0, Finding(entry.code, value=name, params=entry.params))
+    return issue_row(name, year or 0, Finding(entry.code, value=name, params=entry.params))
 
 
 def check_file(path: Path, ref: Reference, year: int | None = None) -> list[dict]:
@@ -65,7 +65,7 @@ def check_file(path: Path, ref: Reference, year: int | None = None) -> list[dict
     entry = _entry(path)
     name = display(path.name)
     if isinstance(entry, str):
-        return [_issue(name, year or 0, Finding("file_corrupt", params={"detail": entry}))]
+        return [issue_row(name, year or 0, Finding("file_corrupt", params={"detail": entry}))]
     if entry.ignored:
         return [_ignored_issue(entry, name, year)]
     (sub,) = read_contained([entry.path])

@@ -1,0 +1,81 @@
+"""The ledgers of a year: issues.csv, intake.csv, completeness.csv as frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from hoctap.cleaning import rules
+from hoctap.cleaning.assess import Assessed, carry
+from hoctap.intake.discovery import FileEntry
+from hoctap.reference import Reference, on_time
+
+ISSUE_COLUMNS = ["year", "path", "school_id", "sheet", "row", "column", "cell", "field", "value", "code", "severity", "message",
+                 "detail"]
+
+
+INTAKE_COLUMNS = ["year", "path", "sha256", "size_bytes", "status", "school_id", "school_name", "commune_code",
+                  "report_date", "n_errors", "n_warnings", "reason"]
+
+
+def issues_frame(issues: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(issues, columns=ISSUE_COLUMNS)
+    df["year"] = df["year"].astype("int64")
+    df["row"] = pd.array([None if v in (None, "") else int(v) for v in (i["row"] for i in issues)], dtype="Int64")
+    for c in ISSUE_COLUMNS:
+        if c not in ("year", "row"):
+            df[c] = df[c].fillna("").astype("string")
+    df = df.drop_duplicates()
+    return df.sort_values(["path", "sheet", "row", "column", "code", "message"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def intake_frame(entries: list[FileEntry], assessed: list[Assessed], issues: pd.DataFrame, year: int) -> pd.DataFrame:
+    by_rel = {a.rel: a for a in assessed}
+    counts = issues.groupby(["path", "severity"]).size().to_dict()
+    rows = []
+    for e in entries:
+        a = by_rel.get(e.rel)
+        n_err = int(counts.get((e.rel, "error"), 0))
+        n_warn = int(counts.get((e.rel, "warning"), 0))
+        if a is None:
+            rows.append({"year": year, "path": e.rel, "sha256": e.sha256, "size_bytes": e.size, "status": "ignored",
+                         "school_id": "", "school_name": "", "commune_code": "", "report_date": "", "n_errors": n_err,
+                         "n_warnings": n_warn, "reason": rules.message(e.code or "ignored_file", value=Path(e.rel).name, **e.params)})
+            continue
+        reason = ""
+        if a.reason_code:
+            hit = issues[(issues["path"] == e.rel) & (issues["code"] == a.reason_code)]
+            reason = hit["message"].iloc[0] if len(hit) else a.reason_code
+        d = a.sub.info.get("report_date")
+        rows.append({"year": year, "path": e.rel, "sha256": e.sha256, "size_bytes": e.size, "status": a.status,
+                     "school_id": a.school_id, "school_name": a.sub.info.get("school_name") or "",
+                     "commune_code": a.commune_code or "", "report_date": d.isoformat() if d else "",
+                     "n_errors": n_err, "n_warnings": n_warn, "reason": reason})
+    return pd.DataFrame(rows, columns=INTAKE_COLUMNS).sort_values("path", kind="stable").reset_index(drop=True)
+
+
+def completeness(ref: Reference, year: int, geo: dt.date, assessed: list[Assessed]) -> pd.DataFrame:
+    active = ref.schools_active(year)
+    rows: dict[str, dict] = {}
+    for r in active.itertuples():
+        rows[r.school_id] = {"year": year, "school_id": r.school_id, "school_name": r.name,
+                             "commune_code": carry(ref, r.commune_code, geo) or r.commune_code, "expected": True,
+                             "registered": True, "submitted": False, "on_time": False, "report_date": "", "status": "missing"}
+    registry = set(ref.schools["school_id"])
+    for a in sorted(assessed, key=lambda a: a.rel):
+        if not a.school_id or a.status == "superseded":
+            continue
+        row = rows.setdefault(a.school_id, {
+            "year": year, "school_id": a.school_id, "school_name": a.sub.info.get("school_name") or "",
+            "commune_code": a.commune_code or "", "expected": False, "registered": a.school_id in registry,
+            "submitted": False, "on_time": False, "report_date": "", "status": "missing"})
+        if a.status == "accepted":
+            d = a.sub.info.get("report_date")
+            row.update(submitted=True, on_time=on_time(ref.settings, year, d), report_date=d.isoformat() if d else "", status="accepted")
+        elif row["status"] == "missing":
+            row["status"] = "rejected"
+    df = pd.DataFrame(list(rows.values()), columns=["year", "school_id", "school_name", "commune_code", "expected", "registered",
+                                                      "submitted", "on_time", "report_date", "status"])
+    return df.sort_values("school_id", kind="stable").reset_index(drop=True)
