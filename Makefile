@@ -43,8 +43,8 @@ report: setup ## tạo dữ liệu mẫu giả lập và mọi báo cáo (demo s
 test: setup ## chạy toàn bộ kiểm thử (whole test suite)
 	$(BIN)/python -m pytest -n 2 -q
 
-test-fast: setup ## chỉ chạy các kiểm thử nhanh (không papermill, không PDF)
-	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+test-fast: setup ## chỉ chạy các kiểm thử đơn vị nhanh (không papermill, PDF, LibreOffice)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests/unit
 
 bench: setup ## đo tốc độ làm sạch N tệp so với đọc bằng openpyxl (N=2000)
 	$(BIN)/python -m hoctap.sample.bench --n $(N)

@@ -1,4 +1,10 @@
-"""Shared fixtures: a fresh workspace with the shipped reference data."""
+"""Shared fixtures: a fresh workspace with the shipped reference data, and the demo sample.
+
+The demo sample (2021-2026, cleaned, with indicators) costs about half a minute to build, so it
+is built once per test session and shared read-only by every test that needs it, also across
+pytest-xdist workers: the first worker to take the lock builds it, the others wait and reuse it.
+A test that changes files copies it first (``builders.shared.copy_workspace``).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from builders.shared import build_once, shared_dir
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 
 REPO = Path(__file__).resolve().parents[1]
+SAMPLE_YEARS = range(2021, 2027)
 
 
 @pytest.fixture
@@ -20,3 +28,27 @@ def workspace(tmp_path: Path) -> Workspace:
     (data / "raw").mkdir()
     (data / "processed").mkdir()
     return Workspace.at(data, tmp_path / "reports")
+
+
+def _build_sample(root: Path) -> dict:
+    from hoctap.analysis.indicators import build_year
+    from hoctap.cleaning.clean import clean_year
+    from hoctap.sample.demo import generate
+
+    ws = Workspace.at(root / "data", root / "reports")
+    summary = generate(ws, years=SAMPLE_YEARS)
+    for year in SAMPLE_YEARS:
+        clean_year(ws, year)
+        build_year(ws, year)
+    return {"data": str(ws.data_dir), "reports": str(ws.reports_dir), "years": sorted(summary["years"])}
+
+
+@pytest.fixture(scope="session")
+def demo_sample(request, tmp_path_factory) -> Workspace:
+    """The demo sample 2021-2026 made by ``hoctap.sample.demo.generate``, cleaned, with indicators.
+
+    Read-only: its raw files, ``demo_truth/`` and processed tables are shared by the session.
+    """
+    info = build_once(shared_dir(request, tmp_path_factory, "demo-sample"), _build_sample)
+    assert info["years"] == list(SAMPLE_YEARS)
+    return Workspace.at(Path(info["data"]), Path(info["reports"]))

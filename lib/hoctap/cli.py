@@ -4,38 +4,81 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
-from hoctap import __version__
+from hoctap import __version__, programme
+from hoctap.catalog import Catalog
 from hoctap.errors import HoctapError, os_error_text
 from hoctap.paths import Workspace
 
 THIS_YEAR = dt.date.today().year
 
-# argparse's own words, in Vietnamese: CLI help is read by analysts.
-_ARGPARSE_VI = {
-    "usage: ": "cách dùng: ",
-    "positional arguments": "tham số",
-    "options": "tùy chọn",
-    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
-    "show program's version number and exit": "hiện phiên bản rồi thoát",
-    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "lựa chọn không hợp lệ: %(value)r (chọn một trong: %(choices)s)",
-    "unrecognized arguments: %s": "tham số không nhận ra: %s",
+# argparse's own words, in Vietnamese: CLI help is read by analysts. Only hoctap's parsers use
+# them (``_Parser``); the argparse module itself is left alone for any other user in the process.
+_TITLES_VI = {"positional arguments": "tham số", "options": "tùy chọn"}
+_USAGE_VI = "cách dùng: "
+_HELP_VI = "hiện hướng dẫn này rồi thoát"
+_VERSION_VI = "hiện phiên bản rồi thoát"
+_MESSAGES_VI = {  # argparse's error templates -> ours, same placeholders
     "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "lựa chọn không hợp lệ: %(value)r (chọn một trong: %(choices)s)",
+    "unrecognized arguments: %s": "tham số không nhận ra: %s",
     "expected one argument": "cần một giá trị",
     "not allowed with argument %s": "không dùng cùng với %s",
     "one of the arguments %s is required": "cần một trong các tham số %s",
     "invalid %(type)s value: %(value)r": "giá trị không hợp lệ: %(value)r",
 }
-argparse._ = lambda text: _ARGPARSE_VI.get(text, text)  # argparse looks `_` up at call time
+_PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[rs]")
+
+
+def _template_pattern(template: str) -> re.Pattern:
+    """A regex matching what ``template % values`` gives, one named group per placeholder."""
+    parts, names, last = [], iter(f"arg{i}" for i in range(9)), 0
+    for m in _PLACEHOLDER.finditer(template):
+        parts += [re.escape(template[last:m.start()]), f"(?P<{m.group(1) or next(names)}>.*?)"]
+        last = m.end()
+    return re.compile("".join([*parts, re.escape(template[last:])]) + "$", re.DOTALL)
+
+
+_MESSAGE_PATTERNS = [(_template_pattern(en), vi) for en, vi in _MESSAGES_VI.items()]
+
+
+def translate_message(message: str) -> str:
+    """An argparse error message in Vietnamese (one it does not know stays as it is)."""
+    for pattern, vi in _MESSAGE_PATTERNS:
+        m = pattern.match(message)
+        if m:
+            values = m.groupdict()
+            if "message" in values:  # "argument --year: <inner message>"
+                values["message"] = translate_message(values["message"])
+            names = iter(f"arg{i}" for i in range(9))
+            return _PLACEHOLDER.sub(lambda p, v=values, n=names: v[p.group(1) or next(n)], vi)
+    return message
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, _USAGE_VI if prefix is None else prefix)
 
 
 class _Parser(argparse.ArgumentParser):
+    """hoctap's parsers: their help, usage and error messages are in Vietnamese."""
+
+    def __init__(self, *args, add_help: bool = True, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        for group in self._action_groups:
+            group.title = _TITLES_VI.get(group.title, group.title)
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help=_HELP_VI)
+
     def error(self, message: str):
         """One line, in Vietnamese, exit code 2."""
-        self.exit(2, f"Lỗi: {message} (xem: {self.prog} --help)\n")
+        self.exit(2, f"Lỗi: {translate_message(message)} (xem: {self.prog} --help)\n")
 
 
 def _year(text: str) -> int:
@@ -43,8 +86,8 @@ def _year(text: str) -> int:
         year = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"năm không hợp lệ: {text!r}") from None
-    if not 2021 <= year <= 2030:
-        raise argparse.ArgumentTypeError(f"năm {year} ngoài giai đoạn 2021-2030")
+    if not programme.in_programme(year):
+        raise argparse.ArgumentTypeError(f"năm {year} ngoài giai đoạn {programme.PERIOD}")
     return year
 
 
@@ -65,9 +108,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hoctap",
-        description="Tổng hợp báo cáo Chương trình học tập suốt đời 2021-2030 (QĐ 387/QĐ-TTg).",
+        description=f"Tổng hợp báo cáo Chương trình học tập suốt đời {programme.PERIOD} "
+        "(QĐ 387/QĐ-TTg).",
     )
-    parser.add_argument("--version", action="version", version=f"hoctap {__version__}")
+    parser.add_argument("--version", action="version", version=f"hoctap {__version__}",
+                        help=_VERSION_VI)
     parser.add_argument("--debug", action="store_true", help="khi có lỗi, in đầy đủ vết lỗi (cho người phát triển)")
     sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
 
@@ -101,11 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(r)
     r.add_argument("--year", type=_year, required=True, metavar="NĂM")
     r.add_argument("--date", type=_date, metavar="NGÀY", help="ngày ký báo cáo (yyyy-mm-dd); mặc định: hôm nay")
-    for kind, label, default_to in (("so-ket", "sơ kết 5 năm", 2025), ("tong-ket", "tổng kết 10 năm", 2030)):
-        r = rsub.add_parser(kind, help=f"báo cáo {label}")
+    for kind, (default_from, default_to) in programme.REVIEWS.items():
+        r = rsub.add_parser(kind, help=f"báo cáo {programme.REVIEW_LABELS[kind]}")
         _common(r)
-        r.add_argument("--from", dest="year_from", type=_year, default=2021, metavar="NĂM", help="năm đầu kỳ (mặc định 2021)")
-        r.add_argument("--to", dest="year_to", type=_year, default=default_to, metavar="NĂM", help=f"năm cuối kỳ (mặc định {default_to})")
+        r.add_argument("--from", dest="year_from", type=_year, default=default_from, metavar="NĂM",
+                       help=f"năm đầu kỳ (mặc định {default_from})")
+        r.add_argument("--to", dest="year_to", type=_year, default=default_to, metavar="NĂM",
+                       help=f"năm cuối kỳ (mặc định {default_to})")
         r.add_argument(
             "--geography-date",
             metavar="NGÀY",
@@ -152,7 +199,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hoctap.analysis.indicators import build_year
 
         build_year(ws, args.year)
-        print(f"Đã ghi {ws.processed(args.year) / 'indicators.csv'}")
+        print(f"Đã ghi {Catalog(ws).path('indicators', year=args.year)}")
         return 0
     from hoctap import pipeline
 

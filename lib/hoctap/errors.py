@@ -18,6 +18,31 @@ class OutputError(HoctapError):
     """An output could not be written (read-only folder, full disk...); the previous one is intact."""
 
 
+class InputError(HoctapError):
+    """The raw inputs cannot be used as asked (no folder or no data for a year); ``path`` names
+    the folder or file concerned, when there is one."""
+
+    def __init__(self, message: str, path: object = None):
+        super().__init__(message)
+        self.path = path
+
+
+class NotebookError(HoctapError):
+    """A notebook stopped on an error, or holds no document: the report is not published.
+
+    ``notebook`` is its name or path, ``cell`` the index of the failing cell (None: not known).
+    """
+
+    def __init__(self, message: str, notebook: object = None, cell: int | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell = cell
+
+
+# Raised in a worker process, an error crosses back pickled: BaseException pickles ``args`` (the
+# message) and restores the fields from ``__dict__``, so every field above must be optional.
+
+
 _ERRNO_IN_TEXT = re.compile(r"\[errno (\d+)\]", re.IGNORECASE)
 
 
@@ -63,6 +88,7 @@ def os_error_text(exc: BaseException, path: object = None, writing: bool | None 
     return f"lỗi hệ thống khi {verb}{target}" + (f" (mã {name})" if name else "") + "; kiểm tra ổ đĩa và quyền truy cập rồi chạy lại"
 
 
+_OWN_ERROR_NAMES = {"HoctapError", "ReferenceDataError", "OutputError", "InputError", "NotebookError"}
 _OS_ERROR_NAMES = {"OSError", "IOError", "PermissionError", "FileNotFoundError", "IsADirectoryError",
                    "NotADirectoryError", "FileExistsError", "OutputError"}
 _OS_TEXT = re.compile(r"\[Errno (\d+)\][^:]*(?::\s*'(.*)')?")
@@ -74,7 +100,7 @@ def reported_error_text(ename: str, evalue: str) -> str:
     The project's own errors are already Vietnamese; an operating-system error is translated;
     anything else keeps its technical text, marked as unexpected.
     """
-    if ename in ("HoctapError", "ReferenceDataError", "OutputError", "NotebookError"):
+    if ename in _OWN_ERROR_NAMES:
         return evalue
     if ename in _OS_ERROR_NAMES:
         m = _OS_TEXT.search(evalue)

@@ -64,10 +64,6 @@ class Workspace:
     def feedback_dir(self, year: int) -> Path:
         return self.reports_year(year) / "phan-hoi"
 
-    @property
-    def runs_log(self) -> Path:
-        return self.processed_root / "runs.log"
-
     def raw_years(self) -> list[int]:
         if not self.raw_root.is_dir():
             return []

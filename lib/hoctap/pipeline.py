@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hoctap import io
-from hoctap.errors import HoctapError, reported_error_text
+from hoctap import io, programme
+from hoctap.catalog import Catalog
+from hoctap.errors import HoctapError, InputError, NotebookError, reported_error_text
 from hoctap.paths import NOTEBOOKS_DIR, Workspace
 from hoctap.runlog import logged
 
@@ -31,7 +32,7 @@ def _say(progress: Progress, message: str) -> None:
 
 
 def execute_notebook(name: str, output: Path, parameters: dict, progress: Progress = None) -> Path:
-    """Run one notebook with papermill into ``output``; a failing cell raises HoctapError."""
+    """Run one notebook with papermill into ``output``; a failing cell raises NotebookError."""
     import papermill as pm
 
     source = NOTEBOOKS_DIR / name
@@ -57,8 +58,9 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
         )
     except pm.PapermillExecutionError as exc:
         io.publish(tmp, output)
-        raise HoctapError(
-            f"notebook {name} dừng ở ô {exc.cell_index}: {reported_error_text(exc.ename, exc.evalue)} (xem {output})"
+        raise NotebookError(
+            f"notebook {name} dừng ở ô {exc.cell_index}: {reported_error_text(exc.ename, exc.evalue)} (xem {output})",
+            notebook=output, cell=exc.cell_index,
         ) from exc
     else:
         io.publish(tmp, output)
@@ -82,7 +84,7 @@ def _latest_input_mtime(ws: Workspace, year: int) -> float:
 
 def is_stale(ws: Workspace, year: int) -> bool:
     """True when the year's processed tables are missing or older than a raw or reference file."""
-    target = ws.processed(year) / "indicators.csv"
+    target = Catalog(ws).path("indicators", year=year)
     if not target.is_file():
         return True
     return target.stat().st_mtime < _latest_input_mtime(ws, year)
@@ -95,11 +97,11 @@ def _params(ws: Workspace, **extra) -> dict:
 def process_year(ws: Workspace, year: int, progress: Progress = None) -> None:
     """Clean and compute indicators for one year through notebooks 01 and 02."""
     if not ws.raw(year).is_dir():
-        raise HoctapError(f"chưa có thư mục dữ liệu {ws.raw(year)}")
-    out = ws.reports_year(year)
+        raise InputError(f"chưa có thư mục dữ liệu {ws.raw(year)}", path=ws.raw(year))
+    cat = Catalog(ws)
     _say(progress, f"Năm {year}: làm sạch và tính chỉ tiêu")
-    execute_notebook(CLEAN_NB, out / CLEAN_NB, _params(ws, year=year), progress)
-    execute_notebook(INDICATORS_NB, out / INDICATORS_NB, _params(ws, year=year), progress)
+    for nb in (CLEAN_NB, INDICATORS_NB):
+        execute_notebook(nb, cat.path("year_notebook", year=year, notebook=nb), _params(ws, year=year), progress)
 
 
 def ensure_processed(ws: Workspace, years, progress: Progress = None) -> list[int]:
@@ -108,7 +110,7 @@ def ensure_processed(ws: Workspace, years, progress: Progress = None) -> list[in
     for year in years:
         if ws.raw(year).is_dir() and is_stale(ws, year):
             process_year(ws, year, progress)
-        if (ws.processed(year) / "indicators.csv").is_file():
+        if Catalog(ws).exists("indicators", year=year):
             ready.append(year)
     return ready
 
@@ -120,12 +122,12 @@ def report_annual(
 
     with logged(ws, "report annual", year=year):
         ensure_processed(ws, [year], progress)
-        if not (ws.processed(year) / "indicators.csv").is_file():
-            raise HoctapError(f"năm {year} chưa có số liệu: hãy đặt tệp vào {ws.raw(year)}")
-        out = ws.reports_year(year)
+        if not Catalog(ws).exists("indicators", year=year):
+            raise InputError(f"năm {year} chưa có số liệu: hãy đặt tệp vào {ws.raw(year)}", path=ws.raw(year))
         _say(progress, f"Năm {year}: lập báo cáo năm")
         params = _params(ws, year=year, report_date=report_date.isoformat() if report_date else "")
-        executed = execute_notebook(ANNUAL_NB, out / ANNUAL_NB, params, progress)
+        target = Catalog(ws).path("year_notebook", year=year, notebook=ANNUAL_NB)
+        executed = execute_notebook(ANNUAL_NB, target, params, progress)
         t0 = time.perf_counter()
         files = render_outputs(ws, year, executed)
         _say(progress, f"  HTML, PDF, Excel: {time.perf_counter() - t0:.1f} giây")
@@ -154,10 +156,10 @@ def report_period(
     report_date: dt.date | None = None,
     progress: Progress = None,
 ) -> dict[str, Path]:
-    from hoctap.analysis.periods import PERIOD_TARGET_YEAR, build_period, default_geography_date
+    from hoctap.analysis.periods import build_period, default_geography_date
     from hoctap.report.publish import publish_period as render_outputs
 
-    if kind not in PERIOD_TARGET_YEAR:
+    if kind not in programme.REVIEWS:
         raise HoctapError(f"loại báo cáo không hợp lệ: {kind}")
     if year_from > year_to:
         raise HoctapError(f"năm bắt đầu {year_from} sau năm kết thúc {year_to}")
@@ -167,14 +169,14 @@ def report_period(
     with logged(ws, f"report {kind}", year_from=year_from, year_to=year_to, geography_date=geography_date):
         ready = ensure_processed(ws, range(year_from, year_to + 1), progress)
         if not ready:
-            raise HoctapError(f"chưa có số liệu năm nào trong giai đoạn {year_from}-{year_to}")
-        out = ws.reports_period(kind, year_from, year_to)
+            raise InputError(f"chưa có số liệu năm nào trong giai đoạn {year_from}-{year_to}")
         _say(progress, f"Báo cáo {kind} {year_from}-{year_to} (địa giới ngày {geography_date:%d/%m/%Y})")
         # The period tables first: notebook 04 only reads them.
         build_period(ws, kind, year_from, year_to, geography_date=geography_date)
         executed = execute_notebook(
             PERIOD_NB,
-            out / PERIOD_NB,
+            Catalog(ws).path("period_notebook", kind=kind, year_from=year_from, year_to=year_to,
+                             notebook=PERIOD_NB),
             _params(
                 ws,
                 kind=kind,
@@ -202,9 +204,11 @@ def run_all(ws: Workspace, progress: Progress = None) -> None:
     """Every year with raw data, then the 5-year and 10-year reviews that have data."""
     years = ws.raw_years()
     if not years:
-        raise HoctapError(f"chưa có dữ liệu trong {ws.raw_root}; chạy `hoctap demo` để tạo dữ liệu mẫu")
+        raise InputError(f"chưa có dữ liệu trong {ws.raw_root}; chạy `hoctap demo` để tạo dữ liệu mẫu",
+                         path=ws.raw_root)
     for year in years:
         run_year(ws, year, progress)
-    if any(2021 <= y <= 2025 for y in years):
-        report_period(ws, "so-ket", 2021, 2025, progress=progress)
-    report_period(ws, "tong-ket", 2021, 2030, progress=progress)
+    so_ket_from, so_ket_to = programme.REVIEWS[programme.SO_KET]
+    if any(so_ket_from <= y <= so_ket_to for y in years):
+        report_period(ws, programme.SO_KET, so_ket_from, so_ket_to, progress=progress)
+    report_period(ws, programme.TONG_KET, *programme.REVIEWS[programme.TONG_KET], progress=progress)

@@ -222,7 +222,8 @@ class Reference:
 
     @property
     def synthetic(self) -> bool:
-        """True when the school registry is the shipped synthetic one: reports must say so."""
+        """True when any school of the registry is marked synthetic: every document and view says
+        so (one synthetic school is enough to make the figures not real)."""
         notes = self.schools.get("note")
         return bool(notes is not None and notes.str.contains("giả lập|synthetic", case=False).any())
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import time
 from collections.abc import Iterator
 
 from hoctap import __version__
+from hoctap.catalog import Catalog
 from hoctap.paths import Workspace
 
 
@@ -34,9 +34,7 @@ def logged(ws: Workspace, command: str, **params) -> Iterator[dict]:
     finally:
         entry["seconds"] = round(time.perf_counter() - t0, 3)
         try:
-            ws.runs_log.parent.mkdir(parents=True, exist_ok=True)
-            with ws.runs_log.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            Catalog(ws).append("runs_log", entry)
         except OSError:
             if entry.get("outcome") == "ok":
                 raise

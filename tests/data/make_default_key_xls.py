@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from corpus import Book, default_info, village, write_ods  # noqa: E402
+from builders.corpus import Book, default_info, village, write_ods  # noqa: E402
 
 
 def main() -> None:

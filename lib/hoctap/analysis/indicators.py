@@ -94,29 +94,24 @@ CODES: tuple[str, ...] = tuple(i.code for i in INDICATORS)
 
 import datetime as dt  # noqa: E402
 import math  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from hoctap import programme  # noqa: E402
 from hoctap.analysis import geography  # noqa: E402
+from hoctap.catalog import INDICATOR_COLUMNS, INDICATOR_DIAGNOSTICS, Catalog  # noqa: E402
 from hoctap.errors import HoctapError  # noqa: E402
-from hoctap.io import read_csv, write_csv  # noqa: E402
 from hoctap.paths import Workspace  # noqa: E402
 from hoctap.reference import Reference  # noqa: E402
 from hoctap.vocabulary import STATUS_BEHIND, STATUS_MET, STATUS_NOT_MET, STATUS_ON_TRACK  # noqa: E402, F401
 
-PROGRAMME_START = 2021
+PROGRAMME_START = programme.START_YEAR
 AREA_CODE = "AREA"
 USED = "used"
 RATE_DIGITS = 10  # snap float noise (0.1 + 0.2) so "met exactly" is met; far below any print
 
-COLUMNS = [
-    "year", "geo_level", "geo_code", "geo_name", "indicator", "label", "numerator", "denominator",
-    "rate_pct", "target_year", "target_pct", "status", "schools_reporting", "schools_expected",
-    "villages_reporting", "villages_known", "reporting_rate_pct", "on_time_rate_pct",
-    "geography_date", "baseline_year", "baseline_pct", "trajectory_pct",
-]
+COLUMNS = [*INDICATOR_COLUMNS, *INDICATOR_DIAGNOSTICS]  # the catalog's indicators.csv
 COUNT_COLUMNS = ["schools", "villages", "orgs"]
 
 
@@ -178,10 +173,6 @@ def _yes(series: pd.Series) -> pd.Series:
 def _registry_commune(reference: Reference) -> dict[str, str]:
     reg = reference.schools
     return dict(zip(reg["school_id"], reg["commune_code"], strict=False))
-
-
-def _empty(cols: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
 
 
 def map_tables(
@@ -502,43 +493,38 @@ def compute(
 # ---- files -------------------------------------------------------------------------------
 
 
-def _read_parquet(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.is_file() else None
-
-
 def read_year(ws: Workspace, year: int, required: bool = True) -> dict[str, pd.DataFrame | None] | None:
     """The processed tables of a year (schools, villages, orgs, completeness).
 
     Missing schools or villages: HoctapError telling to run the cleaning (or None when not
-    ``required``). orgs.parquet and completeness.csv are optional (no organizations reported,
-    no ledger).
+    ``required``). orgs and completeness are optional (no organizations reported, no ledger).
     """
-    folder = ws.processed(year)
-    tables = {name: _read_parquet(folder / f"{name}.parquet") for name in COUNT_COLUMNS}
-    missing = [f"{n}.parquet" for n in ("schools", "villages") if tables[n] is None]
+    cat = Catalog(ws)
+    missing = [cat.path(n, year=year).name for n in ("schools", "villages") if not cat.exists(n, year=year)]
     if missing:
         if not required:
             return None
         raise HoctapError(
-            f"Chưa có số liệu đã làm sạch của năm {year} ({', '.join(missing)} trong {folder}): "
+            f"Chưa có số liệu đã làm sạch của năm {year} ({', '.join(missing)} trong {ws.processed(year)}): "
             f"hãy chạy `hoctap clean --year {year}` trước."
         )
-    comp = folder / "completeness.csv"
-    tables["completeness"] = read_csv(comp, dtype={"school_id": "string", "commune_code": "string"}) if comp.is_file() else None
+    tables = {name: cat.read(name, optional=True, year=year) for name in COUNT_COLUMNS}
+    tables["completeness"] = cat.read(
+        "completeness", optional=True, year=year, dtype={"school_id": "string", "commune_code": "string"}
+    )
     return tables
 
 
 def villages_seen(ws: Workspace, years) -> pd.DataFrame:
     """commune_code, village_key, school_id, year of every village row of the given years."""
     frames = []
+    cols = ["year", "commune_code", "village_key", "school_id"]
     for y in years:
-        path = ws.processed(y) / "villages.parquet"
-        if path.is_file():
-            df = pd.read_parquet(path)
-            cols = [c for c in ("year", "commune_code", "village_key", "school_id") if c in df]
+        df = Catalog(ws).read("villages", optional=True, year=y)
+        if df is not None:
             frames.append(df[cols].assign(year=int(y)))
     if not frames:
-        return pd.DataFrame(columns=["year", "commune_code", "village_key", "school_id"])
+        return pd.DataFrame(columns=cols)
     return pd.concat(frames, ignore_index=True).drop_duplicates()
 
 
@@ -571,7 +557,7 @@ def build_year(ws: Workspace, year: int) -> pd.DataFrame:
     result = compute(
         tables["schools"], tables["villages"], tables["orgs"], reference, year, on, tables["completeness"], history, seen
     )
-    write_csv(ws.processed(year) / "indicators.csv", result)
+    Catalog(ws).write("indicators", result, year=year)
     return result
 
 

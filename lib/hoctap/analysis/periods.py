@@ -18,26 +18,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hoctap import catalog, programme
 from hoctap.analysis import indicators as ind
+from hoctap.catalog import Catalog
 from hoctap.errors import HoctapError
 from hoctap.fmt import number, pct, pp
-from hoctap.io import write_csv, write_text
 from hoctap.paths import Workspace
 from hoctap.reference import Reference
 
-PERIOD_TARGET_YEAR = {"so-ket": 2025, "tong-ket": 2030}
-PROJECTION_YEAR = 2030
+PERIOD_TARGET_YEAR = programme.REVIEW_TARGET_YEAR
+PROJECTION_YEAR = programme.END_YEAR
 MIN_SCHOOL_COVERAGE = 0.90
 BAD_STATUS = (ind.STATUS_NOT_MET, ind.STATUS_BEHIND)
 
-SUMMARY_COLUMNS = [
-    "geo_level", "geo_code", "geo_name", "indicator", "label", "first_year", "first_rate_pct", "last_year",
-    "last_rate_pct", "change_pp", "period_target_year", "period_target_pct", "result_status", "margin_pp",
-    "projection_year", "projection_2030_pct", "is_projection", "years_with_data", "geography_date",
-]
-CANDIDATE_COLUMNS = [
-    "candidate_kind", "rank", "code", "name", "commune_code", "commune_name", "score_pct", "reason", "geography_date",
-]
+SUMMARY_COLUMNS = list(catalog.SUMMARY_COLUMNS)
+CANDIDATE_COLUMNS = list(catalog.CANDIDATE_COLUMNS)
 
 
 @dataclass
@@ -214,8 +209,7 @@ def school_candidates(ws: Workspace, years: list[int], reference: Reference, geo
     """
     per_year = []
     for year in years:
-        path = ws.processed(year) / "schools.parquet"
-        df = ind._used(pd.read_parquet(path))
+        df = ind._used(Catalog(ws).read("schools", year=year))
         titled = df[ind._yes(df["school_unit_title"]).fillna(False).astype(bool)]
         per_year.append(titled.assign(year=year))
     if not per_year:
@@ -269,11 +263,10 @@ def build_period(ws: Workspace, kind: str, year_from: int, year_to: int,
         ignore_index=True,
     )
     folder = ws.period(kind, year_from, year_to)
-    files = [folder / "indicators.csv", folder / "summary.csv", folder / "candidates.csv", folder / "notes.txt"]
-    write_csv(files[0], table)
-    write_csv(files[1], summary)
-    write_csv(files[2], candidates)
-    write_text(files[3], "".join(f"{n}\n" for n in table.attrs.get("unplaced", [])))
+    cat, keys = Catalog(ws), {"kind": kind, "year_from": year_from, "year_to": year_to}
+    files = [cat.write("period_indicators", table, **keys), cat.write("period_summary", summary, **keys),
+             cat.write("period_candidates", candidates, **keys),
+             cat.write("period_notes", "".join(f"{n}\n" for n in table.attrs.get("unplaced", [])), **keys)]
     return PeriodResult(kind, year_from, year_to, geo, folder, years, missing, table, summary, candidates, files,
                         notes=list(table.attrs.get("unplaced", [])))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hoctap.cleaning import rules
 from hoctap.cleaning.assess import assess, issue_row
-from hoctap.intake.discovery import FileEntry, classify, display
+from hoctap.intake.discovery import FileEntry, classify, display, unopened
 from hoctap.intake.sandbox import Failure, Sandbox
 from hoctap.intake.workbook import Finding, Submission, read_workbook
 from hoctap.paths import Workspace
@@ -25,17 +25,25 @@ _TAG = {"error": "LỖI", "warning": "CẢNH BÁO", "info": "THÔNG TIN"}
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def _entry(path: Path) -> FileEntry | str:
-    """The intake decision for a file named on the command line, or why there is none.
+# Paths that name no file at all: the message shows the path as typed, with no "fix the file".
+_NOT_A_FILE = ("file_missing", "file_is_folder")
+
+
+def _entry(path: Path) -> FileEntry:
+    """The intake decision for a file named on the command line (ignored, with the rule code,
+    when it is missing, a folder or unreadable).
 
     A link given by the user is followed (they named it); clean never follows links.
     """
+    shown = display(str(path))
     try:
         st = os.stat(path)
-    except OSError:
-        return "Không tìm thấy tệp; kiểm tra lại đường dẫn."
+    except PermissionError as exc:  # a folder on the way that may not be searched
+        return unopened(path, shown, exc)
+    except (OSError, ValueError):  # missing, a broken link or a loop, an impossible name
+        return FileEntry(path, shown, 0, "", True, "file_missing")
     if os.path.isdir(path):
-        return "Đây là thư mục, không phải tệp; ghi đường dẫn của từng tệp bảng tính cần kiểm tra."
+        return FileEntry(path, shown, 0, "", True, "file_is_folder")
     real = Path(os.path.realpath(path)) if os.path.islink(path) else path
     entry = classify(real, display(real.name), (real.name,))
     entry.size = entry.size or st.st_size
@@ -55,8 +63,14 @@ def read_contained(paths: list[Path]) -> list[Submission]:
         return box.map(read_workbook, list(paths), on_error=_failed)
 
 
+def _shown(entry: FileEntry, name: str) -> str:
+    """The name in an ignored entry's message: the path as typed when it names no file."""
+    return entry.rel if entry.code in _NOT_A_FILE else name
+
+
 def _ignored_issue(entry: FileEntry, name: str, year: int | None) -> dict:
-    return issue_row(name, year or 0, Finding(entry.code, value=name, params=entry.params))
+    finding = Finding(entry.code, value=_shown(entry, name), params=entry.params)
+    return issue_row(name, year or 0, finding)
 
 
 def check_file(path: Path, ref: Reference, year: int | None = None) -> list[dict]:
@@ -64,8 +78,6 @@ def check_file(path: Path, ref: Reference, year: int | None = None) -> list[dict
     path = Path(path)
     entry = _entry(path)
     name = display(path.name)
-    if isinstance(entry, str):
-        return [issue_row(name, year or 0, Finding("file_corrupt", params={"detail": entry}))]
     if entry.ignored:
         return [_ignored_issue(entry, name, year)]
     (sub,) = read_contained([entry.path])
@@ -81,19 +93,17 @@ def run_check(paths: list[Path], ws: Workspace, year: int | None = None) -> int:
     ref = Reference(ws.reference_dir)
     paths = [Path(p) for p in paths]
     entries = [_entry(p) for p in paths]
-    to_read = [e.path for e in entries if isinstance(e, FileEntry) and not e.ignored]
+    to_read = [e.path for e in entries if not e.ignored]
     subs = iter(read_contained(to_read))
     any_error = False
     for path, entry in zip(paths, entries, strict=True):
         print(f"== {display(str(path))}")
-        if isinstance(entry, str):
-            print(f"  [LỖI] {entry}")
-            any_error = True
-            continue
         name = display(path.name)
         if entry.ignored:
-            print(f"  [LỖI] {rules.message(entry.code, value=name, **entry.params)}")
-            print("  => Tệp này sẽ không được đọc khi gửi; sửa theo hướng dẫn trên rồi kiểm tra lại.")
+            print(f"  [LỖI] {rules.message(entry.code, value=_shown(entry, name), **entry.params)}")
+            if entry.code not in _NOT_A_FILE:
+                print("  => Tệp này sẽ không được đọc khi gửi; sửa theo hướng dẫn trên rồi"
+                      " kiểm tra lại.")
             any_error = True
             continue
         issues = assess(name, next(subs), ref, year).issues

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from hoctap import io
+from hoctap.catalog import Catalog
 from hoctap.cleaning import rules
 from hoctap.cleaning.assess import Assessed, assess, issue_row
 from hoctap.cleaning.history import outliers
 from hoctap.cleaning.ledgers import completeness, intake_frame, issues_frame
 from hoctap.cleaning.tables import duplicates, tables
-from hoctap.errors import HoctapError
+from hoctap.errors import InputError
 from hoctap.intake.discovery import Version, choose_versions, discover
 from hoctap.intake.sandbox import Failure, Sandbox
 from hoctap.intake.workbook import Finding, Submission, read_workbook
@@ -133,7 +133,7 @@ def clean_year(ws: Workspace, year: int, progress=None) -> CleanResult:
     say = progress or (lambda *_: None)
     raw_dir = ws.raw(year)
     if not raw_dir.is_dir():
-        raise HoctapError(f"Không có thư mục dữ liệu thô của năm {year}: {raw_dir}")
+        raise InputError(f"Không có thư mục dữ liệu thô của năm {year}: {raw_dir}", path=raw_dir)
     ref_key = _reference_key(ws.reference_dir)
     ref = _reference(ws.reference_dir, ref_key)
     geo = year_geography_date(ref.settings, year)
@@ -184,12 +184,10 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
     completeness_df = completeness(ref, year, geo, assessed)
     out = ws.processed(year)
     say(f"Ghi các bảng vào {out}...")
-    io.write_csv(out / "intake.csv", intake_df)
-    io.write_csv(out / "issues.csv", issues_df)
-    io.write_parquet(out / "schools.parquet", schools)
-    io.write_parquet(out / "villages.parquet", villages)
-    io.write_parquet(out / "orgs.parquet", orgs)
-    io.write_csv(out / "completeness.csv", completeness_df)
+    cat = Catalog(ws)
+    for name, df in (("intake", intake_df), ("issues", issues_df), ("schools", schools),
+                     ("villages", villages), ("orgs", orgs), ("completeness", completeness_df)):
+        cat.write(name, df, year=year)
     from hoctap.cleaning.feedback import feedback_jobs, write_one
 
     say(f"Ghi phản hồi cho từng trường vào {ws.feedback_dir(year)}...")

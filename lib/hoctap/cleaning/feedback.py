@@ -21,6 +21,7 @@ import openpyxl
 import pandas as pd  # noqa: F401  (issues arrive as a DataFrame)
 from openpyxl.styles import Alignment, Font
 
+from hoctap.catalog import Catalog
 from hoctap.io import write_bytes
 from hoctap.paths import Workspace
 from hoctap.vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
@@ -142,11 +143,11 @@ def feedback_jobs(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame
     groups: dict[str, list[dict]] = {}
     for rec in ranked.astype(object).where(ranked.notna(), None).to_dict("records"):
         groups.setdefault(rec["school_id"], []).append(rec)
-    folder = ws.feedback_dir(year)
+    cat = Catalog(ws)
     jobs = []
     for sid, items in sorted(by_school.items()):
         name = next((a.sub.info.get("school_name") for a in items if a.sub.info.get("school_name")), "")
-        jobs.append((folder / f"{sid}.xlsx", name or "", sorted((a.rel, a.status) for a in items), groups.get(sid, [])))
+        jobs.append((cat.path("feedback", year=year, school_id=sid), name or "", sorted((a.rel, a.status) for a in items), groups.get(sid, [])))
     return jobs
 
 
@@ -167,8 +168,3 @@ def _write_atomic(path: Path, data: bytes) -> None:
     """io.write_bytes: a temporary in the workspace's staging folder (never in phan-hoi/), then
     a rename; its names cost no mkstemp, so the thousands of small files per run stay cheap."""
     write_bytes(path, data)
-
-
-def write_feedback(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame) -> list[Path]:
-    """Write every school's feedback file (serially; clean_year spreads the jobs over a pool)."""
-    return [write_one(job) for job in feedback_jobs(ws, year, assessed, issues)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hoctap.catalog import Catalog
 from hoctap.cleaning.assess import LABELS, Assessed, carry, cell_finding, issue_row
 from hoctap.intake import schema
 from hoctap.intake.workbook import Finding
@@ -27,10 +28,9 @@ RATES = {
 def _history(ws: Workspace, year: int, name: str) -> list[pd.DataFrame]:
     out = []
     for y in range(year - 3, year):
-        path = ws.processed(y) / name
-        if path.is_file():
+        if Catalog(ws).exists(name, year=y):
             try:
-                df = pd.read_parquet(path)
+                df = Catalog(ws).read(name, year=y)
             except Exception:
                 continue
             out.append(df[df["status"] == "used"])
@@ -41,7 +41,7 @@ def outliers(ws, ref, year, geo, villages, schools, assessed) -> list[dict]:
     """WHO consistency over time: ratio to the mean of up to 3 previous years, rate moves > 30 points."""
     cells = {a.rel: a for a in assessed}
     out: list[dict] = []
-    vh = _history(ws, year, "villages.parquet")
+    vh = _history(ws, year, "villages")
     if vh and not villages.empty:
         hist = pd.concat(vh, ignore_index=True)
         hist["commune_code"] = [(carry(ref, c, geo) or c) if isinstance(c, str) else c for c in hist["commune_code"]]
@@ -57,7 +57,7 @@ def outliers(ws, ref, year, geo, villages, schools, assessed) -> list[dict]:
             rec = next((r for r in a.sub.villages if r.source_row == row["source_row"]), None)
             addr = {f: f"{a.sub.sheets.get('villages')}!{c}" for f, c in (rec.cells.items() if rec else [])}
             out += _check_history(row, means.loc[k], last.loc[k], COUNT_VILLAGE, RATES["villages"], addr, a, year)
-    sh = _history(ws, year, "schools.parquet")
+    sh = _history(ws, year, "schools")
     if sh and not schools.empty:
         hist = pd.concat(sh, ignore_index=True)
         per_year = hist.groupby(["school_id", "year"])[COUNT_UNIT].mean()

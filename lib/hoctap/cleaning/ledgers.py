@@ -7,17 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from hoctap import catalog
 from hoctap.cleaning import rules
 from hoctap.cleaning.assess import Assessed, carry
 from hoctap.intake.discovery import FileEntry
 from hoctap.reference import Reference, on_time
 
-ISSUE_COLUMNS = ["year", "path", "school_id", "sheet", "row", "column", "cell", "field", "value", "code", "severity", "message",
-                 "detail"]
+ISSUE_COLUMNS = list(catalog.ISSUE_COLUMNS)
 
 
-INTAKE_COLUMNS = ["year", "path", "sha256", "size_bytes", "status", "school_id", "school_name", "commune_code",
-                  "report_date", "n_errors", "n_warnings", "reason"]
+INTAKE_COLUMNS = list(catalog.INTAKE_COLUMNS)
 
 
 def issues_frame(issues: list[dict]) -> pd.DataFrame:
@@ -76,6 +75,5 @@ def completeness(ref: Reference, year: int, geo: dt.date, assessed: list[Assesse
             row.update(submitted=True, on_time=on_time(ref.settings, year, d), report_date=d.isoformat() if d else "", status="accepted")
         elif row["status"] == "missing":
             row["status"] = "rejected"
-    df = pd.DataFrame(list(rows.values()), columns=["year", "school_id", "school_name", "commune_code", "expected", "registered",
-                                                      "submitted", "on_time", "report_date", "status"])
+    df = pd.DataFrame(list(rows.values()), columns=list(catalog.COMPLETENESS_COLUMNS))
     return df.sort_values("school_id", kind="stable").reset_index(drop=True)

@@ -79,20 +79,36 @@ def classify(path: Path, rel: str, rel_parts: tuple[str, ...]) -> FileEntry:
     try:
         digest, head, size = _hash_regular(path)
     except OSError as exc:
-        try:
-            regular = stat.S_ISREG(os.lstat(path).st_mode)
-        except OSError:
-            regular = False
-        if regular:  # a file we may not read: the analyst can fix its permissions
-            why = "không có quyền đọc" if isinstance(exc, PermissionError) else "lỗi khi đọc tệp"
-            return FileEntry(path, rel, 0, "", True, "ignored_unreadable", {"detail": why})
-        return FileEntry(path, rel, 0, "", True, "ignored_special", {"detail": _special_kind(path, exc)})
+        return unopened(path, rel, exc)
     if is_ignored(rel_parts):
         return FileEntry(path, rel, size, digest, True, "ignored_file")
     decision = formats.decide(rel_parts[-1], path, head)
     if decision.read:
         return FileEntry(path, rel, size, digest, False)
     return FileEntry(path, rel, size, digest, True, decision.code, decision.params)
+
+
+def unopened(path, rel: str, exc: OSError) -> FileEntry:
+    """The entry of a listed file that could not be opened or looked at.
+
+    Only what the file is (lstat) makes it special: a FIFO, socket or device, whatever its
+    permissions. A regular file, or one whose kind cannot be learnt because access is denied
+    (a 000 file, a folder without the search permission), is unreadable: its permissions are
+    the analyst's to fix, it is not "not a regular file"."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as lexc:
+        mode, exc = None, exc if isinstance(exc, PermissionError) else lexc
+    if mode is not None and not stat.S_ISREG(mode):
+        detail = _special_kind(path, exc)
+        return FileEntry(path, rel, 0, "", True, "ignored_special", {"detail": detail})
+    if isinstance(exc, PermissionError):
+        why = "không có quyền đọc"
+    elif isinstance(exc, FileNotFoundError):
+        why = "tệp đã bị xóa hoặc đổi tên trong lúc đọc"
+    else:
+        why = "lỗi khi đọc tệp"
+    return FileEntry(path, rel, 0, "", True, "ignored_unreadable", {"detail": why})
 
 
 def _special_kind(path, exc: OSError | None = None) -> str:
@@ -125,10 +141,12 @@ def discover(raw_root: Path, year_dir: Path) -> list[FileEntry]:
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=_sort_key)
-        except OSError:
+        except OSError as exc:
             if parts:
-                out.append(FileEntry(Path(folder), "/".join((base, *parts)), 0, "", True, "ignored_folder",
-                                     {"detail": "không mở được thư mục"}))
+                denied = isinstance(exc, PermissionError)
+                why = "không có quyền mở" if denied else "lỗi khi mở thư mục"
+                out.append(FileEntry(Path(folder), "/".join((base, *parts)), 0, "", True,
+                                     "ignored_folder_unreadable", {"detail": why}))
             return
         for e in entries:
             shown = (*parts, display(e.name))
@@ -148,8 +166,7 @@ def discover(raw_root: Path, year_dir: Path) -> list[FileEntry]:
                     out.append(FileEntry(Path(e.path), rel, 0, "", True, "ignored_special",
                                          {"detail": _special_kind(e.path)}))
             except OSError as exc:  # vanished or unreadable between listing and looking
-                out.append(FileEntry(Path(e.path), rel, 0, "", True, "ignored_special",
-                                     {"detail": _special_kind(e.path, exc)}))
+                out.append(unopened(Path(e.path), rel, exc))
 
     walk(os.fspath(year_dir), ())
     return sorted(out, key=lambda f: f.rel)

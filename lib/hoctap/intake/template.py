@@ -28,6 +28,8 @@ from hoctap.errors import HoctapError
 from hoctap.intake import schema
 from hoctap.io import write_bytes
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
+from hoctap.programme import END_YEAR, PERIOD, START_YEAR
+from hoctap.programme import NAME as PROGRAMME_NAME
 from hoctap.reference import Reference, deadline
 from hoctap.text import school_key
 
@@ -44,7 +46,7 @@ YES, NO = "Có", "Không"
 TOTAL_LABEL = schema.TOTAL_ROW_LABELS[0]
 
 # Fixed document times: the same inputs give byte-identical files.
-FIXED_TIME = dt.datetime(2021, 1, 1, 0, 0, 0)
+FIXED_TIME = dt.datetime(START_YEAR, 1, 1, 0, 0, 0)
 
 FONT = "Times New Roman"
 _THIN = Side(style="thin", color="808080")
@@ -351,12 +353,12 @@ def _instructions(wb: Workbook, year: int, ref: Reference, due: dt.date) -> None
     issuer = settings.get("issuer", {})
     inclusive = settings.get("reporting", {}).get("deadline_inclusive", False)
     due_text = ("chậm nhất ngày " if inclusive else "trước ngày ") + due.strftime("%d/%m/%Y")
-    recipient = plan.get("recipient", "Hội Khuyến học huyện")
+    recipient = plan.get("recipient", "đơn vị tổng hợp báo cáo")  # the district's own in settings
     office = " ".join(x for x in (issuer.get("name", ""), issuer.get("place", "")) if x).strip()
-    programme = plan.get("programme", "Đẩy mạnh phong trào học tập suốt đời trong gia đình, dòng họ, cộng đồng, đơn vị")
+    programme = plan.get("programme", PROGRAMME_NAME)
     lines: list[tuple[str, str]] = [
         ("title", f"HƯỚNG DẪN ĐIỀN BIỂU MẪU {schema.TEMPLATE_ID} - NĂM {year}"),
-        ("text", f"Báo cáo kết quả thực hiện Chương trình “{programme}” giai đoạn 2021-2030 của nhà trường, năm {year}."),
+        ("text", f"Báo cáo kết quả thực hiện Chương trình “{programme}” giai đoạn {PERIOD} của nhà trường, năm {year}."),
         ("head", "1. Nội dung cần điền"),
         ("text", f"• Trang {schema.INFO.name}: thông tin chung của trường (tên trường, xã, cấp học, ngày báo cáo, người lập biểu, số điện thoại)."),
         ("text", f"• Trang {schema.UNIT.name}: nhà trường là “Đơn vị học tập”: danh hiệu, số cán bộ, giáo viên, nhân viên, hội viên khuyến học, cán bộ làm công tác khuyến học."),
@@ -519,14 +521,15 @@ def build_workbook(year: int, ref: Reference, school: pd.Series | None = None) -
         if kind == "count":
             return _count_validation()
         if kind == "date":
-            dv = DataValidation(type="date", operator="between", formula1="DATE(2021,1,1)", formula2="DATE(2031,12,31)", allow_blank=True)
+            dv = DataValidation(type="date", operator="between", formula1=f"DATE({START_YEAR},1,1)", formula2=f"DATE({END_YEAR + 1},12,31)", allow_blank=True)
             dv.error = f"Ghi ngày theo dạng dd/mm/yyyy, ví dụ 25/11/{year}."
             dv.errorTitle = "Ngày không hợp lệ"
             dv.showErrorMessage = True
             return dv
         if kind == "year":
-            dv = DataValidation(type="whole", operator="between", formula1="2021", formula2="2030", allow_blank=True)
-            dv.error = "Năm báo cáo từ 2021 đến 2030."
+            dv = DataValidation(type="whole", operator="between", formula1=str(START_YEAR),
+                                formula2=str(END_YEAR), allow_blank=True)
+            dv.error = f"Năm báo cáo từ {START_YEAR} đến {END_YEAR}."
             dv.errorTitle = "Năm không hợp lệ"
             dv.showErrorMessage = True
             return dv
@@ -560,7 +563,7 @@ def build_workbook(year: int, ref: Reference, school: pd.Series | None = None) -
     wb.active = 1
     props = wb.properties
     props.title = f"Biểu mẫu {schema.TEMPLATE_ID} - báo cáo học tập suốt đời năm {year}"
-    props.subject = "Chương trình học tập suốt đời 2021-2030 (QĐ 387/QĐ-TTg)"
+    props.subject = f"Chương trình học tập suốt đời {PERIOD} (QĐ 387/QĐ-TTg)"
     props.creator = "hoctap"
     props.created = FIXED_TIME
     props.modified = FIXED_TIME

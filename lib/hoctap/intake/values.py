@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from hoctap import programme
 from hoctap.intake.schema import ORG_TYPES, SCHOOL_LEVELS
 from hoctap.text import clean_text, fold
 
@@ -45,16 +46,88 @@ class FormulaNoValue:
     def __reduce__(self):
         return (FormulaNoValue, (self.formula,))
 
+    def problem(self) -> Problem:
+        return Problem("formula_no_cache")
+
+
+# Excel's error values (and LibreOffice's "Err:NNN"), with what each means to a school.
+ERROR_MEANINGS = {
+    "#DIV/0!": "chia cho 0",
+    "#N/A": "công thức không tìm thấy giá trị cần tra",
+    "#VALUE!": "công thức dùng một giá trị sai kiểu, ví dụ chữ thay cho số",
+    "#REF!": "công thức trỏ tới ô đã bị xóa",
+    "#NAME?": "công thức có tên hàm hoặc tên vùng không nhận ra",
+    "#NUM!": "phép tính không ra số hợp lệ",
+    "#NULL!": "hai vùng ô trong công thức không giao nhau",
+    "#SPILL!": "kết quả công thức bị chặn bởi ô khác",
+    "#CALC!": "công thức không tính được",
+    "#GETTING_DATA": "công thức chưa lấy xong dữ liệu",
+}
+_LO_ERROR = re.compile(r"^Err:\d{3}$")
+
+
+class CellError:
+    """Placeholder for a cell holding a spreadsheet error value (#DIV/0!, #N/A...).
+
+    calamine reads such a cell as empty, so prepare.py finds it in the file and workbook.py
+    puts this in the grid: an error must never pass for a missing figure.
+    """
+
+    __slots__ = ("value", "formula")
+
+    def __init__(self, value: str = "", formula: str = ""):
+        self.value = value
+        self.formula = formula
+
+    @classmethod
+    def from_text(cls, text: str) -> CellError | None:
+        """The error a text cell shows ("#DIV/0!" typed or exported as text), else None."""
+        shown = clean_text(text).upper()
+        if shown in ERROR_MEANINGS or _LO_ERROR.match(clean_text(text)):
+            return cls(clean_text(text))
+        return None
+
+    def __str__(self) -> str:  # shown in issues.csv
+        return self.value or "#?"
+
+    def __repr__(self) -> str:
+        return f"CellError({self.value!r}, {self.formula!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CellError) and (other.value, other.formula) == (
+            self.value, self.formula)
+
+    def __hash__(self) -> int:
+        return hash(("CellError", self.value, self.formula))
+
+    def __reduce__(self):
+        return (CellError, (self.value, self.formula))
+
+    def problem(self) -> Problem:
+        meaning = ERROR_MEANINGS.get(self.value.upper(), "")
+        if not meaning and _LO_ERROR.match(self.value):
+            meaning = "lỗi tính toán của LibreOffice"
+        meaning = meaning or "lỗi của bảng tính"
+        shown = self.formula if self.formula.upper() != self.value.upper() else ""
+        return Problem("cell_error", f"={shown}: {meaning}" if shown else meaning)
+
+
+def _unread(value: object) -> Problem | None:
+    """The problem of a cell that holds no value to parse: a formula never computed, an error
+    value (a placeholder, or the same text as an export shows it); None for any other cell."""
+    if isinstance(value, (FormulaNoValue, CellError)):
+        return value.problem()
+    if isinstance(value, str) and ("#" in value or "Err:" in value):
+        error = CellError.from_text(value)
+        return error.problem() if error is not None else None
+    return None
+
 
 # No village, school or organization has ten million households, people or members: a larger
 # count is a typing slip (extra digits, a phone or ID number pasted in), never a figure.
 MAX_COUNT = 10_000_000
 _NAN_DETAIL = "ô chứa giá trị lỗi của bảng tính, không phải số"
 _UNREADABLE = "không đọc được giá trị của ô"
-
-
-def is_problem(value: object) -> bool:
-    return isinstance(value, Problem)
 
 
 def _blank(value: object) -> bool:
@@ -104,8 +177,8 @@ def _count_from_number(x: float | int) -> int | Problem:
 def parse_count(value: object) -> int | None | Problem:
     """A whole number >= 0; empty is missing (None), dashes and "không" are 0."""
     try:
-        if isinstance(value, FormulaNoValue):
-            return Problem("formula_no_cache")
+        if (unread := _unread(value)) is not None:
+            return unread
         if _blank(value):
             return None
         if isinstance(value, bool):
@@ -167,8 +240,8 @@ def _yesno_text(value: str) -> bool | Problem:
 def parse_yesno(value: object) -> bool | None | Problem:
     """Có/Đạt/x/1/✓/yes/true or Không/Chưa đạt/Chưa/0/no/false; empty is missing."""
     try:
-        if isinstance(value, FormulaNoValue):
-            return Problem("formula_no_cache")
+        if (unread := _unread(value)) is not None:
+            return unread
         if _blank(value):
             return None
         if isinstance(value, bool):
@@ -213,8 +286,8 @@ def _checked_date(y: int, m: int, d: int) -> dt.date | Problem:
 def parse_date(value: object) -> dt.date | None | Problem:
     """dd/mm/yyyy text (also "ngày 5 tháng 12 năm 2024"), an Excel date or serial number."""
     try:
-        if isinstance(value, FormulaNoValue):
-            return Problem("formula_no_cache")
+        if (unread := _unread(value)) is not None:
+            return unread
         if _blank(value):
             return None
         if isinstance(value, bool):
@@ -258,8 +331,8 @@ def fold_spaced(text: str) -> str:
 def parse_year(value: object) -> int | None | Problem:
     """A report year 2021-2030 (also "Năm 2024")."""
     try:
-        if isinstance(value, FormulaNoValue):
-            return Problem("formula_no_cache")
+        if (unread := _unread(value)) is not None:
+            return unread
         if _blank(value):
             return None
         if isinstance(value, bool):
@@ -279,8 +352,8 @@ def parse_year(value: object) -> int | None | Problem:
             year = int(found[0])
         else:
             return Problem("bad_year")
-        if not 2021 <= year <= 2030:
-            return Problem("bad_year", "ngoài 2021-2030")
+        if not programme.in_programme(year):
+            return Problem("bad_year", f"ngoài {programme.PERIOD}")
         return year
     except Exception:
         return Problem("bad_year", _UNREADABLE)
@@ -289,8 +362,8 @@ def parse_year(value: object) -> int | None | Problem:
 def parse_text(value: object) -> str | None | Problem:
     """Trimmed, collapsed, NFC text; a whole float such as 12.0 (a code typed as a number) is "12"."""
     try:
-        if isinstance(value, FormulaNoValue):
-            return Problem("formula_no_cache")
+        if (unread := _unread(value)) is not None:
+            return unread
         if _blank(value):
             return None
         if isinstance(value, bool):

@@ -7,6 +7,7 @@ history checks happen in ``clean``. Macros never run: calamine only reads cell v
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -133,7 +134,7 @@ def read_workbook(path: str | Path) -> Submission:
             sub.fatal, sub.fatal_detail, sub.fatal_technical = failure_reason(exc)
             return sub
         try:
-            _read(wb, sub, prep.formulas)
+            _read(wb, sub, prep.placeholders)
         except BaseException as exc:  # one bad file never stops a run
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -147,17 +148,25 @@ def read_workbook(path: str | Path) -> Submission:
     return sub
 
 
-def _grid(wb, name: str, formulas: dict) -> tuple[list[list], list]:
+_TEMPORAL = (dt.date, dt.time, dt.timedelta)
+
+
+def _grid(wb, name: str, placeholders: dict) -> tuple[list[list], list]:
+    """The sheet's cells as calamine reads them, with the placeholders of prepare.py (formulas
+    with no value, error values) where calamine shows an empty cell, so parsers can name them,
+    and a negative number where a date style made calamine show it as a time."""
     sheet = wb.get_sheet_by_name(name)
     rows = sheet.to_python(skip_empty_area=False)
     rows = [list(r) for r in rows]
-    for (r, c), formula in formulas.get(name, {}).items():
+    for (r, c), placeholder in placeholders.get(name, {}).items():
         while len(rows) <= r:
             rows.append([])
         row = rows[r]
         if len(row) <= c:
             row.extend([""] * (c + 1 - len(row)))
-        row[c] = FormulaNoValue(formula)
+        if isinstance(placeholder, float) and not isinstance(row[c], _TEMPORAL):
+            continue  # a negative number that calamine kept as a number
+        row[c] = placeholder
     try:
         merged = sheet.merged_cell_ranges or []
     except Exception:

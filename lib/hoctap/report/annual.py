@@ -14,8 +14,10 @@ from pathlib import PurePath
 import pandas as pd
 
 from hoctap.analysis.ranking import commune_ranking
+from hoctap.catalog import Catalog
 from hoctap.errors import HoctapError
 from hoctap.paths import Workspace
+from hoctap.programme import NAME as PROGRAMME_NAME
 from hoctap.reference import Reference, deadline
 from hoctap.report import charts, common
 from hoctap.report.blocks import Document, Heading, Paragraph, Section, frame_table
@@ -23,8 +25,6 @@ from hoctap.report.data import (
     ReportData,
     as_bool,
     latest_report_date,
-    read_csv,
-    read_parquet,
     vn_sorted,
 )
 from hoctap.report.meta import DASH, date_vn, is_missing, number, pct, pp_words, target_pct, vn_key
@@ -89,7 +89,7 @@ class AnnualData(ReportData):
 
     def summary_line(self) -> str:
         plan = self.settings.get("plan", {})
-        programme = plan.get("programme", "Đẩy mạnh phong trào học tập suốt đời")
+        programme = plan.get("programme", PROGRAMME_NAME)
         return f'Kết quả thực hiện Chương trình "{programme}" năm {self.year}'
 
     def provenance_facts(self):
@@ -105,13 +105,13 @@ class AnnualData(ReportData):
 
 def load(ws: Workspace, year: int) -> AnnualData:
     """Read the year's processed tables (and last year's indicators for the comparison)."""
-    proc = ws.processed(year)
-    indicators = read_csv(proc / "indicators.csv")
+    cat = Catalog(ws)
+    indicators = cat.read("indicators", optional=True, year=year)
     if indicators is None:
         raise HoctapError(
-            f"chưa có {proc / 'indicators.csv'}: hãy chạy `hoctap indicators --year {year}`"
+            f"chưa có {cat.path('indicators', year=year)}: hãy chạy `hoctap indicators --year {year}`"
         )
-    prev = read_csv(ws.processed(year - 1) / "indicators.csv")
+    prev = cat.read("indicators", optional=True, year=year - 1)
     if prev is not None:
         prev = prev[prev["geo_level"] == "area"]
     ref = Reference(ws.reference_dir)
@@ -122,12 +122,8 @@ def load(ws: Workspace, year: int) -> AnnualData:
         reference=ref,
         indicators=indicators,
         previous=prev,
-        intake=read_csv(proc / "intake.csv"),
-        issues=read_csv(proc / "issues.csv"),
-        completeness=read_csv(proc / "completeness.csv"),
-        schools=read_parquet(proc / "schools.parquet"),
-        villages=read_parquet(proc / "villages.parquet"),
-        orgs=read_parquet(proc / "orgs.parquet"),
+        **{name: cat.read(name, optional=True, year=year)
+           for name in ("intake", "issues", "completeness", "schools", "villages", "orgs")},
     )
 
 

@@ -8,24 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-from hoctap import io
 from hoctap.paths import Workspace
 from hoctap.reference import Reference
 from hoctap.report.meta import DASH, Meta, indicator_meta, is_missing, vn_key
 from hoctap.vocabulary import ACCEPTED
-
-
-def read_csv(path: Path) -> pd.DataFrame | None:
-    """A ledger the package wrote (``io.write_csv``), or None when it is not there."""
-    return io.read_csv(path) if path.is_file() else None
-
-
-def read_parquet(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.is_file() else None
 
 
 def as_bool(series: pd.Series) -> pd.Series:

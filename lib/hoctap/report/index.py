@@ -9,7 +9,10 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from hoctap import programme
+from hoctap.catalog import PRODUCTS, Catalog, dataset
 from hoctap.io import write_text
+from hoctap.paths import Workspace
 from hoctap.report.html import esc, html_shell
 
 _KINDS = {
@@ -18,7 +21,8 @@ _KINDS = {
 }
 
 
-def _entries(reports_dir: Path) -> list[dict]:
+def _entries(ws: Workspace) -> list[dict]:
+    cat, reports_dir = Catalog(ws), ws.reports_dir
     entries = []
     if not reports_dir.is_dir():
         return entries
@@ -27,15 +31,17 @@ def _entries(reports_dir: Path) -> list[dict]:
             continue
         name = folder.name
         if name.isdigit():
-            stem, title, end, order = f"bao-cao-nam-{name}", f"Báo cáo năm {name}", int(name), 0
+            products, keys = PRODUCTS["annual"], {"year": int(name)}
+            title, end, order = f"Báo cáo năm {name}", int(name), 0
         else:
             m = re.fullmatch(r"(so-ket|tong-ket)-(\d{4})-(\d{4})", name)
             if not m:
                 continue
-            stem = name
+            products = PRODUCTS["period"]
+            keys = {"kind": m.group(1), "year_from": int(m.group(2)), "year_to": int(m.group(3))}
             title = _KINDS[m.group(1)].format(a=m.group(2), b=m.group(3))
             end, order = int(m.group(3)), 1 if m.group(1) == "so-ket" else 2
-        files = {ext: folder / f"{stem}.{ext}" for ext in ("html", "pdf", "xlsx")}
+        files = {dataset(p).format: cat.path(p, **keys) for p in products}
         files = {ext: p for ext, p in files.items() if p.is_file()}
         if not files:
             continue
@@ -64,12 +70,11 @@ table.index td.links a { margin-right: 10pt; }
 """
 
 
-def update_index(reports_dir: Path) -> Path:
+def update_index(ws: Workspace) -> Path:
     """Write reports/index.html: every report built, newest first, with links to its files."""
-    reports_dir = Path(reports_dir)
     labels = {"html": "Xem (HTML)", "pdf": "Tải PDF", "xlsx": "Số liệu (Excel)"}
     rows = []
-    for e in _entries(reports_dir):
+    for e in _entries(ws):
         links = " ".join(
             f'<a href="{esc(e["folder"])}/{esc(p.name)}">{labels[ext]}</a>'
             for ext, p in e["files"].items()
@@ -82,12 +87,11 @@ def update_index(reports_dir: Path) -> Path:
         rows.append('<tr><td colspan="3" class="c">Chưa có báo cáo nào.</td></tr>')
     body = (
         "<h1>DANH SÁCH BÁO CÁO</h1>"
-        '<p class="lead">Chương trình "Đẩy mạnh phong trào học tập suốt đời trong gia đình, '
-        'dòng họ, cộng đồng, đơn vị giai đoạn 2021-2030"</p>'
+        f'<p class="lead">Chương trình "{esc(programme.NAME)} giai đoạn {programme.PERIOD}"</p>'
         '<table class="index"><thead><tr><th>Báo cáo</th><th>Ngày lập</th><th>Tệp</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
         f'<p class="lead">Cập nhật lúc {dt.datetime.now():%H:%M ngày %d/%m/%Y}.</p>'
     )
-    path = reports_dir / "index.html"
+    path = Catalog(ws).path("index")
     write_text(path, html_shell("Danh sách báo cáo", body, _INDEX_CSS))
     return path

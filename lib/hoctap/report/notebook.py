@@ -12,15 +12,11 @@ from pathlib import Path
 
 import nbformat
 
-from hoctap.errors import HoctapError
+from hoctap.errors import NotebookError
 from hoctap.report import html
 from hoctap.report.blocks import Document, from_data, to_data
 
 MIME = "application/vnd.hoctap.document+json"
-
-
-class NotebookError(HoctapError):
-    """The executed notebook holds an error, or no document: the report is not published."""
 
 
 def show(doc: Document) -> None:
@@ -30,7 +26,7 @@ def show(doc: Document) -> None:
     display({"text/html": html.body_html(doc), MIME: to_data(doc)}, raw=True)
 
 
-def _check(nb) -> None:
+def _check(nb, nb_path: Path | None = None) -> None:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -40,13 +36,14 @@ def _check(nb) -> None:
             detail = (
                 f"{errors[0].get('ename', '')}: {errors[0].get('evalue', '')}" if errors else "lỗi"
             )
-            raise NotebookError(f"ô {i} của notebook có lỗi ({detail}); không xuất bản báo cáo")
+            raise NotebookError(f"ô {i} của notebook có lỗi ({detail}); không xuất bản báo cáo",
+                                notebook=nb_path, cell=i)
 
 
 def read_document(executed_ipynb: Path) -> Document:
     """The document the executed notebook showed; raises NotebookError on an error or none."""
     nb = nbformat.read(str(executed_ipynb), as_version=4)
-    _check(nb)
+    _check(nb, executed_ipynb)
     found = [
         out["data"][MIME]
         for cell in nb.cells

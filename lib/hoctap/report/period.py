@@ -15,12 +15,14 @@ from pathlib import PurePath
 
 import pandas as pd
 
+from hoctap import programme as programme_calendar
 from hoctap.analysis import periods
+from hoctap.catalog import Catalog
 from hoctap.errors import HoctapError
 from hoctap.fmt import pp, to_date
 from hoctap.paths import Workspace
 from hoctap.reference import Reference
-from hoctap.report.data import ReportData, as_bool, latest_report_date, read_csv
+from hoctap.report.data import ReportData, as_bool, latest_report_date
 from hoctap.report.meta import DASH, date_vn, is_missing, pct, target_pct
 from hoctap.vocabulary import (
     ACCEPTED,
@@ -34,9 +36,10 @@ from hoctap.vocabulary import (
     WARNING,
 )
 
-PERIOD_TARGET_YEAR = periods.PERIOD_TARGET_YEAR
-PROJECTION_YEAR = periods.PROJECTION_YEAR
-KIND_WORDS = {"so-ket": ("Sơ kết", "sơ kết", 5), "tong-ket": ("Tổng kết", "tổng kết", 10)}
+PERIOD_TARGET_YEAR = programme_calendar.REVIEW_TARGET_YEAR
+PROJECTION_YEAR = programme_calendar.END_YEAR
+KIND_WORDS = {programme_calendar.SO_KET: ("Sơ kết", "sơ kết", 5),
+              programme_calendar.TONG_KET: ("Tổng kết", "tổng kết", 10)}
 COVERAGE_SHIFT_PP = 10.0  # a change in the reporting rate this large is worth a sentence
 
 
@@ -134,7 +137,7 @@ class PeriodData(ReportData):
 
     def summary_line(self) -> str:
         plan = self.settings.get("plan", {})
-        programme = plan.get("programme", "Đẩy mạnh phong trào học tập suốt đời")
+        programme = plan.get("programme", programme_calendar.NAME)
         cap, _low, n = self.words
         line = (
             f'{cap} {n} năm thực hiện Chương trình "{programme}" giai đoạn '
@@ -170,15 +173,16 @@ def report_title(d: PeriodData) -> str:
 def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=None) -> PeriodData:
     """Read the period tables (written by ``periods.build_period``) and each year's ledgers."""
     geo = to_date(geography_date)
-    folder = ws.period(kind, int(year_from), int(year_to))
-    indicators = read_csv(folder / "indicators.csv")
+    cat = Catalog(ws)
+    keys = {"kind": kind, "year_from": int(year_from), "year_to": int(year_to)}
+    indicators = cat.read("period_indicators", optional=True, **keys)
     if indicators is None or not len(indicators):
-        raise HoctapError(f"chưa có bảng giai đoạn {folder / 'indicators.csv'}")
-    summary = read_csv(folder / "summary.csv")
-    candidates = read_csv(folder / "candidates.csv")
+        raise HoctapError(f"chưa có bảng giai đoạn {cat.path('period_indicators', **keys)}")
+    summary = cat.read("period_summary", optional=True, **keys)
+    candidates = cat.read("period_candidates", optional=True, **keys)
     if geo is None and "geography_date" in indicators:
         geo = to_date(indicators["geography_date"].dropna().iloc[0])
-    notes = folder / "notes.txt"
+    notes = cat.read("period_notes", optional=True, **keys)
     ref = Reference(ws.reference_dir)
     d = PeriodData(
         ws=ws, kind=kind, year_from=int(year_from), year_to=int(year_to),
@@ -187,13 +191,12 @@ def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=
         summary=summary if summary is not None else pd.DataFrame(),
         candidates=(candidates if candidates is not None
                     else pd.DataFrame(columns=periods.CANDIDATE_COLUMNS)),
-        notes=notes.read_text(encoding="utf-8").splitlines() if notes.is_file() else [],
+        notes=notes.splitlines() if notes is not None else [],
     )
     for year in range(d.year_from, d.year_to + 1):
-        proc = ws.processed(year)
-        for name, store in (("completeness.csv", d.completeness), ("intake.csv", d.intake),
-                            ("issues.csv", d.issues)):
-            df = read_csv(proc / name)
+        for name, store in (("completeness", d.completeness), ("intake", d.intake),
+                            ("issues", d.issues)):
+            df = cat.read(name, optional=True, year=year)
             if df is not None:
                 store[year] = df
     return d

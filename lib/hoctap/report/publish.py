@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hoctap.catalog import PRODUCTS, Catalog, dataset
 from hoctap.io import write_text
 from hoctap.paths import Workspace
 from hoctap.report import annual, annual_appendix, html, period, period_appendix
@@ -18,10 +19,11 @@ from hoctap.report.notebook import read_document
 from hoctap.report.pdf import write_pdf
 
 
-def write_files(doc: Document, appendix: Document, folder: Path, stem: str) -> dict[str, Path]:
-    """``<stem>.html``, ``.pdf`` (the same page) and ``.xlsx`` (the appendix) in ``folder``."""
+def write_files(doc: Document, appendix: Document, ws: Workspace, report: str, **keys) -> dict[str, Path]:
+    """The ``.html``, ``.pdf`` (the same page) and ``.xlsx`` (the appendix) of the catalog."""
     page = html.render(doc)
-    files = {ext: Path(folder) / f"{stem}.{ext}" for ext in ("html", "pdf", "xlsx")}
+    cat = Catalog(ws)
+    files = {dataset(name).format: cat.path(name, **keys) for name in PRODUCTS[report]}
     write_text(files["html"], page)
     write_pdf(page, files["pdf"])
     write_xlsx(appendix, files["xlsx"])
@@ -32,8 +34,8 @@ def publish_annual(ws: Workspace, year: int, executed_notebook: Path) -> dict[st
     """reports/<Y>/bao-cao-nam-<Y>.html, .pdf, .xlsx from the executed notebook; the index."""
     doc = read_document(Path(executed_notebook))
     appendix = annual_appendix.document(annual.load(ws, year))
-    files = write_files(doc, appendix, ws.reports_year(year), f"bao-cao-nam-{year}")
-    return {**files, "index": update_index(ws.reports_dir)}
+    files = write_files(doc, appendix, ws, "annual", year=year)
+    return {**files, "index": update_index(ws)}
 
 
 def publish_period(
@@ -42,6 +44,6 @@ def publish_period(
     """reports/<kind>-<from>-<to>/<kind>-<from>-<to>.html, .pdf, .xlsx; the index."""
     doc = read_document(Path(executed_notebook))
     d = period.load(ws, kind, year_from, year_to)
-    folder = ws.reports_period(kind, year_from, year_to)
-    files = write_files(doc, period_appendix.document(d), folder, d.stem)
-    return {**files, "index": update_index(ws.reports_dir)}
+    keys = {"kind": kind, "year_from": year_from, "year_to": year_to}
+    files = write_files(doc, period_appendix.document(d), ws, "period", **keys)
+    return {**files, "index": update_index(ws)}

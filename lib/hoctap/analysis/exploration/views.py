@@ -24,18 +24,10 @@ from hoctap.analysis.exploration.labels import (
 )
 from hoctap.analysis.exploration.statistics import as_float
 from hoctap.fmt import date_vn
-from hoctap.reference import Reference
 
 
 def _zip(*columns):
     return zip(*columns, strict=False)
-
-
-def is_synthetic(reference: Reference) -> bool:
-    """True when the school registry is the demo's synthetic one (every note says so)."""
-    notes = reference.schools.get("note")
-    return bool(notes is not None and len(notes) > 0
-                and notes.astype(str).str.contains("giả lập").all())
 
 
 def describe(data: Exploration, indicator: str) -> str:
@@ -50,7 +42,7 @@ def describe(data: Exploration, indicator: str) -> str:
         f"{date_vn(data.geography_date)} ({', '.join(sorted(communes.values()))}); số liệu các năm "
         "trước được chuyển sang địa giới này theo bảng thay đổi địa giới (commune_changes.csv).",
     ]
-    if is_synthetic(data.reference):
+    if data.reference.synthetic:  # one decision, Reference's, for every document and view
         text.append("**Lưu ý:** đây là **dữ liệu giả lập** (bộ số liệu mẫu); tên trường, tên thôn "
                     "và mọi con số không phải số liệu thật.")
     return "\n\n".join(text)
@@ -97,7 +89,7 @@ def table_changes(ch: pd.DataFrame) -> pd.DataFrame:
             text += f" ({change}{'*' if r.beyond_chance else ''})"
         cells.setdefault(r.geo_name, {})[int(r.year)] = text
     out = pd.DataFrame.from_dict(cells, orient="index").sort_index()
-    out = out[sorted(out.columns)]
+    out = out[sorted(out.columns)].fillna("—")  # a commune-year without data reads "—", not NaN
     out.index.name = "Xã"
     out.columns = [f"Năm {c}" for c in out.columns]
     return out

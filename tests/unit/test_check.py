@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from corpus import Book, default_info, village, write_xlsx
+from builders.corpus import Book, default_info, village, write_xlsx
 from hoctap.cleaning.check import run_check
 from hoctap.paths import PROJECT_ROOT
 
@@ -58,3 +58,22 @@ def test_year_option_catches_a_file_copied_from_last_year(tmp_path, workspace, c
     assert run_check([path], workspace, year=2026) == 1
     out = capsys.readouterr().out
     assert "năm báo cáo 2025 khác với năm 2026" in out
+
+
+def test_a_missing_path_or_a_folder_is_one_clear_line(tmp_path, workspace, capsys):
+    from hoctap.cleaning.check import check_file
+    from hoctap.reference import Reference
+
+    missing = tmp_path / "khong-co.xlsx"
+    assert run_check([missing, tmp_path], workspace) == 1
+    out = capsys.readouterr().out
+    assert f'[LỖI] Không tìm thấy tệp "{missing}"; kiểm tra lại đường dẫn và tên tệp.' in out
+    assert f'[LỖI] "{tmp_path}" là thư mục, không phải tệp;' in out
+    assert "bị hỏng" not in out and "sẽ không được đọc khi gửi" not in out
+    (issue,) = check_file(missing, Reference(workspace.reference_dir))
+    assert issue["code"] == "file_missing" and issue["severity"] == "error"
+    assert issue["message"] == f'Không tìm thấy tệp "{missing}"; kiểm tra lại đường dẫn và tên tệp.'
+    broken = tmp_path / "hong.xlsx"
+    broken.symlink_to(tmp_path / "dich-khong-con.xlsx")
+    (issue,) = check_file(broken, Reference(workspace.reference_dir))
+    assert issue["code"] == "file_missing"

@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from exploration_samples import (
+from builders.exploration import (
     TARGETS,
     coverage_years,
     four_communes,
@@ -47,6 +47,7 @@ def test_table_changes_marks_changes_beyond_chance():
     assert t.loc["Xã A"].tolist() == ["40,0%", "60,0% (+20,0*)", "66,7% (+6,7)"]
     # B has no 2025: its 2026 figure carries no change
     assert (t.loc["Xã B", "Năm 2024"], t.loc["Xã B", "Năm 2026"]) == ("50,0%", "50,0%")
+    assert t.loc["Xã B", "Năm 2025"] == "—"  # no data that year: a dash, never NaN
 
 
 def test_table_and_message_of_coverage_flags():
@@ -106,7 +107,7 @@ def test_describe_says_what_is_explored_and_labels_the_sample(tmp_path, syntheti
     ind = pd.concat([four_communes().assign(year=2025), four_communes()])
     data = comparisons.Exploration(Reference(ref_dir), dt.date(2026, 12, 31), [2025, 2026], ind,
                                    {}, {})
-    assert views.is_synthetic(data.reference) is synthetic
+    assert data.reference.synthetic is synthetic
     text = views.describe(data, "family_title_rate")
     assert 'Tỷ lệ hộ gia đình đạt danh hiệu "Gia đình học tập"' in text
     assert "**Các năm có số liệu:** 2025, 2026; so sánh chính cho năm 2026." in text

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from exploration_samples import (
+from builders.exploration import (
     TARGETS,
     coverage_years,
     four_communes,

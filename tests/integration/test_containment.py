@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import corpus
-from corpus import Book, default_info, write_ods, write_xls, write_xlsx
+from builders import corpus
+from builders.corpus import Book, default_info, write_ods, write_xls, write_xlsx
 from hoctap.cleaning import rules
 from hoctap.cleaning.assess import assess
 from hoctap.cleaning.check import check_file, run_check
@@ -34,7 +34,7 @@ from hoctap.paths import PROJECT_ROOT, SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.reference import Reference
 
 YEAR = corpus.YEAR
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 ENGLISH = ("Error", "Exception", "BadZip", "Calamine", "zlib", "EOF", "NotImplemented")
 LINUX = sys.platform.startswith("linux")
 
@@ -134,12 +134,23 @@ def test_a_member_larger_than_declared_is_never_inflated_in_full(tmp_path):
 
     import openpyxl
 
-    path = tmp_path / "lie.xlsx"
+    small, path = tmp_path / "small.xlsx", tmp_path / "lie.xlsx"
     wb = openpyxl.Workbook()
-    ws = wb.active
-    for r in range(1, 200_001):  # ~20 MB of sheet XML, a few hundred KB zipped
-        ws.append([r, "Thôn", r * 2])
-    wb.save(path)
+    wb.active.append([1, "Thôn", 2])
+    wb.save(small)
+    # The sheet grown to 200 000 rows (~20 MB of XML, a few hundred KB zipped) in openpyxl's own
+    # XML: writing them row by row through openpyxl took 10 s, this takes a fraction of one.
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="n"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>Thôn</t></is></c>'
+                   f'<c r="C{r}" t="n"><v>{r * 2}</v></c></row>' for r in range(1, 200_001))
+    with zipfile.ZipFile(small) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                head, rest = data.decode("utf-8").split("<sheetData>", 1)
+                data = (head + "<sheetData>" + rows + rest[rest.index("</sheetData>"):]).encode("utf-8")
+                data = data.replace(b'<dimension ref="A1:C1"/>', b'<dimension ref="A1:C200000"/>')
+            dst.writestr(info.filename, data)
+    assert zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size > 15 << 20
     break_member(path, "xl/worksheets/sheet1.xml", "lie")
     tracemalloc.start()
     sub = read_workbook(path)
@@ -518,3 +529,62 @@ def test_check_and_clean_make_one_decision_for_other_formats(tmp_path, workspace
         assert run_check([workspace.raw(YEAR) / name], workspace) == 1
         assert row["reason"] in capsys.readouterr().out
     assert "lưu thành .xlsx" in intake.loc[f"{YEAR}/bang.csv", "reason"]
+
+
+# ---- files and folders that may not be read -----------------------------------------------------
+
+def _honour_permissions() -> None:
+    """In the child, as root: drop the capabilities that bypass file permissions (CAP_DAC_OVERRIDE,
+    CAP_DAC_READ_SEARCH) from the bounding set, so the exec'd program really meets a 000 file."""
+    if os.geteuid() == 0:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        for cap in (1, 2):
+            if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _run_honouring_permissions(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          timeout=300, preexec_fn=_honour_permissions)
+
+
+@pytest.mark.skipif(not LINUX, reason="file permissions and prctl as on Linux")
+def test_an_unreadable_file_or_folder_is_unreadable_not_special(tmp_path):
+    ws = _ws(tmp_path)
+    raw = ws.raw(YEAR)
+    _good(0, raw / "tot.xlsx")
+    locked = _good(1, raw / "khoa.xlsx")
+    unsearchable = _good(2, raw / "khong-vao" / "bao-cao.xlsx").parent  # listable, not searchable
+    closed = _good(3, raw / "dong" / "an.xlsx").parent
+    modes = [(locked, 0o000), (unsearchable, 0o600), (closed, 0o000)]
+    try:
+        for path, mode in modes:
+            path.chmod(mode)
+        probe = _run_honouring_permissions(["-c", f"open({str(locked)!r}, 'rb')"])
+        if "PermissionError" not in probe.stderr:
+            pytest.skip("this process cannot give up reading files whatever their permissions")
+        proc = _run_honouring_permissions(["-m", "hoctap", "clean", "--year", str(YEAR),
+                                           "--data-dir", str(ws.data_dir),
+                                           "--reports-dir", str(tmp_path / "r")])
+        assert proc.returncode == 0, proc.stderr
+        check = _run_honouring_permissions(["-m", "hoctap", "check", str(locked),
+                                            str(unsearchable / "bao-cao.xlsx")])
+    finally:
+        for path, _ in modes:
+            path.chmod(0o755)
+    intake = pd.read_csv(ws.processed(YEAR) / "intake.csv").set_index("path")
+    issues = pd.read_csv(ws.processed(YEAR) / "issues.csv").set_index("path")
+    y = f"{YEAR}/"
+    assert issues.loc[y + "khoa.xlsx", "code"] == "ignored_unreadable"
+    assert issues.loc[y + "khong-vao/bao-cao.xlsx", "code"] == "ignored_unreadable"
+    assert issues.loc[y + "dong", "code"] == "ignored_folder_unreadable"
+    reason = intake["reason"].fillna("")
+    assert 'Tệp "khoa.xlsx" không mở được để đọc (không có quyền đọc)' in reason[y + "khoa.xlsx"]
+    assert 'Thư mục "dong" không mở được (không có quyền mở)' in reason[y + "dong"]
+    assert not reason.str.contains("không phải tệp thường|tên giống tệp bảng tính").any()
+    assert intake.loc[y + "tot.xlsx", "status"] == "accepted"
+    assert check.returncode == 1 and "Traceback" not in check.stdout + check.stderr
+    assert check.stdout.count("không mở được để đọc (không có quyền đọc)") == 2, check.stdout
+    assert "Không tìm thấy tệp" not in check.stdout

@@ -11,8 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import corpus
-from corpus import Book, default_info, village, write_xlsx
+from builders import corpus
+from builders.corpus import Book, default_info, village, write_xlsx
 from hoctap import io
 from hoctap.cleaning.clean import clean_year
 from hoctap.errors import HoctapError
@@ -264,29 +264,6 @@ def test_atomic_write_keeps_previous_file_on_real_failure(tmp_path):
         io.write_csv(csv, pd.DataFrame({"a": ["y"] * 50_000 + [Exploding()]}, dtype=object))
     assert csv.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet"]  # no temporary left behind
-
-
-def test_backtest_against_the_demo_ground_truth(workspace):
-    """The demo sample (another module) states what each file and village must become."""
-    import json
-
-    demo = pytest.importorskip("hoctap.sample.demo")
-    demo.generate(workspace, years=range(2024, 2026))
-    truth_dir = workspace.data_dir / "demo_truth"
-    for year in (2024, 2025):
-        res = clean_year(workspace, year)
-        truth = json.loads((truth_dir / f"{year}.json").read_text(encoding="utf-8"))
-        status = {p.split("/", 1)[1]: s for p, s in zip(res.intake["path"], res.intake["status"], strict=True)}
-        assert {f: t["status"] for f, t in truth["files"].items()} == {f: status.get(f) for f in truth["files"]}
-        got = {(p.split("/", 1)[1], k): s for p, k, s in zip(res.villages["source_path"], res.villages["village_key"], res.villages["status"], strict=True)}
-        for t in truth["villages"]:
-            if (t["file"], t["village_key"]) in got:
-                assert got[(t["file"], t["village_key"])] == t["status"], t
-                if t["status"] == "used":
-                    row = res.villages[(res.villages["source_path"] == f"{year}/{t['file']}") & (res.villages["village_key"] == t["village_key"])]
-                    assert row["commune_code"].item() == t["commune_code"]
-                    for k, v in t["figures"].items():
-                        assert (None if pd.isna(row[k].item()) else row[k].item()) == v, (t["file"], k)
 
 
 def test_edited_reference_is_reloaded_between_runs(workspace):

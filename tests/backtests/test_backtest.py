@@ -11,30 +11,27 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections import defaultdict
 
 import pandas as pd
 import pytest
 
-from hoctap.analysis.indicators import build_year
 from hoctap.cleaning.clean import clean_year
 from hoctap.io import read_csv
-from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
-from hoctap.sample.demo import generate
+from hoctap.paths import SHIPPED_REFERENCE_DIR
 
 YEARS = (2024, 2025)
 
 
+pytestmark = pytest.mark.slow  # every test reads the demo sample, cleaned by the whole pipeline
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("backtest")
-    ws = Workspace.at(root / "data", root / "reports")
-    generate(ws, years=range(2021, 2026))
+def demo(demo_sample):
+    """The session's demo sample (2021-2026, cleaned, with indicators) and its truth for YEARS."""
+    ws = demo_sample
     assert (ws.reference_dir / "schools.csv").read_bytes() == (SHIPPED_REFERENCE_DIR / "schools.csv").read_bytes()
-    for year in range(2021, 2026):
-        clean_year(ws, year)
-    for year in YEARS:
-        build_year(ws, year)
     truth = {y: json.loads((ws.data_dir / "demo_truth" / f"{y}.json").read_text(encoding="utf-8")) for y in YEARS}
     return ws, truth
 
@@ -143,3 +140,33 @@ def test_expected_and_missing_schools(demo):
         only_rejected = {f["school_id"] for f in files if f["status"] == "rejected"} - accepted
         expected = set(truth[year]["expected_schools"])
         assert not_submitted == set(truth[year]["missing_schools"]) | (only_rejected & expected), year
+
+
+def test_clean_year_returns_what_the_ground_truth_says(demo_sample, workspace):
+    """clean_year's own result (not the files it wrote), on a private copy of the 2024-2025 raw files.
+
+    Moved from test_clean.py; the sample comes from the session fixture instead of its own run.
+    """
+    shutil.copytree(demo_sample.data_dir / "demo_truth", workspace.data_dir / "demo_truth")
+    for year in (2024, 2025):
+        shutil.copytree(demo_sample.raw(year), workspace.raw(year))
+    truth_dir = workspace.data_dir / "demo_truth"
+    for year in (2024, 2025):
+        res = clean_year(workspace, year)
+        truth = json.loads((truth_dir / f"{year}.json").read_text(encoding="utf-8"))
+        status = {p.split("/", 1)[1]: s for p, s in zip(res.intake["path"], res.intake["status"], strict=True)}
+        assert {f: t["status"] for f, t in truth["files"].items()} == {f: status.get(f) for f in truth["files"]}
+        got = {(p.split("/", 1)[1], k): s for p, k, s in zip(res.villages["source_path"], res.villages["village_key"], res.villages["status"], strict=True)}
+        # A village may be absent only when its whole file was refused before any row was read.
+        missing = [t for t in truth["villages"] if (t["file"], t["village_key"]) not in got]
+        files_with_rows = {f for f, _ in got}
+        assert all(truth["files"][t["file"]]["status"] == "rejected" and t["file"] not in files_with_rows
+                   for t in missing), missing
+        for t in truth["villages"]:
+            if (t["file"], t["village_key"]) in got:
+                assert got[(t["file"], t["village_key"])] == t["status"], t
+                if t["status"] == "used":
+                    row = res.villages[(res.villages["source_path"] == f"{year}/{t['file']}") & (res.villages["village_key"] == t["village_key"])]
+                    assert row["commune_code"].item() == t["commune_code"]
+                    for k, v in t["figures"].items():
+                        assert (None if pd.isna(row[k].item()) else row[k].item()) == v, (t["file"], k)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from exploration_samples import TARGETS, four_communes, indicator_table
+from builders.exploration import TARGETS, four_communes, indicator_table
 from hoctap.analysis.exploration import comparisons as cmp
 from hoctap.analysis.exploration.reading import DRAFT_NOTE, draft_reading
 

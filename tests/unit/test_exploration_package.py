@@ -1,5 +1,7 @@
-"""The exploration package as a whole: its layers, the API notebook 05 uses, and notebook 05
-end to end through papermill on the demo sample."""
+"""The exploration package as a whole: its layers and the API notebook 05 uses.
+
+Notebook 05 end to end through papermill is in integration/test_exploration_notebook.py.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +14,8 @@ import nbformat
 import pytest
 
 import hoctap
-from exploration_samples import is_vietnamese
 from hoctap.analysis import exploration as ex
-from hoctap.paths import NOTEBOOKS_DIR, Workspace
+from hoctap.paths import NOTEBOOKS_DIR
 
 PACKAGE = Path(ex.__file__).parent
 NOTEBOOK = NOTEBOOKS_DIR / "05-explore.ipynb"
@@ -88,22 +89,6 @@ def test_public_api_is_what_the_notebook_calls():
 # ---- notebook 05 end to end ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_workspace(tmp_path_factory) -> Workspace:
-    """The demo sample 2021-2026, cleaned and with indicators: built once for the module."""
-    from hoctap.analysis.indicators import build_year
-    from hoctap.cleaning.clean import clean_year
-    from hoctap.sample.demo import generate
-
-    root = tmp_path_factory.mktemp("explore")
-    ws = Workspace.at(root / "data", root / "reports")
-    generate(ws, years=range(2021, 2027))
-    for year in range(2021, 2027):
-        clean_year(ws, year)
-        build_year(ws, year)
-    return ws
-
-
 def test_notebook_is_committed_clean_with_its_parameters():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert nb.metadata["kernelspec"]["name"] == "python3"
@@ -115,34 +100,3 @@ def test_notebook_is_committed_clean_with_its_parameters():
         assert line in params[0].source
     assert all(not c.get("outputs") and not c.get("execution_count")
                for c in nb.cells if c.cell_type == "code")
-
-
-def test_notebook_runs_on_the_demo_through_papermill(demo_workspace, tmp_path):
-    import papermill as pm
-
-    out = tmp_path / "05-explore.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK), str(out), kernel_name="python3", cwd=str(NOTEBOOKS_DIR),
-        progress_bar=False,
-        parameters={"data_dir": str(demo_workspace.data_dir),
-                    "reports_dir": str(demo_workspace.reports_dir)},
-    )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs
-                if o.output_type == "stream" and o.name == "stderr" and "Traceback" in o.text]
-    images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 6
-    titles = [o["data"].get("text/plain", "") for o in images]
-    for title in titles:
-        assert title.startswith("Hình: ") and is_vietnamese(title), title
-    assert len(set(titles)) == len(titles)  # every figure has its own title
-    assert any("theo cấp học của trường báo cáo" in t for t in titles)
-    assert any(t.startswith("Hình: Các thôn, buôn của xã") for t in titles)
-    markdown = "\n".join(o["data"]["text/markdown"] for o in outputs
-                         if "text/markdown" in o.get("data", {}))
-    assert "dữ liệu giả lập" in markdown  # the sample is labelled as synthetic
-    assert "Thấp nhất là **" in markdown and "người phân tích thay" in markdown  # the reading
-    html = "\n".join(o["data"].get("text/html", "") for o in outputs if "data" in o)
-    assert "Đạt/tổng số" in html

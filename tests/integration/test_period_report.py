@@ -1,20 +1,17 @@
 """The 5-year and 10-year reviews end to end on the demo sample (2021-2026).
 
 Real papermill runs of notebooks 01, 02 and 04 through ``pipeline.report_period``, real HTML,
-PDF (WeasyPrint, read back with poppler) and Excel files. The demo workspace and the three
-reviews are built once and shared by every test of this module, also across pytest-xdist
-workers (the first worker builds, the others wait for it), to keep the run short.
+PDF (WeasyPrint, read back with poppler) and Excel files. The demo sample (session fixture)
+and the three reviews are built once and shared by every test of this module, also across
+pytest-xdist workers (the first worker builds, the others wait for it), to keep the run short.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
 import subprocess
 import time
-import traceback
 from pathlib import Path
 
 import nbformat
@@ -22,38 +19,31 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from hoctap.paths import NOTEBOOKS_DIR, SHIPPED_REFERENCE_DIR, Workspace
-
-pytestmark = pytest.mark.slow
+from builders.shared import build_once, copy_workspace, shared_dir
+from hoctap.paths import NOTEBOOKS_DIR, Workspace
 
 YEARS = range(2021, 2027)
 SO_KET = "so-ket-2021-2025"
 TONG_KET = "tong-ket-2021-2030"
-WAIT_SECONDS = 900
 
 
-def _build(root: Path) -> dict:
-    """Demo sample 2021-2026, then the 5-year review, the 10-year review and the 10-year review on old communes."""
+def _build(sample: Workspace, root: Path) -> dict:
+    """From a copy of the demo sample 2021-2026: the 5-year review, the 10-year review and the
+    10-year review on old communes. copytree keeps modification times, so the sample's processed
+    tables are not stale and not rebuilt."""
     from hoctap.pipeline import report_period
-    from hoctap.sample import demo
 
-    data = root / "data"
-    shutil.copytree(SHIPPED_REFERENCE_DIR, data / "reference")
-    ws = Workspace.at(data, root / "reports")
-    t0 = time.perf_counter()
-    demo.generate(ws, years=YEARS)
-    times = {"demo": time.perf_counter() - t0}
-
+    ws = copy_workspace(sample, root)
+    data = ws.data_dir
     t0 = time.perf_counter()
     so_ket = report_period(ws, "so-ket", 2021, 2025)
-    times["so-ket (with cleaning 2021-2025)"] = time.perf_counter() - t0
+    times = {"so-ket": time.perf_counter() - t0}
     t0 = time.perf_counter()
     tong_ket = report_period(ws, "tong-ket", 2021, 2030)
-    times["tong-ket (with cleaning 2026)"] = time.perf_counter() - t0
+    times["tong-ket"] = time.perf_counter() - t0
 
     # The old-geography review in a copy of the workspace (it writes the same period folder name).
-    # copytree keeps modification times, so the copied processed tables are not rebuilt. The
-    # unregistered school that only reported on the new communes counts in the area total only.
+    # The unregistered school that only reported on the new communes counts in the area total only.
     old_data = root / "old" / "data"
     shutil.copytree(data, old_data)
     old_ws = Workspace.at(old_data, root / "old" / "reports")
@@ -61,7 +51,7 @@ def _build(root: Path) -> dict:
     old = report_period(old_ws, "tong-ket", 2021, 2030, old_communes=True)
     times["tong-ket, old communes"] = time.perf_counter() - t0
     return {
-        "data": str(data), "reports": str(root / "reports"), "old_data": str(old_data),
+        "data": str(data), "reports": str(ws.reports_dir), "old_data": str(old_data),
         "old_reports": str(root / "old" / "reports"), "times": times,
         "so_ket": {k: str(v) for k, v in so_ket.items()},
         "tong_ket": {k: str(v) for k, v in tong_ket.items()},
@@ -69,38 +59,11 @@ def _build(root: Path) -> dict:
     }
 
 
-def _build_once(root: Path) -> dict:
-    """Build under ``root`` unless another worker does; return the build's description."""
-    root.mkdir(parents=True, exist_ok=True)
-    done, failed, lock = root / "done.json", root / "failed.txt", root / "build.lock"
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while time.monotonic() < deadline:
-            if done.is_file():
-                return json.loads(done.read_text(encoding="utf-8"))
-            if failed.is_file():
-                pytest.fail("building the demo reviews failed in another worker:\n" + failed.read_text(encoding="utf-8"))
-            time.sleep(1)
-        pytest.fail("timed out waiting for another worker to build the demo reviews")
-    os.close(fd)
-    try:
-        info = _build(root / "ws")
-    except BaseException:
-        failed.write_text(traceback.format_exc(), encoding="utf-8")
-        raise
-    done.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
-    return info
-
-
 @pytest.fixture(scope="module")
-def built(request, tmp_path_factory) -> dict:
-    if getattr(request.config, "workerinput", None) is not None:  # pytest-xdist worker: share with the others
-        root = tmp_path_factory.getbasetemp().parent / "period-reviews"
-    else:
-        root = tmp_path_factory.mktemp("period-reviews")
-    info = _build_once(root)
+def built(request, tmp_path_factory, demo_sample) -> dict:
+    """The three reviews, built once per session (shared by xdist workers), read-only."""
+    root = shared_dir(request, tmp_path_factory, "period-reviews")
+    info = build_once(root, lambda ws_root: _build(demo_sample, ws_root))
     print("build times (s):", {k: round(v, 1) for k, v in info["times"].items()})
     return info
 
@@ -126,6 +89,7 @@ def _period_table(data_dir: str, stem: str, name: str = "indicators.csv") -> pd.
 # ---- files -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_review_files_and_index(built):
     reports = Path(built["reports"])
     for stem, key in ((SO_KET, "so_ket"), (TONG_KET, "tong_ket")):
@@ -139,6 +103,7 @@ def test_review_files_and_index(built):
     assert f"{SO_KET}/{SO_KET}.pdf" in index and f"{TONG_KET}/{TONG_KET}.xlsx" in index
 
 
+@pytest.mark.slow
 def test_pages_are_a4(built):
     for key in ("so_ket", "tong_ket", "old"):
         info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", built[key]["pdf"]], capture_output=True, text=True,
@@ -149,6 +114,7 @@ def test_pages_are_a4(built):
             assert abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1, (key, w, h)
 
 
+@pytest.mark.slow
 def test_html_is_self_contained_without_code(built):
     html = Path(built["tong_ket"]["html"]).read_text(encoding="utf-8")
     assert '<html lang="vi">' in html and re.search(r'src="data:image/(svg\+xml|png);base64,', html)
@@ -158,6 +124,7 @@ def test_html_is_self_contained_without_code(built):
 # ---- document form and titles ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_titles_and_document_form(texts):
     so, tong = _flat(texts["so_ket"]), _flat(texts["tong_ket"])
     for text in (so, tong):
@@ -173,6 +140,7 @@ def test_titles_and_document_form(texts):
     assert "mục II.5.b" in so and "quý I năm 2026" in so and "quý IV năm 2030" in tong
 
 
+@pytest.mark.slow
 def test_vietnamese_text_survives_in_the_pdf(texts):
     text = texts["so_ket"]
     for word in ("Chương trình", "Gia đình học tập", "Dòng họ học tập", "điểm %", "Đề xuất", "Kết quả"):
@@ -191,6 +159,7 @@ def _series_rows(area: pd.DataFrame, fmt_pct) -> dict[str, list[str]]:
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key,stem", [("so_ket", SO_KET), ("tong_ket", TONG_KET)])
 def test_series_in_pdf_match_period_tables(built, texts, key, stem):
     from hoctap.report.meta import number, pct
@@ -213,6 +182,7 @@ def test_series_in_pdf_match_period_tables(built, texts, key, stem):
         assert f"({number(r.numerator)}/{number(r.denominator)})" in flat, (r.indicator, r.numerator, r.denominator)
 
 
+@pytest.mark.slow
 def test_change_and_result_match_summary(built, texts):
     from hoctap.report.meta import decimal
 
@@ -229,6 +199,7 @@ def test_change_and_result_match_summary(built, texts):
     assert "so với chỉ tiêu năm 2025" in text
 
 
+@pytest.mark.slow
 def test_result_statuses_match_summary(built, texts):
     """Bảng 2 of the 5-year review gives each indicator the status summary.csv holds for it."""
     from hoctap.report.meta import indicator_meta
@@ -255,6 +226,7 @@ def test_result_statuses_match_summary(built, texts):
     assert sentence in _flat(texts["so_ket"])
 
 
+@pytest.mark.slow
 def test_ten_year_review_to_date_shows_projection(texts):
     text = _flat(texts["tong_ket"])
     assert "Giai đoạn 2021-2030 chưa kết thúc" in text and "chưa có số liệu các năm 2027-2030" in text
@@ -266,6 +238,7 @@ def test_ten_year_review_to_date_shows_projection(texts):
 # ---- geography ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_new_geography_named_and_used(built, texts):
     text = _flat(texts["tong_ket"])
     assert "Số liệu các năm được quy đổi theo địa giới 4 xã sau sắp xếp (hiệu lực 01/7/2025)" in text
@@ -275,6 +248,7 @@ def test_new_geography_named_and_used(built, texts):
     assert "Bảng 4. Xếp hạng các đơn vị năm 2026" in text
 
 
+@pytest.mark.slow
 def test_old_communes_option(built, texts):
     text = _flat(texts["old"])
     assert "14 xã, thị trấn trước sắp xếp" in text
@@ -295,6 +269,7 @@ def test_old_communes_option(built, texts):
 # ---- proposals, coverage -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_candidates_proposed_with_reasons(built):
     """Bảng 7-8 list candidates.csv in rank order with its reasons; the PDF shows each of them."""
     from hoctap.report.notebook import read_document
@@ -322,6 +297,7 @@ def test_candidates_proposed_with_reasons(built):
         assert tail in text, (r.name, tail)
 
 
+@pytest.mark.slow
 def test_coverage_over_the_years(built, texts):
     """Bảng 1 row by row against each year's completeness.csv, counted here independently."""
     text = texts["tong_ket"]
@@ -339,6 +315,7 @@ def test_coverage_over_the_years(built, texts):
         assert re.search(row, table, re.M), (year, n_exp, n_sub, n_on)
 
 
+@pytest.mark.slow
 def test_ranking_is_the_one_ranking(built, texts):
     """Bảng 4 ranks the communes by mean margin over target, checked against summary.csv by hand."""
     from hoctap.report.notebook import read_document
@@ -379,6 +356,7 @@ def test_ranking_is_the_one_ranking(built, texts):
     assert f"Đơn vị có kết quả thấp nhất: {order[-1]} (" in flat
 
 
+@pytest.mark.slow
 def test_notebook_only_reads_the_period_tables(built, tmp_path):
     """Notebook 04 run again on a built workspace leaves processed/periods/ byte for byte as is."""
     import hashlib
@@ -406,6 +384,7 @@ def test_notebook_only_reads_the_period_tables(built, tmp_path):
 # ---- Excel appendix ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_excel_appendix(built):
     wb = load_workbook(built["tong_ket"]["xlsx"])
     for name in ("Kết quả giai đoạn", "Chuỗi toàn địa bàn", "Tỷ lệ theo năm", "Chuỗi theo xã", "Nộp báo cáo",
@@ -429,6 +408,7 @@ def test_excel_appendix(built):
     assert stored == sorted(round(float(x), 6) for x in com["rate_pct"])
 
 
+@pytest.mark.slow
 def test_excel_sources_sheet(built):
     """The review's provenance sheet: software version and every input file of every year."""
     from hoctap import __version__

@@ -8,9 +8,8 @@ import sys
 
 import pytest
 
+from hoctap.catalog import Catalog
 from hoctap.paths import Workspace
-
-pytestmark = pytest.mark.slow
 
 
 def _hoctap(*args):
@@ -23,6 +22,7 @@ def _pdftext(path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.slow
 def test_run_year_end_to_end(tmp_path):
     data, reports = tmp_path / "data", tmp_path / "reports"
     ws = Workspace.at(data, reports)
@@ -56,7 +56,7 @@ def test_run_year_end_to_end(tmp_path):
     assert "595.276 x 841.89 pts (A4)" in info
     assert (reports / "index.html").is_file()
 
-    log = [json.loads(line) for line in ws.runs_log.read_text(encoding="utf-8").splitlines()]
+    log = [json.loads(line) for line in Catalog(ws).path("runs_log").read_text(encoding="utf-8").splitlines()]
     assert any(e["command"] == "run" and e["outcome"] == "ok" for e in log)
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from builders.shared import build_once, shared_dir
 from hoctap.paths import NOTEBOOKS_DIR, SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.report import blocks as B
 
@@ -253,6 +254,8 @@ def build_processed(ws: Workspace, year: int = YEAR) -> None:
             },
         ]
     )
+    issues.insert(issues.columns.get_loc("field"), "cell", issues["column"] + issues["row"].astype(str))
+    issues["detail"] = ""
     issues.to_csv(proc / "issues.csv", index=False, encoding="utf-8-sig")
 
     sch = pd.DataFrame(
@@ -329,6 +332,7 @@ def build_processed(ws: Workspace, year: int = YEAR) -> None:
             },
         ]
     )
+    vil["report_date"] = pd.Timestamp(year, 12, 1)
     vil.to_parquet(proc / "villages.parquet", index=False)
 
 
@@ -342,15 +346,13 @@ def make_workspace(root: Path) -> Workspace:
     return ws
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Run notebook 03 through papermill and publish the document it shows, once for the module."""
+def _build_annual(root: Path) -> dict:
+    """Run notebook 03 through papermill and publish the document it shows."""
     import papermill as pm
 
-    from hoctap.report.notebook import read_document
     from hoctap.report.publish import publish_annual
 
-    ws = make_workspace(tmp_path_factory.mktemp("annual"))
+    ws = make_workspace(root)
     executed = ws.reports_year(YEAR) / "03-annual-report.ipynb"
     executed.parent.mkdir(parents=True)
     t0 = time.perf_counter()
@@ -371,8 +373,21 @@ def built(tmp_path_factory):
     files = publish_annual(ws, YEAR, executed)
     t2 = time.perf_counter()
     print(f"notebook {t1 - t0:.1f} s, render {t2 - t1:.1f} s")
+    return {"data": str(ws.data_dir), "reports": str(ws.reports_dir), "executed": str(executed),
+            "files": {k: str(v) for k, v in files.items()}}
+
+
+@pytest.fixture(scope="module")
+def built(request, tmp_path_factory):
+    """The annual report of the hand-made workspace, built once per session (shared by xdist
+    workers) and read-only."""
+    from hoctap.report.notebook import read_document
+
+    info = build_once(shared_dir(request, tmp_path_factory, "annual-report"), _build_annual)
+    files = {k: Path(v) for k, v in info["files"].items()}
+    executed = Path(info["executed"])
     return {
-        "ws": ws,
+        "ws": Workspace.at(Path(info["data"]), Path(info["reports"])),
         "executed": executed,
         "files": files,
         "doc": read_document(executed),
@@ -646,7 +661,9 @@ def test_index_lists_reports_newest_first(tmp_path):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / f"{stem}.pdf").write_bytes(b"%PDF")
     (tmp_path / "2026" / "bao-cao-nam-2026.html").write_text("x")
-    html = update_index(tmp_path).read_text(encoding="utf-8")
+    from hoctap.paths import Workspace
+
+    html = update_index(Workspace(tmp_path / "data", tmp_path)).read_text(encoding="utf-8")
     order = [
         html.index(t) for t in ("Báo cáo năm 2026", "Báo cáo sơ kết 2021-2025", "Báo cáo năm 2024")
     ]

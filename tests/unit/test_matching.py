@@ -13,8 +13,8 @@ import unicodedata
 import openpyxl
 import pytest
 
-import corpus
-from corpus import Book, default_info, village, write_xlsx
+from builders import corpus
+from builders.corpus import Book, default_info, village, write_xlsx
 from hoctap.cleaning import rules
 from hoctap.cleaning.clean import clean_year
 from hoctap.intake import matching, schema

@@ -19,12 +19,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import corpus
-from corpus import Book, default_info, village, write_xlsx
+from builders import corpus
+from builders.corpus import Book, default_info, village, write_xlsx
 from hoctap import io
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HOCTAP = REPO / ".venv" / "bin" / "hoctap"
 YEAR = corpus.YEAR
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -201,6 +201,7 @@ def test_kill_9_mid_write_leaves_no_temporary_in_published_folders(tmp_path):
     assert len(io.read_csv(ws.processed(YEAR) / "issues.csv")) >= 16000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["01-clean.ipynb"])
 def test_notebook_runs_are_staged_too(tmp_path, name):
     """papermill saves the notebook while it runs: into staging, then renamed into reports/."""

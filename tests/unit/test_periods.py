@@ -18,10 +18,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from builders.tables import REGISTRY, row, school, village, write_year
 from hoctap.analysis import periods
 from hoctap.errors import HoctapError
 from hoctap.paths import Workspace
-from test_indicators import REGISTRY, row, school, village, write_year
 
 PERIOD_REGISTRY = REGISTRY + (
     "S6,Trường Tiểu học Sáu,,TT-PHUTUC,Tiểu học,2021,,Dữ liệu giả lập\n"

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hoctap.intake import values
 from hoctap.intake.values import (
     MAX_COUNT,
     FormulaNoValue,
@@ -140,6 +141,8 @@ def test_any_cell_gives_value_or_problem(raw, kind):
         assert out == unicodedata.normalize("NFC", out)
     if isinstance(out, Problem):  # the detail is shown to a school: Vietnamese, no exception name
         assert "Error" not in out.detail and "Exception" not in out.detail
+        # A parser's catch-all is a safety net, not an answer: a crash turned into a Problem fails.
+        assert out.detail != values._UNREADABLE, (kind, raw)
     if isinstance(raw, float) and raw != raw:
         assert isinstance(out, Problem)  # NaN is never "missing"
 
@@ -153,6 +156,7 @@ def test_any_cell_gives_value_or_problem(raw, kind):
 def test_count_is_bounded_or_a_problem(raw):
     out = parse_count(raw)
     assert isinstance(out, Problem) or (isinstance(out, int) and 0 <= out <= MAX_COUNT)
+    assert not isinstance(out, Problem) or out.detail != values._UNREADABLE, raw  # no hidden crash
 
 
 @settings(max_examples=200, deadline=None)

@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from exploration_samples import mapped, registered_villages
+from builders.exploration import mapped, registered_villages
 from hoctap.analysis.exploration import breakdowns as bd
 from hoctap.analysis.exploration.comparisons import Exploration
 from hoctap.analysis.exploration.statistics import wilson_interval

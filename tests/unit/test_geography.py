@@ -8,11 +8,11 @@ import shutil
 import pandas as pd
 import pytest
 
+from builders.tables import row, school, village, write_year
 from hoctap.analysis import geography, indicators
 from hoctap.errors import HoctapError
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.reference import Reference
-from test_indicators import row, school, village, write_year
 
 BEFORE, AFTER = dt.date(2025, 6, 30), dt.date(2025, 12, 10)
 SPLIT_DAY = dt.date(2027, 1, 1)

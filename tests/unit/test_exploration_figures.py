@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from exploration_samples import TARGETS, indicator_table, is_vietnamese, mapped
+from builders.exploration import TARGETS, indicator_table, is_vietnamese, mapped
 from hoctap.analysis.exploration import breakdowns, comparisons
 from hoctap.analysis.exploration import figures as fg
 

@@ -1,0 +1,1 @@
+"""Test builders: real workbooks (corpus), processed tables (tables), exploration frames, shared builds."""
