@@ -40,7 +40,11 @@ def _build_sample(root: Path) -> dict:
     for year in SAMPLE_YEARS:
         clean_year(ws, year)
         build_year(ws, year)
-    return {"data": str(ws.data_dir), "reports": str(ws.reports_dir), "years": sorted(summary["years"])}
+    return {
+        "data": str(ws.data_dir),
+        "reports": str(ws.reports_dir),
+        "years": sorted(summary["years"]),
+    }
 
 
 @pytest.fixture(scope="session")

@@ -76,64 +76,212 @@ _CLEAN = "hoctap clean --year {year}"
 _REVIEW = "hoctap report {kind} --from {year_from} --to {year_to}"
 _PERIOD_REPORT = "reports/{kind}-{year_from}-{year_to}"
 
-INTAKE_COLUMNS = ("year", "path", "sha256", "size_bytes", "status", "school_id", "school_name",
-                  "commune_code", "report_date", "n_errors", "n_warnings", "reason")
-ISSUE_COLUMNS = ("year", "path", "school_id", "sheet", "row", "column", "cell", "field", "value",
-                 "code", "severity", "message", "detail")
-COMPLETENESS_COLUMNS = ("year", "school_id", "school_name", "commune_code", "expected",
-                        "registered", "submitted", "on_time", "report_date", "status")
+INTAKE_COLUMNS = (
+    "year",
+    "path",
+    "sha256",
+    "size_bytes",
+    "status",
+    "school_id",
+    "school_name",
+    "commune_code",
+    "report_date",
+    "n_errors",
+    "n_warnings",
+    "reason",
+)
+ISSUE_COLUMNS = (
+    "year",
+    "path",
+    "school_id",
+    "sheet",
+    "row",
+    "column",
+    "cell",
+    "field",
+    "value",
+    "code",
+    "severity",
+    "message",
+    "detail",
+)
+COMPLETENESS_COLUMNS = (
+    "year",
+    "school_id",
+    "school_name",
+    "commune_code",
+    "expected",
+    "registered",
+    "submitted",
+    "on_time",
+    "report_date",
+    "status",
+)
 # the template's ThongTin fields; the DonVi fields follow as extra columns, then the tail
-SCHOOL_COLUMNS = ("year", "school_id", "school_name", "school_code", "registered", "commune_code",
-                  "commune_raw", "school_level", "report_date", "template_id", "preparer", "phone")
+SCHOOL_COLUMNS = (
+    "year",
+    "school_id",
+    "school_name",
+    "school_code",
+    "registered",
+    "commune_code",
+    "commune_raw",
+    "school_level",
+    "report_date",
+    "template_id",
+    "preparer",
+    "phone",
+)
 SCHOOL_TAIL = ("source_path", "status")
 VILLAGE_COLUMNS = ("year", "commune_code", "village", "village_key")  # then the DiaBan fields
 ROW_TAIL = ("school_id", "source_path", "source_row", "report_date", "status")
-ORG_COLUMNS = ("year", "commune_code", "org_name", "org_key", "org_type", "org_unit_title",
-               "org_staff_total", "org_staff_citizen")
+ORG_COLUMNS = (
+    "year",
+    "commune_code",
+    "org_name",
+    "org_key",
+    "org_type",
+    "org_unit_title",
+    "org_staff_total",
+    "org_staff_citizen",
+)
 INDICATOR_COLUMNS = (
-    "year", "geo_level", "geo_code", "geo_name", "indicator", "label", "numerator", "denominator",
-    "rate_pct", "target_year", "target_pct", "status", "schools_reporting", "schools_expected",
-    "villages_reporting", "villages_known", "reporting_rate_pct", "on_time_rate_pct",
+    "year",
+    "geo_level",
+    "geo_code",
+    "geo_name",
+    "indicator",
+    "label",
+    "numerator",
+    "denominator",
+    "rate_pct",
+    "target_year",
+    "target_pct",
+    "status",
+    "schools_reporting",
+    "schools_expected",
+    "villages_reporting",
+    "villages_known",
+    "reporting_rate_pct",
+    "on_time_rate_pct",
     "geography_date",
 )
 # how the straight-line status was judged: written by the code, not needed by a reader
 INDICATOR_DIAGNOSTICS = ("baseline_year", "baseline_pct", "trajectory_pct")
 SUMMARY_COLUMNS = (
-    "geo_level", "geo_code", "geo_name", "indicator", "label", "first_year", "first_rate_pct",
-    "last_year", "last_rate_pct", "change_pp", "period_target_year", "period_target_pct",
-    "result_status", "margin_pp", "projection_year", "projection_2030_pct", "is_projection",
-    "years_with_data", "geography_date",
+    "geo_level",
+    "geo_code",
+    "geo_name",
+    "indicator",
+    "label",
+    "first_year",
+    "first_rate_pct",
+    "last_year",
+    "last_rate_pct",
+    "change_pp",
+    "period_target_year",
+    "period_target_pct",
+    "result_status",
+    "margin_pp",
+    "projection_year",
+    "projection_2030_pct",
+    "is_projection",
+    "years_with_data",
+    "geography_date",
 )
-CANDIDATE_COLUMNS = ("candidate_kind", "rank", "code", "name", "commune_code", "commune_name",
-                     "score_pct", "reason", "geography_date")
+CANDIDATE_COLUMNS = (
+    "candidate_kind",
+    "rank",
+    "code",
+    "name",
+    "commune_code",
+    "commune_name",
+    "score_pct",
+    "reason",
+    "geography_date",
+)
 
 DATASETS: tuple[Dataset, ...] = (
     # the year's ledgers and tables (hoctap clean)
-    Dataset("intake", "processed/{year}/intake.csv", "csv", INTAKE_COLUMNS,
-            doc="one row per file found under raw/<year>/", made_by=_CLEAN),
-    Dataset("issues", "processed/{year}/issues.csv", "csv", ISSUE_COLUMNS,
-            doc="one row per problem found", made_by=_CLEAN),
-    Dataset("schools", "processed/{year}/schools.parquet", "parquet", SCHOOL_COLUMNS, SCHOOL_TAIL,
-            doc="one row per accepted school-year", made_by=_CLEAN),
-    Dataset("villages", "processed/{year}/villages.parquet", "parquet", VILLAGE_COLUMNS, ROW_TAIL,
-            doc="one row per village row read, with its status", made_by=_CLEAN),
-    Dataset("orgs", "processed/{year}/orgs.parquet", "parquet", ORG_COLUMNS, ROW_TAIL,
-            doc="one row per organization row read, with its status", made_by=_CLEAN),
-    Dataset("completeness", "processed/{year}/completeness.csv", "csv", COMPLETENESS_COLUMNS,
-            doc="one row per expected or submitting school", made_by=_CLEAN),
+    Dataset(
+        "intake",
+        "processed/{year}/intake.csv",
+        "csv",
+        INTAKE_COLUMNS,
+        doc="one row per file found under raw/<year>/",
+        made_by=_CLEAN,
+    ),
+    Dataset(
+        "issues",
+        "processed/{year}/issues.csv",
+        "csv",
+        ISSUE_COLUMNS,
+        doc="one row per problem found",
+        made_by=_CLEAN,
+    ),
+    Dataset(
+        "schools",
+        "processed/{year}/schools.parquet",
+        "parquet",
+        SCHOOL_COLUMNS,
+        SCHOOL_TAIL,
+        doc="one row per accepted school-year",
+        made_by=_CLEAN,
+    ),
+    Dataset(
+        "villages",
+        "processed/{year}/villages.parquet",
+        "parquet",
+        VILLAGE_COLUMNS,
+        ROW_TAIL,
+        doc="one row per village row read, with its status",
+        made_by=_CLEAN,
+    ),
+    Dataset(
+        "orgs",
+        "processed/{year}/orgs.parquet",
+        "parquet",
+        ORG_COLUMNS,
+        ROW_TAIL,
+        doc="one row per organization row read, with its status",
+        made_by=_CLEAN,
+    ),
+    Dataset(
+        "completeness",
+        "processed/{year}/completeness.csv",
+        "csv",
+        COMPLETENESS_COLUMNS,
+        doc="one row per expected or submitting school",
+        made_by=_CLEAN,
+    ),
     # hoctap indicators
-    Dataset("indicators", "processed/{year}/indicators.csv", "csv", INDICATOR_COLUMNS,
-            doc="year, geography, indicator", optional=INDICATOR_DIAGNOSTICS,
-            made_by="hoctap indicators --year {year}"),
+    Dataset(
+        "indicators",
+        "processed/{year}/indicators.csv",
+        "csv",
+        INDICATOR_COLUMNS,
+        doc="year, geography, indicator",
+        optional=INDICATOR_DIAGNOSTICS,
+        made_by="hoctap indicators --year {year}",
+    ),
     # period reviews
-    Dataset("period_indicators", f"{_PERIOD}/indicators.csv", "csv", INDICATOR_COLUMNS,
-            doc="every year of the period on the review's one geography",
-            optional=INDICATOR_DIAGNOSTICS, made_by=_REVIEW),
+    Dataset(
+        "period_indicators",
+        f"{_PERIOD}/indicators.csv",
+        "csv",
+        INDICATOR_COLUMNS,
+        doc="every year of the period on the review's one geography",
+        optional=INDICATOR_DIAGNOSTICS,
+        made_by=_REVIEW,
+    ),
     Dataset("period_summary", f"{_PERIOD}/summary.csv", "csv", SUMMARY_COLUMNS, made_by=_REVIEW),
-    Dataset("period_candidates", f"{_PERIOD}/candidates.csv", "csv", CANDIDATE_COLUMNS,
-            made_by=_REVIEW),
-    Dataset("period_notes", f"{_PERIOD}/notes.txt", "text",
-            doc="rows only the area total holds, one a line"),
+    Dataset("period_candidates", f"{_PERIOD}/candidates.csv", "csv", CANDIDATE_COLUMNS, made_by=_REVIEW),
+    Dataset(
+        "period_notes",
+        f"{_PERIOD}/notes.txt",
+        "text",
+        doc="rows only the area total holds, one a line",
+    ),
     # the log of runs
     Dataset("runs_log", "processed/runs.log", "jsonl", doc="one JSON line per command"),
     # report products (by path)
@@ -147,14 +295,20 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("period_xlsx", f"{_PERIOD_REPORT}/{{kind}}-{{year_from}}-{{year_to}}.xlsx", "xlsx"),
     Dataset("period_docx", f"{_PERIOD_REPORT}/{{kind}}-{{year_from}}-{{year_to}}.docx", "docx"),
     Dataset("period_notebook", f"{_PERIOD_REPORT}/{{notebook}}", "ipynb"),
-    Dataset("feedback", "reports/{year}/phan-hoi/{school_id}.xlsx", "xlsx",
-            doc="one school's problems, in Vietnamese"),
+    Dataset(
+        "feedback",
+        "reports/{year}/phan-hoi/{school_id}.xlsx",
+        "xlsx",
+        doc="one school's problems, in Vietnamese",
+    ),
     Dataset("index", "reports/index.html", "html", doc="every report built, newest first"),
 )
 
 BY_NAME = {d.name: d for d in DATASETS}
-PRODUCTS = {"annual": ("annual_html", "annual_pdf", "annual_xlsx"),
-            "period": ("period_html", "period_pdf", "period_xlsx")}
+PRODUCTS = {
+    "annual": ("annual_html", "annual_pdf", "annual_xlsx"),
+    "period": ("period_html", "period_pdf", "period_xlsx"),
+}
 
 
 def dataset(name: str) -> Dataset:
@@ -241,7 +395,6 @@ class Catalog:
         with path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         return path
-
 
 
 __all__ = ["Dataset", "Catalog", "DATASETS", "BY_NAME", "PRODUCTS", "dataset"]

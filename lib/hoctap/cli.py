@@ -24,8 +24,7 @@ _VERSION_VI = "hiện phiên bản rồi thoát"
 _MESSAGES_VI = {  # argparse's error templates -> ours, same placeholders
     "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
     "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
-    "invalid choice: %(value)r (choose from %(choices)s)":
-        "lựa chọn không hợp lệ: %(value)r (chọn một trong: %(choices)s)",
+    "invalid choice: %(value)r (choose from %(choices)s)": "lựa chọn không hợp lệ: %(value)r (chọn một trong: %(choices)s)",
     "unrecognized arguments: %s": "tham số không nhận ra: %s",
     "expected one argument": "cần một giá trị",
     "not allowed with argument %s": "không dùng cùng với %s",
@@ -39,7 +38,7 @@ def _template_pattern(template: str) -> re.Pattern:
     """A regex matching what ``template % values`` gives, one named group per placeholder."""
     parts, names, last = [], iter(f"arg{i}" for i in range(9)), 0
     for m in _PLACEHOLDER.finditer(template):
-        parts += [re.escape(template[last:m.start()]), f"(?P<{m.group(1) or next(names)}>.*?)"]
+        parts += [re.escape(template[last : m.start()]), f"(?P<{m.group(1) or next(names)}>.*?)"]
         last = m.end()
     return re.compile("".join([*parts, re.escape(template[last:])]) + "$", re.DOTALL)
 
@@ -100,19 +99,27 @@ def _date(text: str) -> dt.date:
 
 def _common(p: argparse.ArgumentParser) -> None:
     # also after the command (hoctap clean --debug); SUPPRESS keeps the top-level value otherwise
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="in đầy đủ vết lỗi khi có lỗi")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="in đầy đủ vết lỗi khi có lỗi",
+    )
     p.add_argument("--data-dir", default="data", metavar="THƯ_MỤC", help="thư mục dữ liệu (mặc định: data)")
-    p.add_argument("--reports-dir", default="reports", metavar="THƯ_MỤC", help="thư mục báo cáo (mặc định: reports)")
+    p.add_argument(
+        "--reports-dir",
+        default="reports",
+        metavar="THƯ_MỤC",
+        help="thư mục báo cáo (mặc định: reports)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hoctap",
-        description=f"Tổng hợp báo cáo Chương trình học tập suốt đời {programme.PERIOD} "
-        "(QĐ 387/QĐ-TTg).",
+        description=f"Tổng hợp báo cáo Chương trình học tập suốt đời {programme.PERIOD} (QĐ 387/QĐ-TTg).",
     )
-    parser.add_argument("--version", action="version", version=f"hoctap {__version__}",
-                        help=_VERSION_VI)
+    parser.add_argument("--version", action="version", version=f"hoctap {__version__}", help=_VERSION_VI)
     parser.add_argument("--debug", action="store_true", help="khi có lỗi, in đầy đủ vết lỗi (cho người phát triển)")
     sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
 
@@ -130,7 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="kiểm tra tệp báo cáo của trường trước khi gửi")
     _common(p)
     p.add_argument("files", nargs="+", metavar="TỆP", help="các tệp Excel cần kiểm tra")
-    p.add_argument("--year", type=_year, metavar="NĂM", help="năm báo cáo cần nộp (phát hiện tệp chép từ năm trước)")
+    p.add_argument(
+        "--year",
+        type=_year,
+        metavar="NĂM",
+        help="năm báo cáo cần nộp (phát hiện tệp chép từ năm trước)",
+    )
 
     p = sub.add_parser("clean", help="tiếp nhận và làm sạch báo cáo của một năm")
     _common(p)
@@ -149,18 +161,39 @@ def build_parser() -> argparse.ArgumentParser:
     for kind, (default_from, default_to) in programme.REVIEWS.items():
         r = rsub.add_parser(kind, help=f"báo cáo {programme.REVIEW_LABELS[kind]}")
         _common(r)
-        r.add_argument("--from", dest="year_from", type=_year, default=default_from, metavar="NĂM",
-                       help=f"năm đầu kỳ (mặc định {default_from})")
-        r.add_argument("--to", dest="year_to", type=_year, default=default_to, metavar="NĂM",
-                       help=f"năm cuối kỳ (mặc định {default_to})")
+        r.add_argument(
+            "--from",
+            dest="year_from",
+            type=_year,
+            default=default_from,
+            metavar="NĂM",
+            help=f"năm đầu kỳ (mặc định {default_from})",
+        )
+        r.add_argument(
+            "--to",
+            dest="year_to",
+            type=_year,
+            default=default_to,
+            metavar="NĂM",
+            help=f"năm cuối kỳ (mặc định {default_to})",
+        )
         r.add_argument(
             "--geography-date",
             metavar="NGÀY",
             help="ngày xác định địa giới xã dùng cho chuỗi số liệu (yyyy-mm-dd); "
             "mặc định: cuối kỳ hoặc hôm nay, ngày nào sớm hơn",
         )
-        r.add_argument("--old-communes", action="store_true", help="trình bày theo các xã cũ (trước lần sắp xếp gần nhất trong commune_changes.csv)")
-        r.add_argument("--date", type=_date, metavar="NGÀY", help="ngày ký báo cáo (yyyy-mm-dd); mặc định: hôm nay")
+        r.add_argument(
+            "--old-communes",
+            action="store_true",
+            help="trình bày theo các xã cũ (trước lần sắp xếp gần nhất trong commune_changes.csv)",
+        )
+        r.add_argument(
+            "--date",
+            type=_date,
+            metavar="NGÀY",
+            help="ngày ký báo cáo (yyyy-mm-dd); mặc định: hôm nay",
+        )
 
     p = sub.add_parser("run", help="làm sạch, tính chỉ tiêu và lập báo cáo năm")
     _common(p)
@@ -230,7 +263,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _utf8_streams() -> None:
     """Vietnamese output survives a Windows console or a redirect in a non-UTF-8 locale."""
     for stream in (sys.stdout, sys.stderr):
-        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8" and hasattr(stream, "reconfigure"):
+        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8" and hasattr(
+            stream, "reconfigure"
+        ):
             stream.reconfigure(encoding="utf-8", errors="replace")
 
 
@@ -264,8 +299,10 @@ def error_line(exc: BaseException) -> str:
         text = "máy không đủ bộ nhớ để chạy lệnh này; đóng bớt chương trình khác rồi chạy lại"
     else:
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-        text = (f"chương trình gặp lỗi ngoài dự kiến ({detail}); chạy lại với --debug để xem chi tiết "
-                "và gửi cho người phụ trách phần mềm")
+        text = (
+            f"chương trình gặp lỗi ngoài dự kiến ({detail}); chạy lại với --debug để xem chi tiết "
+            "và gửi cho người phụ trách phần mềm"
+        )
     return " ".join(text.split())  # one line, whatever the message held
 
 

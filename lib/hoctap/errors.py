@@ -64,17 +64,23 @@ def os_error_text(exc: BaseException, path: object = None, writing: bool | None 
     where = str(path or getattr(exc, "filename", None) or "").strip()
     target = f" {where}" if where else ""
     if code in (errno.ENOSPC, errno.EDQUOT):
-        return (f"ổ đĩa đã đầy (hết dung lượng hoặc hết hạn mức) khi ghi{target}; "
-                "giải phóng dung lượng rồi chạy lại (các kết quả cũ vẫn còn nguyên)")
+        return (
+            f"ổ đĩa đã đầy (hết dung lượng hoặc hết hạn mức) khi ghi{target}; "
+            "giải phóng dung lượng rồi chạy lại (các kết quả cũ vẫn còn nguyên)"
+        )
     if code == errno.EFBIG:
         return f"tệp{target} vượt quá kích thước tệp cho phép trên máy này; giải phóng dung lượng hoặc báo người quản trị máy"
     if code == errno.EROFS:
-        return (f"thư mục chỉ cho phép đọc nên không ghi được{target}; "
-                "chọn thư mục khác bằng --data-dir hoặc --reports-dir, hoặc nhờ người quản trị mở quyền ghi")
+        return (
+            f"thư mục chỉ cho phép đọc nên không ghi được{target}; "
+            "chọn thư mục khác bằng --data-dir hoặc --reports-dir, hoặc nhờ người quản trị mở quyền ghi"
+        )
     if code in (errno.EACCES, errno.EPERM):
         verb = {True: "ghi", False: "đọc"}.get(writing, "truy cập")
-        return (f"không có quyền {verb}{target}; kiểm tra quyền của thư mục, "
-                "hoặc đóng tệp nếu đang mở bằng Excel, rồi chạy lại")
+        return (
+            f"không có quyền {verb}{target}; kiểm tra quyền của thư mục, "
+            "hoặc đóng tệp nếu đang mở bằng Excel, rồi chạy lại"
+        )
     if code == errno.ENOENT:
         return f"không tìm thấy{target or ' tệp hoặc thư mục'}; kiểm tra lại đường dẫn"
     if code == errno.EISDIR:
@@ -85,12 +91,30 @@ def os_error_text(exc: BaseException, path: object = None, writing: bool | None 
         return f"lỗi đọc/ghi ổ đĩa với{target}; kiểm tra ổ đĩa hoặc thẻ nhớ rồi chạy lại"
     name = errno.errorcode.get(code, "") if code is not None else ""
     verb = "ghi" if writing else "truy cập"
-    return f"lỗi hệ thống khi {verb}{target}" + (f" (mã {name})" if name else "") + "; kiểm tra ổ đĩa và quyền truy cập rồi chạy lại"
+    return (
+        f"lỗi hệ thống khi {verb}{target}"
+        + (f" (mã {name})" if name else "")
+        + "; kiểm tra ổ đĩa và quyền truy cập rồi chạy lại"
+    )
 
 
-_OWN_ERROR_NAMES = {"HoctapError", "ReferenceDataError", "OutputError", "InputError", "NotebookError"}
-_OS_ERROR_NAMES = {"OSError", "IOError", "PermissionError", "FileNotFoundError", "IsADirectoryError",
-                   "NotADirectoryError", "FileExistsError", "OutputError"}
+_OWN_ERROR_NAMES = {
+    "HoctapError",
+    "ReferenceDataError",
+    "OutputError",
+    "InputError",
+    "NotebookError",
+}
+_OS_ERROR_NAMES = {
+    "OSError",
+    "IOError",
+    "PermissionError",
+    "FileNotFoundError",
+    "IsADirectoryError",
+    "NotADirectoryError",
+    "FileExistsError",
+    "OutputError",
+}
 _OS_TEXT = re.compile(r"\[Errno (\d+)\][^:]*(?::\s*'(.*)')?")
 
 

@@ -31,7 +31,15 @@ if TYPE_CHECKING:  # pandas is imported on use: ``hoctap --help`` stays fast
 
 STAGING_NAME = ".staging"
 STALE_SECONDS = 24 * 3600  # a temporary this old is stale even if its process id was reused
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+_WRITE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EIO,
+}
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -48,6 +56,7 @@ _TEMP_NAME = re.compile(r"^(\d+)-\d+-.*\.tmp(\.\w+)?$")
 
 
 # ---- staging ----------------------------------------------------------------------------------
+
 
 def register_workspace(data_dir: str | Path, reports_dir: str | Path) -> Path:
     """Make ``<data_dir>/.staging`` the staging folder of the data and reports trees.
@@ -113,7 +122,9 @@ def staging_dir(target: str | Path) -> Path | None:
         return Path(hit) if hit else None
     best = None
     for root, staging in _ROOTS.items():
-        if (parent == root or parent.startswith(root.rstrip(os.sep) + os.sep)) and (best is None or len(root) > len(best[0])):
+        if (parent == root or parent.startswith(root.rstrip(os.sep) + os.sep)) and (
+            best is None or len(root) > len(best[0])
+        ):
             best = (root, staging)
     hit = best[1] if best else None
     _STAGING_FOR[parent] = hit

@@ -60,7 +60,8 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
         io.publish(tmp, output)
         raise NotebookError(
             f"notebook {name} dừng ở ô {exc.cell_index}: {reported_error_text(exc.ename, exc.evalue)} (xem {output})",
-            notebook=output, cell=exc.cell_index,
+            notebook=output,
+            cell=exc.cell_index,
         ) from exc
     else:
         io.publish(tmp, output)
@@ -142,7 +143,7 @@ def old_communes_date(ws: Workspace) -> dt.date:
 
     effective = Reference(ws.reference_dir).changes["effective"].dropna()
     if not len(effective):
-        raise HoctapError("commune_changes.csv không có thay đổi địa giới nào: không có \"xã cũ\" để trình bày")
+        raise HoctapError('commune_changes.csv không có thay đổi địa giới nào: không có "xã cũ" để trình bày')
     return max(effective) - dt.timedelta(days=1)
 
 
@@ -170,13 +171,21 @@ def report_period(
         ready = ensure_processed(ws, range(year_from, year_to + 1), progress)
         if not ready:
             raise InputError(f"chưa có số liệu năm nào trong giai đoạn {year_from}-{year_to}")
-        _say(progress, f"Báo cáo {kind} {year_from}-{year_to} (địa giới ngày {geography_date:%d/%m/%Y})")
+        _say(
+            progress,
+            f"Báo cáo {kind} {year_from}-{year_to} (địa giới ngày {geography_date:%d/%m/%Y})",
+        )
         # The period tables first: notebook 04 only reads them.
         build_period(ws, kind, year_from, year_to, geography_date=geography_date)
         executed = execute_notebook(
             PERIOD_NB,
-            Catalog(ws).path("period_notebook", kind=kind, year_from=year_from, year_to=year_to,
-                             notebook=PERIOD_NB),
+            Catalog(ws).path(
+                "period_notebook",
+                kind=kind,
+                year_from=year_from,
+                year_to=year_to,
+                notebook=PERIOD_NB,
+            ),
             _params(
                 ws,
                 kind=kind,
@@ -204,8 +213,10 @@ def run_all(ws: Workspace, progress: Progress = None) -> None:
     """Every year with raw data, then the 5-year and 10-year reviews that have data."""
     years = ws.raw_years()
     if not years:
-        raise InputError(f"chưa có dữ liệu trong {ws.raw_root}; chạy `hoctap demo` để tạo dữ liệu mẫu",
-                         path=ws.raw_root)
+        raise InputError(
+            f"chưa có dữ liệu trong {ws.raw_root}; chạy `hoctap demo` để tạo dữ liệu mẫu",
+            path=ws.raw_root,
+        )
     for year in years:
         run_year(ws, year, progress)
     so_ket_from, so_ket_to = programme.REVIEWS[programme.SO_KET]

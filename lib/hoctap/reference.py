@@ -25,7 +25,10 @@ from hoctap.text import commune_key, school_key
 COLUMNS = {
     "communes.csv": (("code", "name", "kind", "valid_from"), ("valid_to", "aliases")),
     "commune_changes.csv": (("old_code", "new_code", "effective_date"), ("share",)),
-    "schools.csv": (("school_id", "name", "commune_code"), ("aliases", "level", "active_from", "active_to", "note")),
+    "schools.csv": (
+        ("school_id", "name", "commune_code"),
+        ("aliases", "level", "active_from", "active_to", "note"),
+    ),
     "targets.csv": (("indicator", "target_year", "target_pct"), ("source",)),
 }
 _DELIMITERS = (",", ";", "\t")
@@ -43,7 +46,7 @@ def _decode(raw: bytes, path: Path) -> str:
                 text = raw.decode("cp1258")
             except UnicodeDecodeError:
                 raise ReferenceDataError(
-                    f"Tệp {path} không phải văn bản UTF-8; mở bằng Excel và lưu lại dạng \"CSV UTF-8\""
+                    f'Tệp {path} không phải văn bản UTF-8; mở bằng Excel và lưu lại dạng "CSV UTF-8"'
                 ) from None
     return unicodedata.normalize("NFC", text)
 
@@ -73,14 +76,17 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, skip_blank_lines=True)
     except pd.errors.EmptyDataError:
-        raise ReferenceDataError(f"Tệp {path} rỗng; cần dòng tiêu đề với các cột: {', '.join(required + optional)}") from None
+        raise ReferenceDataError(
+            f"Tệp {path} rỗng; cần dòng tiêu đề với các cột: {', '.join(required + optional)}"
+        ) from None
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        where = (f"dòng {m.group(2)} có {m.group(3)} cột trong khi dòng tiêu đề có {m.group(1)} cột"
-                 if m else "không tách được các cột")
-        raise ReferenceDataError(
-            f"Tệp {path}: {where}; một ô có dấu phân cách mà không nằm trong ngoặc kép?"
-        ) from None
+        where = (
+            f"dòng {m.group(2)} có {m.group(3)} cột trong khi dòng tiêu đề có {m.group(1)} cột"
+            if m
+            else "không tách được các cột"
+        )
+        raise ReferenceDataError(f"Tệp {path}: {where}; một ô có dấu phân cách mà không nằm trong ngoặc kép?") from None
     df.columns = [unicodedata.normalize("NFC", str(c)).strip().lstrip("\ufeff").strip().lower() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -110,7 +116,7 @@ def _date(value: str, where: str = "") -> dt.date | None:
             return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         return dt.date.fromisoformat(value[:10])
     except ValueError:
-        raise ReferenceDataError(f"{where}: \"{value}\" không phải ngày; ghi dạng yyyy-mm-dd, ví dụ 2025-07-01") from None
+        raise ReferenceDataError(f'{where}: "{value}" không phải ngày; ghi dạng yyyy-mm-dd, ví dụ 2025-07-01') from None
 
 
 def _dates(df: pd.DataFrame, col: str, path: Path) -> list:
@@ -132,7 +138,7 @@ def _numbers(df: pd.DataFrame, col: str, path: Path, whole: bool) -> list:
             out.append(int(x) if whole else x)
         except (ValueError, OverflowError):
             kind = "số nguyên" if whole else "số"
-            raise ReferenceDataError(f"Tệp {path}, cột {col}, dòng {i + 2}: \"{v}\" không phải {kind}") from None
+            raise ReferenceDataError(f'Tệp {path}, cột {col}, dòng {i + 2}: "{v}" không phải {kind}') from None
     return out
 
 
@@ -172,8 +178,11 @@ class Reference:
         path = self.dir / "commune_changes.csv"
         df = _read_csv(path)
         df["effective"] = _dates(df, "effective_date", path)
-        df["share"] = pd.Series([float("nan") if v is None else v for v in _numbers(df, "share", path, whole=False)],
-                                dtype="float64", index=df.index)
+        df["share"] = pd.Series(
+            [float("nan") if v is None else v for v in _numbers(df, "share", path, whole=False)],
+            dtype="float64",
+            index=df.index,
+        )
         return df
 
     @cached_property
@@ -215,7 +224,7 @@ class Reference:
             m = re.search(r"line (\d+), column (\d+)", str(exc))
             where = f" ở dòng {m.group(1)}, cột {m.group(2)}" if m else ""
             raise ReferenceDataError(
-                f"Tệp {path} sai cú pháp{where}; mỗi dòng có dạng khóa = \"giá trị\", chữ đặt trong ngoặc kép"
+                f'Tệp {path} sai cú pháp{where}; mỗi dòng có dạng khóa = "giá trị", chữ đặt trong ngoặc kép'
             ) from None
         deadline(settings, 2024)  # a bad deadline is reported now, in one line, not mid-run
         return settings

@@ -127,7 +127,20 @@ _FOLDED_WORD_ABBREVIATIONS = {
     "dt": "dien thoai",
 }
 _TITLE_LIST = {"gdht", "dhht", "cdht"}
-_PERSON_WORDS = {"nguoi", "nld", "cb", "gv", "nv", "cc", "vc", "cbgvnv", "cbccvc", "hv", "hvkh", "vien"}
+_PERSON_WORDS = {
+    "nguoi",
+    "nld",
+    "cb",
+    "gv",
+    "nv",
+    "cc",
+    "vc",
+    "cbgvnv",
+    "cbccvc",
+    "hv",
+    "hvkh",
+    "vien",
+}
 _PERSON_PHRASES = (" lao dong ", " can bo ", " cong chuc ", " ca nhan ")
 _VILLAGE_WORDS = {"thon", "buon", "lang", "xom", "ap", "tdp"}
 # Phrases that carry no meaning for matching, or say the same thing in other words.
@@ -158,7 +171,7 @@ def _cdht_readings(words: list[str], i: int) -> tuple[str, ...]:
     word for people (người lao động, CB, GV...) the person's; with thôn, buôn, cộng đồng in the
     text the village's; else both readings are kept and the field scores decide.
     """
-    near = words[max(0, i - 2):i] + words[i + 1:i + 3]
+    near = words[max(0, i - 2) : i] + words[i + 1 : i + 3]
     community, citizen = "cong dong hoc tap", "cong dan hoc tap"
     if _TITLE_LIST.intersection(near):
         return (community,)
@@ -215,7 +228,7 @@ def commune_key(value: object) -> str:
         changed = False
         for prefix in _COMMUNE_PREFIXES:
             if text.startswith(prefix) and len(text) > len(prefix):
-                text = text[len(prefix):].strip()
+                text = text[len(prefix) :].strip()
                 changed = True
     return fold(text)
 
@@ -224,9 +237,9 @@ def school_key(value: object) -> str:
     """Key of a school name: without "Trường", level abbreviations expanded, folded."""
     text = clean_text(value).lower()
     if text.startswith("trường "):
-        text = text[len("trường "):]
+        text = text[len("trường ") :]
     elif text.startswith("truong "):
-        text = text[len("truong "):]
+        text = text[len("truong ") :]
     text = _expand(text, _SCHOOL_LEVEL_ABBREVIATIONS, whole_words=True)
     return fold(text)
 

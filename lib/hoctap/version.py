@@ -25,9 +25,7 @@ def _release() -> str:
 
 def _git(*args: str) -> str:
     try:
-        out = subprocess.run(
-            ["git", "-C", str(_ROOT), *args], capture_output=True, text=True, timeout=5, check=True
-        )
+        out = subprocess.run(["git", "-C", str(_ROOT), *args], capture_output=True, text=True, timeout=5, check=True)
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.stdout.strip()

@@ -91,9 +91,7 @@ def patch_header(
     for off, base in ((local, 0), (_central_entries(data)[name], 2)):
         # local: flag@6 method@8 crc@14 csize@18 usize@22; central: each field 2 bytes later
         if flag_or:
-            struct.pack_into(
-                "<H", b, off + 6 + base, struct.unpack_from("<H", b, off + 6 + base)[0] | flag_or
-            )
+            struct.pack_into("<H", b, off + 6 + base, struct.unpack_from("<H", b, off + 6 + base)[0] | flag_or)
         if method is not None:
             struct.pack_into("<H", b, off + 8 + base, method)
         if crc is not None:
@@ -128,9 +126,7 @@ def billion_laughs(xml: bytes, root: bytes, target: bytes) -> bytes:
     """Declare nested entities and use the deepest one in place of ``target`` text."""
     ents = [b'<!ENTITY lol0 "lol">']
     for i in range(1, 10):
-        ents.append(
-            b'<!ENTITY lol%d "%s">' % (i, b"".join(b"&lol%d;" % (i - 1) for _ in range(10)))
-        )
+        ents.append(b'<!ENTITY lol%d "%s">' % (i, b"".join(b"&lol%d;" % (i - 1) for _ in range(10))))
     doctype = b"<!DOCTYPE " + root + b" [" + b"".join(ents) + b"]>"
     xml = _add_doctype(xml, doctype)
     return xml.replace(target, b"&lol9;", 1)
@@ -164,9 +160,7 @@ def add_far_cell(xml: bytes, ref: str, value: str = "1") -> bytes:
 
 
 def set_dimension(xml: bytes, ref: str) -> bytes:
-    new, n = re.subn(
-        rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="' + ref.encode() + b'"/>', xml, count=1
-    )
+    new, n = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="' + ref.encode() + b'"/>', xml, count=1)
     if not n:
         new = xml.replace(b"<sheetData", b'<dimension ref="' + ref.encode() + b'"/><sheetData', 1)
     return new
@@ -191,16 +185,11 @@ def make_bases(figs: list[V.Figures], workdir: Path, seed: int) -> list[Base]:
     out = []
     for i, f in enumerate(figs[:2]):
         for fmt in ("xlsx", "xls", "ods"):
-            variant = (
-                V.Variant(frozenset({"date_cell"}), fmt, 0)
-                if i == 0
-                else V.random_variant(rng, fmt)
-            )
+            variant = V.Variant(frozenset({"date_cell"}), fmt, 0) if i == 0 else V.random_variant(rng, fmt)
             p = V.write_variant(f, variant, workdir / f"base-{f.school_id}-{fmt}.{fmt}")
             out.append(
                 Base(
-                    f"{fmt} {'canonical' if i == 0 else 'variant ' + variant.describe()}"
-                    f" {f.school_id}",
+                    f"{fmt} {'canonical' if i == 0 else 'variant ' + variant.describe()} {f.school_id}",
                     fmt,
                     p.read_bytes(),
                     f,
@@ -210,17 +199,13 @@ def make_bases(figs: list[V.Figures], workdir: Path, seed: int) -> list[Base]:
     return out
 
 
-def _bytes_mutant(
-    rel: str, base: Base, mutation: str, data: bytes, rows: int | None = None
-) -> Mutant:
+def _bytes_mutant(rel: str, base: Base, mutation: str, data: bytes, rows: int | None = None) -> Mutant:
     m = Mutant(rel, base.label, mutation, lambda p, d=data: p.write_bytes(d), rows)
     m.noop = data == base.data
     return m
 
 
-def _value_mutant(
-    rel: str, base_f: V.Figures, fmt: str, mutation: str, change: Callable, rows: bool = True
-) -> Mutant:
+def _value_mutant(rel: str, base_f: V.Figures, fmt: str, mutation: str, change: Callable, rows: bool = True) -> Mutant:
     """Figures changed by ``change(figures)`` (in place), written by the real writer."""
     f = copy.deepcopy(base_f)
     change(f)
@@ -249,11 +234,7 @@ def byte_mutants(bases: list[Base], seed: int, n_random: int) -> list[Mutant]:
             lo = 512 if b.fmt == "xls" else 0  # xls: hit the BIFF stream, not only the CFB header
             for _ in range(flips):
                 d[rng.randrange(lo, size)] ^= 1 << rng.randrange(8)
-            out.append(
-                _bytes_mutant(
-                    f"bytes/{stem}-flip{k}.{b.fmt}", b, f"{flips} byte flip(s), rng {k}", bytes(d)
-                )
-            )
+            out.append(_bytes_mutant(f"bytes/{stem}-flip{k}.{b.fmt}", b, f"{flips} byte flip(s), rng {k}", bytes(d)))
         for frac in (0.02, 0.5, 0.9):
             cut = max(1, int(size * frac))
             out.append(
@@ -264,9 +245,7 @@ def byte_mutants(bases: list[Base], seed: int, n_random: int) -> list[Mutant]:
                     b.data[:cut],
                 )
             )
-        out.append(
-            _bytes_mutant(f"trunc/{stem}-noeocd.{b.fmt}", b, "last 22 bytes removed", b.data[:-22])
-        )
+        out.append(_bytes_mutant(f"trunc/{stem}-noeocd.{b.fmt}", b, "last 22 bytes removed", b.data[:-22]))
         out.append(
             _bytes_mutant(
                 f"trunc/{stem}-zero4k.{b.fmt}",
@@ -313,20 +292,12 @@ def _xls_mutants(b: Base, stem: str) -> list[Mutant]:
     pos = d.find(b"\x00\x02\x0e\x00")  # DIMENSIONS record of the first sheet
     if pos >= 0:
         struct.pack_into("<IIHH", d, pos + 4, 0, 65536, 0, 256)
-        out.append(
-            _bytes_mutant(
-                f"dims/{stem}-dims.xls", b, "DIMENSIONS record claims 65536 x 256", bytes(d), None
-            )
-        )
+        out.append(_bytes_mutant(f"dims/{stem}-dims.xls", b, "DIMENSIONS record claims 65536 x 256", bytes(d), None))
     d = bytearray(b.data)
     pos = d.find(b"\x85\x00")  # BOUNDSHEET: point the first sheet far past the end
     if pos >= 0:
         struct.pack_into("<I", d, pos + 4, 0x7FFFFFF0)
-        out.append(
-            _bytes_mutant(
-                f"dims/{stem}-boundsheet.xls", b, "BOUNDSHEET offset past the end", bytes(d)
-            )
-        )
+        out.append(_bytes_mutant(f"dims/{stem}-boundsheet.xls", b, "BOUNDSHEET offset past the end", bytes(d)))
     return out
 
 
@@ -341,11 +312,7 @@ def zip_mutants(bases: list[Base], seed: int) -> list[Mutant]:
         names = [n for n, _ in items]
         for name in names:
             rest = [(n, x) for n, x in items if n != name]
-            out.append(
-                _bytes_mutant(
-                    f"zip/{stem}-rm-{_slug(name)}.{b.fmt}", b, f"member {name} removed", rezip(rest)
-                )
-            )
+            out.append(_bytes_mutant(f"zip/{stem}-rm-{_slug(name)}.{b.fmt}", b, f"member {name} removed", rezip(rest)))
         renames = (
             {
                 "xl/workbook.xml": "xl/Workbook.xml",
@@ -465,13 +432,9 @@ def _lying_bomb(b: Base) -> bytes:
     """A sheet member that inflates to ~300 MB while the zip headers say 1 KB."""
     if b.fmt == "xlsx":
         name = "xl/worksheets/sheet3.xml"
-        row = (
-            b'<row r="%d"><c r="B%d" t="inlineStr"><is><t>Thon</t></is></c>'
-            b'<c r="C%d"><v>1</v></c></row>'
-        )
+        row = b'<row r="%d"><c r="B%d" t="inlineStr"><is><t>Thon</t></is></c><c r="C%d"><v>1</v></c></row>'
         head, body = (
-            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            b"<sheetData>",
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>',
             row,
         )
         tail = b"</sheetData></worksheet>"
@@ -499,8 +462,7 @@ def _lying_bomb(b: Base) -> bytes:
         pre, _, post = x.partition(b"</table:table>")
         cells = (
             b"<table:table-row>"
-            + b'<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
-            * 50
+            + b'<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>' * 50
             + b"</table:table-row>"
         )
         feed(pre)
@@ -524,11 +486,7 @@ def _lying_bomb(b: Base) -> bytes:
     body = bytearray(data[:cd_start])
     off = len(body)
     nm = name.encode()
-    body += (
-        struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(raw), 1024, len(nm), 0)
-        + nm
-        + raw
-    )
+    body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(raw), 1024, len(nm), 0) + nm + raw
     cd = bytearray()
     for i in infos:
         pos = _central_entries(data)[i.filename]
@@ -557,9 +515,7 @@ def _lying_bomb(b: Base) -> bytes:
         )
         + nm
     )
-    eocd = struct.pack(
-        "<IHHHHIIH", 0x06054B50, 0, 0, len(infos) + 1, len(infos) + 1, len(cd), len(body), 0
-    )
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(infos) + 1, len(infos) + 1, len(cd), len(body), 0)
     return bytes(body + cd + eocd)
 
 
@@ -585,9 +541,7 @@ def xml_mutants(bases: list[Base], secret_file: Path) -> list[Mutant]:
         member = _member_with(b.data, target) if b.fmt in ("xlsx", "ods") else None
         if member is None:
             continue
-        root = re.search(
-            rb"<([\w:]+)[\s>]", re.sub(rb"<\?xml[^>]*\?>", b"", dict(members(b.data))[member])
-        ).group(1)
+        root = re.search(rb"<([\w:]+)[\s>]", re.sub(rb"<\?xml[^>]*\?>", b"", dict(members(b.data))[member])).group(1)
         ext = b.fmt
         out.append(
             _bytes_mutant(
@@ -597,9 +551,7 @@ def xml_mutants(bases: list[Base], secret_file: Path) -> list[Mutant]:
                 edit_member(
                     b.data,
                     member,
-                    lambda x, m=root, t=target: billion_laughs(x, m, t).replace(
-                        b"&lol9;", b">&lol9;<"
-                    ),
+                    lambda x, m=root, t=target: billion_laughs(x, m, t).replace(b"&lol9;", b">&lol9;<"),
                 ),
             )
         )
@@ -611,9 +563,7 @@ def xml_mutants(bases: list[Base], secret_file: Path) -> list[Mutant]:
                 edit_member(
                     b.data,
                     member,
-                    lambda x, m=root, t=target: external_entity(x, m, t, url).replace(
-                        b"&xxe;", b">&xxe;<"
-                    ),
+                    lambda x, m=root, t=target: external_entity(x, m, t, url).replace(b"&xxe;", b">&xxe;<"),
                 ),
             )
         )
@@ -627,11 +577,7 @@ def xml_mutants(bases: list[Base], secret_file: Path) -> list[Mutant]:
                     member,
                     lambda x, m=root: _add_doctype(
                         x,
-                        b"<!DOCTYPE "
-                        + m
-                        + b' [<!ENTITY % ext SYSTEM "'
-                        + url.encode()
-                        + b'"> %ext;]>',
+                        b"<!DOCTYPE " + m + b' [<!ENTITY % ext SYSTEM "' + url.encode() + b'"> %ext;]>',
                     ),
                 ),
             )
@@ -642,9 +588,7 @@ def xml_mutants(bases: list[Base], secret_file: Path) -> list[Mutant]:
                     f"xml/{stem}-laughs-wb.xlsx",
                     b,
                     "billion laughs declared in workbook.xml",
-                    edit_member(
-                        b.data, "xl/workbook.xml", lambda x: billion_laughs(x, b"workbook", b"\0")
-                    ),
+                    edit_member(b.data, "xl/workbook.xml", lambda x: billion_laughs(x, b"workbook", b"\0")),
                 )
             )
             out += _xlsx_cell_mutants(b, stem)
@@ -801,11 +745,7 @@ def _date_style(xml: bytes) -> bytes:
     if not m:
         return xml
     xfs = re.findall(rb"<xf\b[^>]*/>|<xf\b[^>]*>.*?</xf>", m.group(1), re.S)
-    xfs = (
-        xfs[:1]
-        + [b'<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>']
-        + xfs[2:]
-    )
+    xfs = xfs[:1] + [b'<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'] + xfs[2:]
     body = b'<cellXfs count="%d">' % len(xfs) + b"".join(xfs) + b"</cellXfs>"
     return xml[: m.start()] + body + xml[m.end() :]
 
@@ -865,16 +805,12 @@ def _ods_mutants(b: Base, stem: str) -> list[Mutant]:
         ),
         (
             "number-rows-repeated=-1",
-            last_table(
-                b'<table:table-row table:number-rows-repeated="-1">' + cell + b"</table:table-row>"
-            ),
+            last_table(b'<table:table-row table:number-rows-repeated="-1">' + cell + b"</table:table-row>"),
             rows,
         ),
         (
             "report date office:date-value 2024-13-45",
-            lambda c: re.sub(
-                rb'office:date-value="[^"]*"', b'office:date-value="2024-13-45"', c, count=1
-            ),
+            lambda c: re.sub(rb'office:date-value="[^"]*"', b'office:date-value="2024-13-45"', c, count=1),
             rows,
         ),
         (
@@ -945,9 +881,7 @@ def value_mutants(fig: V.Figures) -> list[Mutant]:
         for fmt in ("xlsx", "xls", "ods"):
             if fmt == "xls" and ("32767" in label or "40000" in label or "60000" in label):
                 continue  # xlwt cannot write strings this long
-            out.append(
-                _value_mutant(f"values/{fig.school_id}-{i:02d}.{fmt}", fig, fmt, label, change)
-            )
+            out.append(_value_mutant(f"values/{fig.school_id}-{i:02d}.{fmt}", fig, fmt, label, change))
     return out
 
 
@@ -972,9 +906,7 @@ def extension_mutants(bases: list[Base], fig: V.Figures) -> list[Mutant]:
                 b,
                 f"{src} content named .{ext}",
                 b.data,
-                b.villages
-                if ext.lower() in (src, "xlsm") or (src, ext) == ("xlsx", "XLSX")
-                else None,
+                b.villages if ext.lower() in (src, "xlsm") or (src, ext) == ("xlsx", "XLSX") else None,
             )
         )
     b = by_fmt["xlsx"]
@@ -1054,9 +986,7 @@ def fs_mutants(good: Path, outside: Path) -> list[Mutant]:
         os.symlink(p.name, p.with_name("vong-b.xlsx"))
 
     out = [
-        Mutant(
-            "fs/ong-dan.xlsx", "fifo", "a FIFO named .xlsx (a read blocks forever)", fifo, fs=True
-        ),
+        Mutant("fs/ong-dan.xlsx", "fifo", "a FIFO named .xlsx (a read blocks forever)", fifo, fs=True),
         Mutant(
             "fs/gay.xlsx",
             "symlink",
@@ -1064,12 +994,8 @@ def fs_mutants(good: Path, outside: Path) -> list[Mutant]:
             link("/nonexistent/khong-co.xlsx"),
             fs=True,
         ),
-        Mutant(
-            "fs/vong.xlsx", "symlink", "a symlink to itself (loop)", link(lambda p: p.name), fs=True
-        ),
-        Mutant(
-            "fs/vong-a.xlsx", "symlink", "two symlinks pointing at each other", loop_pair, fs=True
-        ),
+        Mutant("fs/vong.xlsx", "symlink", "a symlink to itself (loop)", link(lambda p: p.name), fs=True),
+        Mutant("fs/vong-a.xlsx", "symlink", "two symlinks pointing at each other", loop_pair, fs=True),
         Mutant(
             "fs/ra-ngoai.xlsx",
             "symlink",
@@ -1092,9 +1018,7 @@ def fs_mutants(good: Path, outside: Path) -> list[Mutant]:
             folder_like,
             fs=True,
         ),
-        Mutant(
-            "fs/rong.xlsx", "folder", "an empty folder named like a workbook", empty_folder, fs=True
-        ),
+        Mutant("fs/rong.xlsx", "folder", "an empty folder named like a workbook", empty_folder, fs=True),
         Mutant(
             b"fs/bao-cao-\xff\xfe.xlsx",
             "name",
@@ -1139,9 +1063,7 @@ def fs_mutants(good: Path, outside: Path) -> list[Mutant]:
             sparse(1 << 30),
             fs=True,
         ),
-        Mutant(
-            "fs/lon.xlsx", "sparse", "a 64 MB sparse file named .xlsx", sparse(64 << 20), fs=True
-        ),
+        Mutant("fs/lon.xlsx", "sparse", "a 64 MB sparse file named .xlsx", sparse(64 << 20), fs=True),
     ]
     return out
 
@@ -1159,9 +1081,7 @@ def all_mutants(
     workdir.mkdir(parents=True, exist_ok=True)
     bases = make_bases(figs, workdir, seed)
     lo = (
-        V.libreoffice_convert(
-            [workdir / f"base-{figs[0].school_id}-xlsx.xlsx"], "xlsx", workdir / "lo"
-        )
+        V.libreoffice_convert([workdir / f"base-{figs[0].school_id}-xlsx.xlsx"], "xlsx", workdir / "lo")
         if libreoffice
         else []
     )

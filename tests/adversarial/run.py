@@ -50,9 +50,7 @@ HOCTAP = [str(BIN / "hoctap")] if (BIN / "hoctap").exists() else [sys.executable
 YEAR = V.YEAR
 READABLE = (".xlsx", ".xlsm", ".xls", ".ods")
 MEM_CAP = 3 << 30  # address space a probed file may add, and headroom for a CLI run
-EXC_NAME = re.compile(
-    r"\b[A-Z][A-Za-z]*(Error|Exception|Panic|NotFound)\b|Traceback|panicked|Errno"
-)
+EXC_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception|Panic|NotFound)\b|Traceback|panicked|Errno")
 
 
 # ---- running things ---------------------------------------------------------------------
@@ -123,9 +121,7 @@ def run_cli(
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
     t0 = time.monotonic()
-    p = subprocess.Popen(
-        args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env, preexec_fn=pre
-    )
+    p = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env, preexec_fn=pre)
     timed_out = False
     while True:
         pid, status, ru = os.wait4(p.pid, os.WNOHANG)
@@ -347,9 +343,7 @@ def ledger_findings(
     after = hashes(year_dir)
     for p, h in before.items():
         if after.get(p) != h:
-            rep.add(
-                phase, "raw-changed", p, made_of.get(p, ""), f"{h[:20]} -> {str(after.get(p))[:20]}"
-            )
+            rep.add(phase, "raw-changed", p, made_of.get(p, ""), f"{h[:20]} -> {str(after.get(p))[:20]}")
     rows = read_intake(data / "processed" / str(YEAR))
     if rows is None:
         rep.add(phase, "no-intake", str(data), "", "processed/<year>/intake.csv missing")
@@ -365,12 +359,8 @@ def ledger_findings(
         if r["status"] not in ("accepted", "rejected", "superseded", "ignored"):
             rep.add(phase, "bad-status", r["path"], made_of.get(r["path"], ""), r["status"])
         reason = r.get("reason", "")
-        if r["status"] == "rejected" and (
-            not reason.strip() or "\n" in reason or EXC_NAME.search(reason)
-        ):
-            rep.add(
-                phase, "unclear-reason", r["path"], made_of.get(r["path"], ""), repr(reason[:160])
-            )
+        if r["status"] == "rejected" and (not reason.strip() or "\n" in reason or EXC_NAME.search(reason)):
+            rep.add(phase, "unclear-reason", r["path"], made_of.get(r["path"], ""), repr(reason[:160]))
     return by_path
 
 
@@ -431,13 +421,9 @@ def _run_forked(
                 shutil.copyfile(path, dest)
                 names[f"{YEAR}/f{k:03d}/{Path(rel).name}"] = rel
             res = C.clean_year(Workspace.at(data, ws_root / "reports"), YEAR)
-            counts = (
-                res.villages["source_path"].value_counts().to_dict() if len(res.villages) else {}
-            )
+            counts = res.villages["source_path"].value_counts().to_dict() if len(res.villages) else {}
             codes = (
-                res.issues.groupby("path")["code"]
-                .apply(lambda c: sorted(set(map(str, c))))
-                .to_dict()
+                res.issues.groupby("path")["code"].apply(lambda c: sorted(set(map(str, c)))).to_dict()
                 if len(res.issues)
                 else {}
             )
@@ -449,9 +435,7 @@ def _run_forked(
                     "villages": int(counts.get(row["path"], 0)),
                     "codes": codes.get(row["path"], []),
                 }
-            leak = [
-                p for p in data.rglob("*.csv") if M.SECRET_TOKEN in p.read_text("utf-8", "replace")
-            ]
+            leak = [p for p in data.rglob("*.csv") if M.SECRET_TOKEN in p.read_text("utf-8", "replace")]
             res_out["leak"] = bool(leak)
             _alone(data, names, res_out["files"])
         except BaseException as exc:  # noqa: B036 - a pyo3 PanicException is a BaseException
@@ -501,20 +485,14 @@ def _run_forked(
                     r = {
                         "outcome": "signal" if sig else "died",
                         "files": {},
-                        "detail": (
-                            f"signal {signal.Signals(sig).name}"
-                            if sig
-                            else f"exit {os.WEXITSTATUS(status)}"
-                        )
+                        "detail": (f"signal {signal.Signals(sig).name}" if sig else f"exit {os.WEXITSTATUS(status)}")
                         + (f": {tail}" if tail else ""),
                     }
             try:
                 start = int(Path(f"{res_file}.rss").read_text())
             except (OSError, ValueError):
                 start = 0
-            r.update(
-                secs=round(secs, 2), rss_mb=round(max(0, ru.ru_maxrss * 1024 - start) / 1048576, 1)
-            )
+            r.update(secs=round(secs, 2), rss_mb=round(max(0, ru.ru_maxrss * 1024 - start) / 1048576, 1))
             out[jid] = r
             del running[pid]
             for suffix in ("", ".rss", ".err"):
@@ -563,12 +541,8 @@ def probe(
     slots = [scratch / f"slot{k}" for k in range(parallel)]
     for root in slots:
         _slot(root, warm=True)
-    groups = [
-        (i // batch, list(enumerate(paths))[i : i + batch]) for i in range(0, len(paths), batch)
-    ]
-    first = _run_forked(
-        [(g, [p for _, p in items]) for g, items in groups], slots, timeout * 2, deadline
-    )
+    groups = [(i // batch, list(enumerate(paths))[i : i + batch]) for i in range(0, len(paths), batch)]
+    first = _run_forked([(g, [p for _, p in items]) for g, items in groups], slots, timeout * 2, deadline)
     results: dict[int, dict] = {}
     again: list[int] = []
     by_rss = sorted(first, key=lambda g: -first[g].get("rss_mb", 0))[:2]
@@ -611,10 +585,7 @@ def probe(
             "leak": r.get("leak", False),
             **f,
         }
-    return [
-        {"index": i, "path": str(paths[i][0]), "rel": paths[i][1], **results[i]}
-        for i in range(len(paths))
-    ]
+    return [{"index": i, "path": str(paths[i][0]), "rel": paths[i][1], **results[i]} for i in range(len(paths))]
 
 
 def _err_tail(path: Path) -> str:
@@ -630,9 +601,7 @@ def _err_tail(path: Path) -> str:
 def _where(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     frames = [f for f in tb if "/hoctap/" in f.filename] or tb[-1:]
-    return " <- ".join(
-        f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-3:])
-    )
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-3:]))
 
 
 def probe_findings(
@@ -645,9 +614,7 @@ def probe_findings(
     expect = expect or {}
     for r in results:
         what = made_of.get(r["rel"], "")
-        rep.probes.append(
-            {"phase": phase, "made_of": what, **{k: v for k, v in r.items() if k != "path"}}
-        )
+        rep.probes.append({"phase": phase, "made_of": what, **{k: v for k, v in r.items() if k != "path"}})
         rep.rss(r.get("rss_mb", 0), f"{r['rel']} ({what})")
         o = r["outcome"]
         if o == "exception":
@@ -684,9 +651,7 @@ def probe_findings(
                     r["rss_mb"],
                 )
             if r.get("secs", 0) > 10 and o == "ok":
-                rep.add(
-                    phase, "slow", r["rel"], what, f"{r['secs']:.1f} s for one file", r["rss_mb"]
-                )
+                rep.add(phase, "slow", r["rel"], what, f"{r['secs']:.1f} s for one file", r["rss_mb"])
             if r.get("leak"):
                 rep.add(
                     phase,
@@ -794,9 +759,7 @@ def _indicator_rows(pdir: Path) -> list[str]:
     return sorted(p.read_text(encoding="utf-8").splitlines()[1:]) if p.is_file() else []
 
 
-def phase_variants(
-    rep: Report, work: Path, seed: int, deadline: float, n_schools: int, timeout: float
-) -> None:
+def phase_variants(rep: Report, work: Path, seed: int, deadline: float, n_schools: int, timeout: float) -> None:
     phase = "variants"
     data = workspace(work / "variants")
     year_dir = data / "raw" / str(YEAR)
@@ -805,9 +768,7 @@ def phase_variants(
     keep = work / "failures" / "variants"
     keep.mkdir(parents=True, exist_ok=True)
 
-    def run_round(
-        files: dict[str, tuple[Path, V.Figures, str]], prefix: str = ""
-    ) -> tuple[list[str], dict]:
+    def run_round(files: dict[str, tuple[Path, V.Figures, str]], prefix: str = "") -> tuple[list[str], dict]:
         before = hashes(year_dir)
         kinds = entries(year_dir)
         r = clean(data, timeout)
@@ -884,8 +845,7 @@ def phase_variants(
                         src,
                         f,
                         target,
-                        f"LibreOffice xlsx->{target} of "
-                        + V.Variant(v.features, "xlsx", v.seed).describe(),
+                        f"LibreOffice xlsx->{target} of " + V.Variant(v.features, "xlsx", v.seed).describe(),
                     )
                 )
                 continue
@@ -947,16 +907,12 @@ def _check_errors(stdout: str, files: dict) -> dict[str, list[str]]:
 # ---- phase 2: mutants --------------------------------------------------------------------------
 
 
-def phase_mutants(
-    rep: Report, work: Path, seed: int, deadline: float, timeout: float, n_random: int
-) -> None:
+def phase_mutants(rep: Report, work: Path, seed: int, deadline: float, timeout: float, n_random: int) -> None:
     phase = "mutants"
     figs = V.all_figures(seed, 3)
     data = workspace(work / "mutants")
     year_dir = data / "raw" / str(YEAR)
-    mutants = M.all_mutants(
-        figs, work / "bases", seed, n_random=n_random, secret_file=work / "secret.txt"
-    )
+    mutants = M.all_mutants(figs, work / "bases", seed, n_random=n_random, secret_file=work / "secret.txt")
     made_of: dict[str, str] = {}
     paths: list[tuple[Path, str]] = []
     expect: dict[str, int] = {}
@@ -966,9 +922,7 @@ def phase_mutants(
         try:
             m.build(p)
         except Exception as exc:  # a writer refusing a value: not a finding of hoctap
-            rep.notes.append(
-                f"mutant not built: {m.rel} ({m.describe()}): {type(exc).__name__}: {exc}"[:200]
-            )
+            rep.notes.append(f"mutant not built: {m.rel} ({m.describe()}): {type(exc).__name__}: {exc}"[:200])
             continue
         rel = f"{YEAR}/{m.rel}"
         made_of[rel] = m.describe()
@@ -1032,9 +986,7 @@ def phase_mutants(
         rep.add(phase, "leak", "hoctap check", "", "the external entity's target is printed")
 
 
-def _row_findings(
-    rep: Report, phase: str, data: Path, expect: dict[str, int], by_path: dict, made_of: dict
-) -> None:
+def _row_findings(rep: Report, phase: str, data: Path, expect: dict[str, int], by_path: dict, made_of: dict) -> None:
     import pandas as pd
 
     p = data / "processed" / str(YEAR) / "villages.parquet"
@@ -1050,15 +1002,12 @@ def _row_findings(
                 "rows-lost",
                 rel,
                 made_of.get(rel, ""),
-                f"{counts.get(rel, 0)} of {n} village rows in villages.parquet"
-                f" (status {row['status']})",
+                f"{counts.get(rel, 0)} of {n} village rows in villages.parquet (status {row['status']})",
             )
     out = data / "processed" / str(YEAR)
     for f in out.glob("*.csv"):
         if M.SECRET_TOKEN in f.read_text("utf-8", "replace"):
-            rep.add(
-                phase, "leak", str(f.name), "", "the external entity's target appears in the output"
-            )
+            rep.add(phase, "leak", str(f.name), "", "the external entity's target appears in the output")
 
 
 # ---- phase 3: file-system oddities -------------------------------------------------------------
@@ -1073,14 +1022,9 @@ def phase_fs(rep: Report, work: Path, seed: int, timeout: float) -> None:
     figs = V.all_figures(seed, 2)
     good = V.write_canonical(figs[0], work / "fs-good" / "good.xlsx")
     everything = [
-        os.fsdecode(m.rel) if isinstance(m.rel, bytes) else m.rel
-        for m in M.fs_mutants(good, work / "outside")
+        os.fsdecode(m.rel) if isinstance(m.rel, bytes) else m.rel for m in M.fs_mutants(good, work / "outside")
     ]
-    modes = (
-        [("root", everything), ("root-no-dac", list(PERM_ENTRIES))]
-        if os.geteuid() == 0
-        else [("user", everything)]
-    )
+    modes = [("root", everything), ("root-no-dac", list(PERM_ENTRIES))] if os.geteuid() == 0 else [("user", everything)]
     for mode, chosen in modes:
         phase = f"fs-{mode}"
         drop = mode == "root-no-dac"
@@ -1097,23 +1041,17 @@ def phase_fs(rep: Report, work: Path, seed: int, timeout: float) -> None:
             rep.counts[f"{phase}_clean_{attempt + 1}"] = f"rc={r.rc} {r.secs:.1f}s {r.rss_mb:.0f}MB"
             if r.rc == 0 and not r.traceback and not r.timed_out:
                 if r.secs > 15:
-                    rep.add(
-                        phase, "slow", "hoctap clean", f"{len(kinds)} entries", f"{r.secs:.1f} s"
-                    )
+                    rep.add(phase, "slow", "hoctap clean", f"{len(kinds)} entries", f"{r.secs:.1f} s")
                 by_path = ledger_findings(rep, phase, data, before, kinds, made_of)
                 for rel, row in by_path.items():
                     if "ra-ngoai" in rel and row["status"] == "accepted":
-                        rep.notes.append(
-                            f"{phase}: {rel} (a symlink to a workbook outside raw/)"
-                            " was read and accepted"
-                        )
+                        rep.notes.append(f"{phase}: {rel} (a symlink to a workbook outside raw/) was read and accepted")
                 break
             rep.add(
                 phase,
                 "hang" if r.timed_out else "crash",
                 "hoctap clean",
-                f"{len(kinds)} entries"
-                + (", without the entries that break it" if attempt else ""),
+                f"{len(kinds)} entries" + (", without the entries that break it" if attempt else ""),
                 f"rc={r.rc} signal={r.signal} {r.tail(1)}",
                 r.rss_mb,
             )
@@ -1125,9 +1063,7 @@ def phase_fs(rep: Report, work: Path, seed: int, timeout: float) -> None:
             keep -= culprits
 
 
-def _fs_folder(
-    rep: Report, root: Path, figs, good: Path, keep: set[str]
-) -> tuple[Path, dict[str, str]]:
+def _fs_folder(rep: Report, root: Path, figs, good: Path, keep: set[str]) -> tuple[Path, dict[str, str]]:
     """A year folder with one normal workbook and the fs mutants named in ``keep``."""
     data = workspace(root)
     year_dir = data / "raw" / str(YEAR)
@@ -1227,9 +1163,7 @@ def phase_corpus(rep: Report, work: Path, corpus: Path, deadline: float, timeout
     rep.counts["corpus_probed"] = sum(r["outcome"] != "skipped" for r in results)
     statuses: dict[str, int] = {}
     for r in results:
-        statuses[r.get("status") or r["outcome"]] = (
-            statuses.get(r.get("status") or r["outcome"], 0) + 1
-        )
+        statuses[r.get("status") or r["outcome"]] = statuses.get(r.get("status") or r["outcome"], 0) + 1
     rep.counts["corpus_statuses"] = statuses
     before = hashes(year_dir)
     kinds = entries(year_dir)
@@ -1289,9 +1223,7 @@ def summarize(rep: Report) -> str:
         if not f.kind.startswith("beyond-"):
             lines.append("  - " + f.line())
     if beyond:
-        lines.append(
-            f"  Ngoài hợp đồng (beyond the contract's variations): {len(beyond)} phát hiện, ví dụ:"
-        )
+        lines.append(f"  Ngoài hợp đồng (beyond the contract's variations): {len(beyond)} phát hiện, ví dụ:")
         lines += ["  - " + f.line() for f in beyond[:4]]
     for n in rep.notes[:40]:
         lines.append("  * " + n)
@@ -1299,12 +1231,8 @@ def summarize(rep: Report) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        description="Kiểm thử đối kháng khâu tiếp nhận (hoctap clean/check)"
-    )
-    ap.add_argument(
-        "--budget", type=float, default=110, help="giây cho toàn bộ lần chạy (mặc định 110)"
-    )
+    ap = argparse.ArgumentParser(description="Kiểm thử đối kháng khâu tiếp nhận (hoctap clean/check)")
+    ap.add_argument("--budget", type=float, default=110, help="giây cho toàn bộ lần chạy (mặc định 110)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--workdir", default="/tmp/fuzz/run", help="thư mục tạm (bị xóa và tạo lại)")
     ap.add_argument("--schools", type=int, default=20, help="số trường mỗi vòng biến thể")

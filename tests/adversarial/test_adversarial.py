@@ -65,11 +65,7 @@ def single_variants(
 
 def _mark(feature: str):
     reasons = [KNOWN_VARIANT_FAILURES[x] for x in feature.split("+") if x in KNOWN_VARIANT_FAILURES]
-    return (
-        pytest.param(feature, marks=pytest.mark.xfail(strict=False, reason=reasons[0]))
-        if reasons
-        else feature
-    )
+    return pytest.param(feature, marks=pytest.mark.xfail(strict=False, reason=reasons[0])) if reasons else feature
 
 
 @pytest.mark.parametrize("feature", [_mark(x) for x in SINGLE])
@@ -158,17 +154,11 @@ def mutant_run(tmp_path_factory):
     ws = _ws(root / "ws")
     year_dir = ws.raw(YEAR)
     figs = V.all_figures(SEED, 2)
-    all_m = M.all_mutants(
-        figs, root / "bases", SEED, n_random=2, secret_file=root / "secret.txt", libreoffice=False
-    )
+    all_m = M.all_mutants(figs, root / "bases", SEED, n_random=2, secret_file=root / "secret.txt", libreoffice=False)
     chosen = []
     for folder, text in SAMPLE:
         hit = next(
-            (
-                m
-                for m in all_m
-                if m.rel.startswith(folder + "/") and text in m.mutation and m not in chosen
-            ),
+            (m for m in all_m if m.rel.startswith(folder + "/") and text in m.mutation and m not in chosen),
             None,
         )
         if hit is not None:
@@ -208,11 +198,7 @@ def _entry_params(ids):
     out = []
     for rel in ids:
         reason = KNOWN_ENTRY_FAILURES.get(rel)
-        out.append(
-            pytest.param(rel, marks=pytest.mark.xfail(strict=False, reason=reason))
-            if reason
-            else rel
-        )
+        out.append(pytest.param(rel, marks=pytest.mark.xfail(strict=False, reason=reason)) if reason else rel)
     return out
 
 
@@ -283,8 +269,7 @@ def test_cli_clean_and_check_on_the_mutants(mutant_run, tmp_path):
     missing = sorted(
         rel
         for rel in kinds
-        if not R.ledger_names(rel) & rows
-        and rel not in {f"{YEAR}/{k}" for k in KNOWN_ENTRY_FAILURES}
+        if not R.ledger_names(rel) & rows and rel not in {f"{YEAR}/{k}" for k in KNOWN_ENTRY_FAILURES}
     )
     assert not missing
     files = [data / "raw" / rel for rel in made_of if not rel.startswith(f"{YEAR}/fs/")]
@@ -331,9 +316,7 @@ def test_an_error_value_in_a_count_is_reported(tmp_path, error):
     src = V.write_canonical(f, tmp_path / "src.xlsx")
     value, _, formula = error.partition('" formula="')
     cell = f'<c r="C4" t="e">{f"<f>{formula}</f>" if formula else ""}{value}</c>'
-    data = M.edit_member(
-        src.read_bytes(), "xl/worksheets/sheet3.xml", lambda x: M.set_cell_xml(x, "C4", cell)
-    )
+    data = M.edit_member(src.read_bytes(), "xl/worksheets/sheet3.xml", lambda x: M.set_cell_xml(x, "C4", cell))
     ws = _ws(tmp_path / "ws")
     (ws.raw(YEAR) / "error-cell.xlsx").write_bytes(data)
     res = clean_year(ws, YEAR)

@@ -200,9 +200,7 @@ def registry(year: int = YEAR) -> list[dict]:
     with (ref / "schools.csv").open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             c = communes.get(r["commune_code"])
-            if c is None or not (
-                c["valid_from"] <= on and (not c["valid_to"] or on <= c["valid_to"])
-            ):
+            if c is None or not (c["valid_from"] <= on and (not c["valid_to"] or on <= c["valid_to"])):
                 continue
             if int(r["active_from"]) > year or (r["active_to"] and int(r["active_to"]) < year):
                 continue
@@ -446,9 +444,7 @@ def _value(kind: str, name: str, v, feats: frozenset, rng: random.Random):
     return v
 
 
-def _pairs(
-    sheet: schema.Sheet, values: dict, feats: frozenset, rng: random.Random, top: int
-) -> Grid:
+def _pairs(sheet: schema.Sheet, values: dict, feats: frozenset, rng: random.Random, top: int) -> Grid:
     g = Grid()
     numbered = "numbering" in feats
     col = 2 if numbered else 1
@@ -485,11 +481,7 @@ def _pairs(
     for i, f in enumerate(fields, 1):
         if numbered:
             g.put(r, 1, marks(i))
-        label = (
-            _label(f.label, f.name, feats, rng)
-            if f.kind != "decoy"
-            else _retype(f.label, feats, rng)
-        )
+        label = _label(f.label, f.name, feats, rng) if f.kind != "decoy" else _retype(f.label, feats, rng)
         if "colon" in feats:
             label += rng.choice((":", " :", " (*)", ":"))
         g.put(r, col, label)
@@ -515,9 +507,7 @@ _GROUPS_SHORT = (
 )
 
 
-def _table(
-    sheet: schema.Sheet, rows: list[dict], f: Figures, feats: frozenset, rng: random.Random
-) -> Grid:
+def _table(sheet: schema.Sheet, rows: list[dict], f: Figures, feats: frozenset, rng: random.Random) -> Grid:
     g = Grid()
     is_v = sheet.key == "villages"
     fields = {x.name: x for x in sheet.fields}
@@ -526,9 +516,7 @@ def _table(
     # blocks of columns that stay side by side (a two-row header's groups)
     blocks: list[tuple[str | None, list[str]]] = []
     if two:
-        grouped = {
-            n: (p, ns) for p, ns, *_ in (_GROUPS_SHORT if short else _GROUPS_FULL) for n in ns
-        }
+        grouped = {n: (p, ns) for p, ns, *_ in (_GROUPS_SHORT if short else _GROUPS_FULL) for n in ns}
         seen = set()
         for name in fields:
             if name in grouped and name not in seen:
@@ -560,9 +548,7 @@ def _table(
             pos = rng.randint(1, len(columns))
             columns.insert(pos, (None, marker, _retype(label, feats, rng)))
     if "decoys" in feats and sheet.key in DECOY_COLUMNS:
-        for label, kind in rng.sample(
-            DECOY_COLUMNS[sheet.key], k=min(3, len(DECOY_COLUMNS[sheet.key]))
-        ):
+        for label, kind in rng.sample(DECOY_COLUMNS[sheet.key], k=min(3, len(DECOY_COLUMNS[sheet.key]))):
             pos = rng.randint(1, len(columns))
             columns.insert(pos, (None, f"decoy:{kind}", _retype(label, feats, rng)))
     title = _retype(sheet.title, feats, rng)
@@ -675,9 +661,7 @@ def layout(f: Figures, v: Variant) -> list[tuple[str, Grid]]:
         info.pop("template_id")
     if "names" in feats:
         info["school_code"] = rng.choice(("", None))
-        info["school_name"] = _name_text(
-            rng.choice(f.school_aliases + (f.school_name,)), feats, rng
-        )
+        info["school_name"] = _name_text(rng.choice(f.school_aliases + (f.school_name,)), feats, rng)
         info["commune"] = rng.choice(f.commune_spellings)
     top = 3 + (rng.randint(1, 6) if "title_block" in feats else 0)
     style = rng.randrange(1, len(SHEET_NAMES["info"])) if "sheet_names" in feats else 0
@@ -701,9 +685,7 @@ def layout(f: Figures, v: Variant) -> list[tuple[str, Grid]]:
         extra = Grid()
         extra.put(1, 1, "Ghi chú của trường")
         extra.put(2, 1, "Số liệu đã được Ban giám hiệu kiểm tra.")
-        sheets.insert(
-            rng.randint(0, len(sheets)), (rng.choice(("Ghi chú", "Sheet2", "Tong hop")), extra)
-        )
+        sheets.insert(rng.randint(0, len(sheets)), (rng.choice(("Ghi chú", "Sheet2", "Tong hop")), extra))
     return sheets
 
 
@@ -724,9 +706,7 @@ def _stable_zip(data: bytes) -> bytes:
                     body,
                 )
             zi = zipfile.ZipInfo(info.filename, date_time=FIXED)
-            zi.compress_type = (
-                zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
-            )
+            zi.compress_type = zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
             dst.writestr(zi, body)
     return out.getvalue()
@@ -792,12 +772,7 @@ def write_ods(sheets: list[tuple[str, Grid]], path: Path) -> Path:
         for _r1, _c1, r2, c2 in g.merges:
             nrow, ncol = max(nrow, r2), max(ncol, c2)
         starts = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1) for r1, c1, r2, c2 in g.merges}
-        covered = {
-            (r, c)
-            for r1, c1, r2, c2 in g.merges
-            for r in range(r1, r2 + 1)
-            for c in range(c1, c2 + 1)
-        }
+        covered = {(r, c) for r1, c1, r2, c2 in g.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
         covered -= set(starts)
         for r in range(1, nrow + 1):
             tr = TableRow()
@@ -813,9 +788,7 @@ def write_ods(sheets: list[tuple[str, Grid]], path: Path) -> Path:
                 if v is None:
                     cell = TableCell(**attrs)
                 elif isinstance(v, bool):
-                    cell = TableCell(
-                        valuetype="boolean", booleanvalue="true" if v else "false", **attrs
-                    )
+                    cell = TableCell(valuetype="boolean", booleanvalue="true" if v else "false", **attrs)
                     cell.addElement(P(text="TRUE" if v else "FALSE"))
                 elif isinstance(v, (int, float)):
                     cell = TableCell(valuetype="float", value=repr(v), **attrs)
@@ -860,9 +833,7 @@ def soffice() -> str | None:
 _LO_FILTERS = {"ods": "ods", "xls": "xls:MS Excel 97", "xlsx": "xlsx:Calc MS Excel 2007 XML"}
 
 
-def libreoffice_convert(
-    paths: list[Path], target: str, outdir: Path, timeout: float = 120
-) -> list[Path]:
+def libreoffice_convert(paths: list[Path], target: str, outdir: Path, timeout: float = 120) -> list[Path]:
     """Convert files with headless LibreOffice in one call; returns the files written.
 
     A private profile keeps this run apart from any other LibreOffice on the machine.
@@ -896,11 +867,7 @@ def libreoffice_convert(
         pass
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    return [
-        outdir / (p.stem + "." + target)
-        for p in paths
-        if (outdir / (p.stem + "." + target)).is_file()
-    ]
+    return [outdir / (p.stem + "." + target) for p in paths if (outdir / (p.stem + "." + target)).is_file()]
 
 
 # ---- what the reader must return ---------------------------------------------------------------
@@ -912,13 +879,8 @@ def expected(f: Figures) -> dict:
         "school_id": f.school_id,
         "commune_code": f.commune_code,
         "unit": dict(f.unit),
-        "villages": {
-            fold(v["village"]): {k: x for k, x in v.items() if k != "village"} for v in f.villages
-        },
-        "orgs": {
-            fold(o["org_name"]): {k: x for k, x in o.items() if k != "org_name"}
-            for o in (f.orgs or [])
-        },
+        "villages": {fold(v["village"]): {k: x for k, x in v.items() if k != "village"} for v in f.villages},
+        "orgs": {fold(o["org_name"]): {k: x for k, x in o.items() if k != "org_name"} for o in (f.orgs or [])},
     }
 
 

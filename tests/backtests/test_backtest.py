@@ -61,10 +61,15 @@ def expected_area(truth: dict) -> dict[str, tuple[int, int]]:
     ratio("school_staff_citizen_rate", titled, "staff_citizen", "staff_total")
     community = [v["figures"]["community_title"] for v in villages if v["figures"]["community_title"] is not None]
     out["community_title_rate"] = (sum(community), len(community))
-    school_titles = [s["figures"]["school_unit_title"] for s in schools if s["figures"]["school_unit_title"] is not None]
+    school_titles = [
+        s["figures"]["school_unit_title"] for s in schools if s["figures"]["school_unit_title"] is not None
+    ]
     out["school_unit_title_rate"] = (sum(school_titles), len(school_titles))
     org_titles = [o["figures"]["org_unit_title"] for o in orgs if o["figures"]["org_unit_title"] is not None]
-    out["unit_title_rate"] = (sum(school_titles) + sum(org_titles), len(school_titles) + len(org_titles))
+    out["unit_title_rate"] = (
+        sum(school_titles) + sum(org_titles),
+        len(school_titles) + len(org_titles),
+    )
     titled_orgs = [o for o in orgs if o["figures"]["org_unit_title"] is True]
     out["unit_staff_citizen_rate"] = (
         out["school_staff_citizen_rate"][0] + sum(o["figures"]["org_staff_citizen"] for o in titled_orgs),
@@ -88,7 +93,11 @@ def test_used_village_rows_hold_the_true_figures(demo, year):
     villages = pd.read_parquet(ws.processed(year) / "villages.parquet")
     used = villages[villages["status"] == "used"]
     got = {
-        (r.school_id, r.village_key): (int(r.households_total), int(r.households_family_title), int(r.workers_citizen))
+        (r.school_id, r.village_key): (
+            int(r.households_total),
+            int(r.households_family_title),
+            int(r.workers_citizen),
+        )
         for r in used.itertuples()
     }
     want = {
@@ -156,17 +165,32 @@ def test_clean_year_returns_what_the_ground_truth_says(demo_sample, workspace):
         truth = json.loads((truth_dir / f"{year}.json").read_text(encoding="utf-8"))
         status = {p.split("/", 1)[1]: s for p, s in zip(res.intake["path"], res.intake["status"], strict=True)}
         assert {f: t["status"] for f, t in truth["files"].items()} == {f: status.get(f) for f in truth["files"]}
-        got = {(p.split("/", 1)[1], k): s for p, k, s in zip(res.villages["source_path"], res.villages["village_key"], res.villages["status"], strict=True)}
+        got = {
+            (p.split("/", 1)[1], k): s
+            for p, k, s in zip(
+                res.villages["source_path"],
+                res.villages["village_key"],
+                res.villages["status"],
+                strict=True,
+            )
+        }
         # A village may be absent only when its whole file was refused before any row was read.
         missing = [t for t in truth["villages"] if (t["file"], t["village_key"]) not in got]
         files_with_rows = {f for f, _ in got}
-        assert all(truth["files"][t["file"]]["status"] == "rejected" and t["file"] not in files_with_rows
-                   for t in missing), missing
+        assert all(
+            truth["files"][t["file"]]["status"] == "rejected" and t["file"] not in files_with_rows for t in missing
+        ), missing
         for t in truth["villages"]:
             if (t["file"], t["village_key"]) in got:
                 assert got[(t["file"], t["village_key"])] == t["status"], t
                 if t["status"] == "used":
-                    row = res.villages[(res.villages["source_path"] == f"{year}/{t['file']}") & (res.villages["village_key"] == t["village_key"])]
+                    row = res.villages[
+                        (res.villages["source_path"] == f"{year}/{t['file']}")
+                        & (res.villages["village_key"] == t["village_key"])
+                    ]
                     assert row["commune_code"].item() == t["commune_code"]
                     for k, v in t["figures"].items():
-                        assert (None if pd.isna(row[k].item()) else row[k].item()) == v, (t["file"], k)
+                        assert (None if pd.isna(row[k].item()) else row[k].item()) == v, (
+                            t["file"],
+                            k,
+                        )

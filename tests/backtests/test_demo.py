@@ -158,7 +158,9 @@ def test_variations_are_really_on_disk(demo):
                 import openpyxl
 
                 ws = openpyxl.load_workbook(path)[_sheet_name(book, schema.VILLAGES)]
-                formulas = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=SUM")]
+                formulas = [
+                    c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=SUM")
+                ]
                 assert formulas
                 cached = _sheet(book, schema.VILLAGES)[formulas[0].row - 1][formulas[0].column - 1]
                 assert isinstance(cached, float) and cached > 0
@@ -172,11 +174,35 @@ def test_variations_are_really_on_disk(demo):
                 import openpyxl
 
                 assert openpyxl.load_workbook(path)[_sheet_name(book, schema.VILLAGES)].merged_cells.ranges
-    wanted = {"sheet_names", "sheet_order", "extra_sheet", "header_case", "header_no_diacritics", "header_linebreak",
-              "header_abbrev", "column_order", "extra_columns", "title_block", "two_row_header", "blank_rows",
-              "numbered_labels", "count_text", "yesno_symbols", "total_row", "total_formula", "total_mismatch",
-              "school_name_variant", "empty_code", "commune_variant", "text_date", "format_xls", "format_ods",
-              "format_xlsm", "old_template", "old_commune_name"}
+    wanted = {
+        "sheet_names",
+        "sheet_order",
+        "extra_sheet",
+        "header_case",
+        "header_no_diacritics",
+        "header_linebreak",
+        "header_abbrev",
+        "column_order",
+        "extra_columns",
+        "title_block",
+        "two_row_header",
+        "blank_rows",
+        "numbered_labels",
+        "count_text",
+        "yesno_symbols",
+        "total_row",
+        "total_formula",
+        "total_mismatch",
+        "school_name_variant",
+        "empty_code",
+        "commune_variant",
+        "text_date",
+        "format_xls",
+        "format_ods",
+        "format_xlsm",
+        "old_template",
+        "old_commune_name",
+    }
     assert wanted <= seen, wanted - seen
 
 
@@ -214,11 +240,27 @@ def test_each_bad_case_has_its_defect(demo):
             if "wrong_year" in problems:
                 assert int(_field(book, schema.INFO, "year")) != year
             if "unknown_commune" in problems:
-                assert ref.resolve_commune(_field(book, schema.INFO, "commune"), __import__("datetime").date(year, 12, 1)).code is None
+                assert (
+                    ref.resolve_commune(
+                        _field(book, schema.INFO, "commune"),
+                        __import__("datetime").date(year, 12, 1),
+                    ).code
+                    is None
+                )
             if "unregistered_school" in problems:
-                assert ref.find_school(None, _field(book, schema.INFO, "school_name"), None, __import__("datetime").date(year, 12, 1)) == []
+                assert (
+                    ref.find_school(
+                        None,
+                        _field(book, schema.INFO, "school_name"),
+                        None,
+                        __import__("datetime").date(year, 12, 1),
+                    )
+                    == []
+                )
             if "part_whole" in problems:
-                assert any(isinstance(r["clans_title"], float) and r["clans_title"] > r["clans_total"] for r in villages)
+                assert any(
+                    isinstance(r["clans_title"], float) and r["clans_title"] > r["clans_total"] for r in villages
+                )
             if "unit_part_whole" in problems:
                 assert _field(book, schema.UNIT, "staff_citizen") > _field(book, schema.UNIT, "staff_total")
             if "awarded_without_registering" in problems:
@@ -236,16 +278,37 @@ def test_each_bad_case_has_its_defect(demo):
     a, b = (_book(demo.raw(year) / r) for r in dups[0])
     assert _field(a, schema.INFO, "report_date") == _field(b, schema.INFO, "report_date")
     assert _table(a, schema.VILLAGES) != _table(b, schema.VILLAGES)
-    assert {"corrupt", "empty", "lock_file", "hidden_file", "other_format", "wrong_year", "unknown_commune",
-            "unregistered_school", "part_whole", "unit_part_whole", "awarded_without_registering",
-            "percent_in_count", "negative_count", "outlier", "duplicate_same_date", "superseded", "late",
-            "village_duplicate", "village_conflict", "total_mismatch", "commune_via_change"} <= found
+    assert {
+        "corrupt",
+        "empty",
+        "lock_file",
+        "hidden_file",
+        "other_format",
+        "wrong_year",
+        "unknown_commune",
+        "unregistered_school",
+        "part_whole",
+        "unit_part_whole",
+        "awarded_without_registering",
+        "percent_in_count",
+        "negative_count",
+        "outlier",
+        "duplicate_same_date",
+        "superseded",
+        "late",
+        "village_duplicate",
+        "village_conflict",
+        "total_mismatch",
+        "commune_via_change",
+    } <= found
 
 
 def test_figures_move_toward_targets_with_persistent_commune_gaps(demo):
     def rates(year):
         used = [v for v in _truth(demo, year)["villages"] if v["status"] == "used"]
-        area = sum(v["figures"]["households_family_title"] for v in used) / sum(v["figures"]["households_total"] for v in used)
+        area = sum(v["figures"]["households_family_title"] for v in used) / sum(
+            v["figures"]["households_total"] for v in used
+        )
         by = {}
         for v in used:
             t = by.setdefault(v["old_commune_code"], [0, 0])

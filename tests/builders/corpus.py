@@ -76,10 +76,22 @@ def default_villages() -> list[dict]:
 
 def default_orgs() -> list[dict]:
     return [
-        {"row_number": 1, "org_name": "UBND thị trấn Phú Túc", "org_type": "Cơ quan", "org_unit_title": "Có",
-         "org_staff_total": 25, "org_staff_citizen": 20},
-        {"row_number": 2, "org_name": "Công ty TNHH Hòa Bình", "org_type": "Doanh nghiệp", "org_unit_title": "Không",
-         "org_staff_total": 12, "org_staff_citizen": 5},
+        {
+            "row_number": 1,
+            "org_name": "UBND thị trấn Phú Túc",
+            "org_type": "Cơ quan",
+            "org_unit_title": "Có",
+            "org_staff_total": 25,
+            "org_staff_citizen": 20,
+        },
+        {
+            "row_number": 2,
+            "org_name": "Công ty TNHH Hòa Bình",
+            "org_type": "Doanh nghiệp",
+            "org_unit_title": "Không",
+            "org_staff_total": 12,
+            "org_staff_citizen": 5,
+        },
     ]
 
 
@@ -103,7 +115,14 @@ class Book:
     unit: dict | None = field(default_factory=default_unit)
     villages: list[dict] = field(default_factory=default_villages)
     orgs: list[dict] | None = field(default_factory=default_orgs)
-    sheet_names: dict = field(default_factory=lambda: {"info": "ThongTin", "unit": "DonVi", "villages": "DiaBan", "orgs": "CoQuan"})
+    sheet_names: dict = field(
+        default_factory=lambda: {
+            "info": "ThongTin",
+            "unit": "DonVi",
+            "villages": "DiaBan",
+            "orgs": "CoQuan",
+        }
+    )
     label_col: int = 1  # labels in column A; 2 = numbering in column A, labels in B
     header_row: int = 3
     two_row_header: bool = False
@@ -238,7 +257,11 @@ def _add_cached_values(path: Path, cached: dict) -> None:
                 if m and order[int(m.group(1)) - 1] in cached:
                     xml = data.decode()
                     for cell, value in cached[order[int(m.group(1)) - 1]].items():
-                        xml = re.sub(rf'(<c r="{cell}"[^>]*>)(<f>.*?</f>)(<v>\s*</v>|<v\s*/>)?', rf"\1\2<v>{value}</v>", xml)
+                        xml = re.sub(
+                            rf'(<c r="{cell}"[^>]*>)(<f>.*?</f>)(<v>\s*</v>|<v\s*/>)?',
+                            rf"\1\2<v>{value}</v>",
+                            xml,
+                        )
                     data = xml.encode()
                 zout.writestr(n, data)
     path.write_bytes(out.getvalue())
@@ -289,6 +312,7 @@ def write_encrypted(book: Book, path: Path, password: str = "matkhau") -> Path:
 
 # ---- the cases ------------------------------------------------------------------------------
 
+
 @dataclass
 class Case:
     name: str
@@ -314,40 +338,212 @@ def cases() -> list[Case]:
         return default_info(school_code=code, school_name=name, commune=commune, **kw)
 
     add("clean", "clean.xlsx", _x(Book()), "accepted", 3)
-    add("xlsm", "macro.xlsm", _x(Book(info=info("KP008", "MN Hoa Mai", "xã Chư Drăng"), villages=[village("Thôn Hòa Mỹ")])), "accepted", 1)
-    add("xls", "cu/old.xls", lambda p: write_xls(Book(info=info("KP012", "Mầm non Hoa Hồng", "Chư Gu", report_date="01/12/2024"), villages=[village("Buôn Chư Gu", 50)]), p), "accepted", 1)
-    add("ods", "libre.ods", lambda p: write_ods(Book(info=info("KP016", "MN Sơn Ca", "Chu Ngoc"), villages=[village("Thôn Sơn Ca", 60)]), p), "accepted", 1)
-    add("variants", "sub/variants.xlsx", _x(Book(
-        info=info("", "mam non hoa phuong", "Đất Bằng", report_date=dt.datetime(2024, 12, 3)),
-        sheet_names={"info": "1. Thông tin", "unit": "Don vi", "villages": "DIABAN", "orgs": "4. Cơ quan"},
-        label_col=2, header_row=9, column_order=["village", "row_number", "workers_citizen", "workers_total", "households_total",
-                                                 "households_registered", "households_family_title", "clans_total", "clans_title", "community_title"],
-        labels={"workers_total": "Số người lao động trong\nGĐHT, DHHT, CĐHT", "staff_total": "Tổng số CB,GV,NV", "village": "THON, BUON,  TO DAN PHO"},
-        extra_column="Ghi chú", extra_sheet=True, blank_between=True,
-        villages=[village("Thôn A", 90, households_total="1.234", households_registered="12 hộ", clans_total="-", clans_title="không"),
-                  village("Thôn B", 70, community_title="x")],
-    )), "accepted", 2, ("extra_column", "extra_sheet"))
-    add("two_row_header", "two-row.xlsx", _x(Book(info=info("KP019", "MN Họa Mi", "Chư Rcăm"), two_row_header=True, total_row="auto",
-                                                  villages=[village("Thôn Một", 40), village("Thôn Hai", 44)])), "accepted", 2)
-    old = Book(info={k: v for k, v in info("KP022", "Trường Mầm non Hoa Phượng", "Ia R'sươm").items() if k != "template_id"}, orgs=None)
+    add(
+        "xlsm",
+        "macro.xlsm",
+        _x(Book(info=info("KP008", "MN Hoa Mai", "xã Chư Drăng"), villages=[village("Thôn Hòa Mỹ")])),
+        "accepted",
+        1,
+    )
+    add(
+        "xls",
+        "cu/old.xls",
+        lambda p: write_xls(
+            Book(
+                info=info("KP012", "Mầm non Hoa Hồng", "Chư Gu", report_date="01/12/2024"),
+                villages=[village("Buôn Chư Gu", 50)],
+            ),
+            p,
+        ),
+        "accepted",
+        1,
+    )
+    add(
+        "ods",
+        "libre.ods",
+        lambda p: write_ods(
+            Book(info=info("KP016", "MN Sơn Ca", "Chu Ngoc"), villages=[village("Thôn Sơn Ca", 60)]),
+            p,
+        ),
+        "accepted",
+        1,
+    )
+    add(
+        "variants",
+        "sub/variants.xlsx",
+        _x(
+            Book(
+                info=info("", "mam non hoa phuong", "Đất Bằng", report_date=dt.datetime(2024, 12, 3)),
+                sheet_names={
+                    "info": "1. Thông tin",
+                    "unit": "Don vi",
+                    "villages": "DIABAN",
+                    "orgs": "4. Cơ quan",
+                },
+                label_col=2,
+                header_row=9,
+                column_order=[
+                    "village",
+                    "row_number",
+                    "workers_citizen",
+                    "workers_total",
+                    "households_total",
+                    "households_registered",
+                    "households_family_title",
+                    "clans_total",
+                    "clans_title",
+                    "community_title",
+                ],
+                labels={
+                    "workers_total": "Số người lao động trong\nGĐHT, DHHT, CĐHT",
+                    "staff_total": "Tổng số CB,GV,NV",
+                    "village": "THON, BUON,  TO DAN PHO",
+                },
+                extra_column="Ghi chú",
+                extra_sheet=True,
+                blank_between=True,
+                villages=[
+                    village(
+                        "Thôn A",
+                        90,
+                        households_total="1.234",
+                        households_registered="12 hộ",
+                        clans_total="-",
+                        clans_title="không",
+                    ),
+                    village("Thôn B", 70, community_title="x"),
+                ],
+            )
+        ),
+        "accepted",
+        2,
+        ("extra_column", "extra_sheet"),
+    )
+    add(
+        "two_row_header",
+        "two-row.xlsx",
+        _x(
+            Book(
+                info=info("KP019", "MN Họa Mi", "Chư Rcăm"),
+                two_row_header=True,
+                total_row="auto",
+                villages=[village("Thôn Một", 40), village("Thôn Hai", 44)],
+            )
+        ),
+        "accepted",
+        2,
+    )
+    old = Book(
+        info={k: v for k, v in info("KP022", "Trường Mầm non Hoa Phượng", "Ia R'sươm").items() if k != "template_id"},
+        orgs=None,
+    )
     old.info["school_code"] = "KP040"
     old.info["school_name"] = "MN Hoa Lan"
     add("old_template", "2021-template.xlsx", _x(old), "accepted", 3)
-    add("bad_values", "bad-values.xlsx", _x(Book(info=info("KP025", "MN Hoa Ban", "Ia Hdreh"), villages=[
-        village("Thôn X", 100, households_total="70%"), village("Thôn Y", 100, clans_total=0.5), village("Thôn Z", 100, community_title="có lẽ"),
-        village("Thôn W", 100, households_family_title=150), village("Thôn V", 100, households_registered=10, households_family_title=20),
-        village(None, 100),
-    ])), "accepted", 1, ("percent_in_count", "bad_yesno", "part_whole", "awarded_unregistered", "missing_village"))
-    add("total_mismatch", "total.xlsx", _x(Book(info=info("KP029", "MN Hướng Dương", "Ia Mlah"), total_row={"households_total": 999})), "accepted", 3, ("total_mismatch",))
-    f_book = Book(info=info("KP032", "MN Tuổi Thơ", "Ia Rmok"), villages=[village("Thôn F", 100, workers_total="=100*2"), village("Thôn G", 100, workers_total="=100*2")])
-    add("formula", "formula.xlsx", _x(f_book, cached={"DiaBan": {"I5": 200}}), "accepted", 1, ("formula_no_cache",))
-    add("unregistered", "unreg.xlsx", _x(Book(info=info("", "Trường Mầm non Chưa Có Tên", "Uar"), villages=[village("Buôn Uar Mới", 30)])), "accepted", 1, ("unregistered_school",))
-    add("commune_unknown", "unknown-commune.xlsx", _x(Book(info=info("KP035", "MN Bình Minh", "Ia Rsaii Mới"))), "rejected", 0, ("commune_unknown",))
-    add("wrong_year", "wrong-year.xlsx", _x(Book(info=info("KP036", "TH Anh Hùng Núp", "Ia Rsai", year=2023, report_date="01/12/2023"))), "rejected", 0, ("wrong_year",))
-    add("missing_name", "no-name.xlsx", _x(Book(info=info("KP037", None, "Ia Rsai"))), "rejected", 0, ("missing_field",))
-    add("bad_date", "bad-date.xlsx", _x(Book(info=info("KP038", "TH&THCS Ia Rsai", "Ia Rsai", report_date="32/13/2024"))), "rejected", 0, ("bad_date",))
-    add("encrypted", "secret.xlsx", lambda p: write_encrypted(Book(info=info("KP039", "THPT Ia Rsai", "Ia Rsai")), p), "rejected", 0, ("file_encrypted",))
-    add("corrupt", "broken.xlsx", lambda p: p.write_bytes(b"PK\x03\x04 not really a zip file" * 10), "rejected", 0, ("file_corrupt",))
+    add(
+        "bad_values",
+        "bad-values.xlsx",
+        _x(
+            Book(
+                info=info("KP025", "MN Hoa Ban", "Ia Hdreh"),
+                villages=[
+                    village("Thôn X", 100, households_total="70%"),
+                    village("Thôn Y", 100, clans_total=0.5),
+                    village("Thôn Z", 100, community_title="có lẽ"),
+                    village("Thôn W", 100, households_family_title=150),
+                    village("Thôn V", 100, households_registered=10, households_family_title=20),
+                    village(None, 100),
+                ],
+            )
+        ),
+        "accepted",
+        1,
+        ("percent_in_count", "bad_yesno", "part_whole", "awarded_unregistered", "missing_village"),
+    )
+    add(
+        "total_mismatch",
+        "total.xlsx",
+        _x(Book(info=info("KP029", "MN Hướng Dương", "Ia Mlah"), total_row={"households_total": 999})),
+        "accepted",
+        3,
+        ("total_mismatch",),
+    )
+    f_book = Book(
+        info=info("KP032", "MN Tuổi Thơ", "Ia Rmok"),
+        villages=[
+            village("Thôn F", 100, workers_total="=100*2"),
+            village("Thôn G", 100, workers_total="=100*2"),
+        ],
+    )
+    add(
+        "formula",
+        "formula.xlsx",
+        _x(f_book, cached={"DiaBan": {"I5": 200}}),
+        "accepted",
+        1,
+        ("formula_no_cache",),
+    )
+    add(
+        "unregistered",
+        "unreg.xlsx",
+        _x(
+            Book(
+                info=info("", "Trường Mầm non Chưa Có Tên", "Uar"),
+                villages=[village("Buôn Uar Mới", 30)],
+            )
+        ),
+        "accepted",
+        1,
+        ("unregistered_school",),
+    )
+    add(
+        "commune_unknown",
+        "unknown-commune.xlsx",
+        _x(Book(info=info("KP035", "MN Bình Minh", "Ia Rsaii Mới"))),
+        "rejected",
+        0,
+        ("commune_unknown",),
+    )
+    add(
+        "wrong_year",
+        "wrong-year.xlsx",
+        _x(Book(info=info("KP036", "TH Anh Hùng Núp", "Ia Rsai", year=2023, report_date="01/12/2023"))),
+        "rejected",
+        0,
+        ("wrong_year",),
+    )
+    add(
+        "missing_name",
+        "no-name.xlsx",
+        _x(Book(info=info("KP037", None, "Ia Rsai"))),
+        "rejected",
+        0,
+        ("missing_field",),
+    )
+    add(
+        "bad_date",
+        "bad-date.xlsx",
+        _x(Book(info=info("KP038", "TH&THCS Ia Rsai", "Ia Rsai", report_date="32/13/2024"))),
+        "rejected",
+        0,
+        ("bad_date",),
+    )
+    add(
+        "encrypted",
+        "secret.xlsx",
+        lambda p: write_encrypted(Book(info=info("KP039", "THPT Ia Rsai", "Ia Rsai")), p),
+        "rejected",
+        0,
+        ("file_encrypted",),
+    )
+    add(
+        "corrupt",
+        "broken.xlsx",
+        lambda p: p.write_bytes(b"PK\x03\x04 not really a zip file" * 10),
+        "rejected",
+        0,
+        ("file_corrupt",),
+    )
     add("empty", "empty.xlsx", lambda p: p.write_bytes(b""), "rejected", 0, ("file_empty",))
     add("lock", "~$clean.xlsx", lambda p: p.write_bytes(b"lock"), "ignored")
     add("hidden", ".hidden.xlsx", lambda p: p.write_bytes(b"x"), "ignored")

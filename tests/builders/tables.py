@@ -13,38 +13,96 @@ from hoctap.catalog import Catalog
 from hoctap.paths import Workspace
 
 NA = pd.NA
-SCHOOL_COUNTS = ["staff_total", "staff_citizen", "members_total", "members_policy", "cadres_total", "cadres_clc_it"]
-VILLAGE_COUNTS = ["households_total", "households_registered", "households_family_title", "clans_total", "clans_title",
-                  "workers_total", "workers_citizen"]
+SCHOOL_COUNTS = [
+    "staff_total",
+    "staff_citizen",
+    "members_total",
+    "members_policy",
+    "cadres_total",
+    "cadres_clc_it",
+]
+VILLAGE_COUNTS = [
+    "households_total",
+    "households_registered",
+    "households_family_title",
+    "clans_total",
+    "clans_title",
+    "workers_total",
+    "workers_citizen",
+]
 ORG_COUNTS = ["org_staff_total", "org_staff_citizen"]
 
 
-def school(year, sid, commune, title, staff=(NA, NA), members=(NA, NA), cadres=(NA, NA), status="used",
-           report_date=None):
+def school(
+    year,
+    sid,
+    commune,
+    title,
+    staff=(NA, NA),
+    members=(NA, NA),
+    cadres=(NA, NA),
+    status="used",
+    report_date=None,
+):
     """One schools.parquet row; pairs are (total, part)."""
     return {
-        "year": year, "school_id": sid, "school_name": f"Trường {sid}", "school_code": sid, "registered": True,
-        "commune_code": commune, "commune_raw": commune, "school_level": "Tiểu học",
-        "report_date": pd.Timestamp(report_date or dt.date(year, 12, 1)), "template_id": "HTSD-01",
-        "preparer": "Người lập", "phone": "0900000000", "school_unit_title": title,
-        "staff_total": staff[0], "staff_citizen": staff[1], "members_total": members[0],
-        "members_policy": members[1], "cadres_total": cadres[0], "cadres_clc_it": cadres[1],
-        "source_path": f"{year}/{sid}.xlsx", "status": status,
+        "year": year,
+        "school_id": sid,
+        "school_name": f"Trường {sid}",
+        "school_code": sid,
+        "registered": True,
+        "commune_code": commune,
+        "commune_raw": commune,
+        "school_level": "Tiểu học",
+        "report_date": pd.Timestamp(report_date or dt.date(year, 12, 1)),
+        "template_id": "HTSD-01",
+        "preparer": "Người lập",
+        "phone": "0900000000",
+        "school_unit_title": title,
+        "staff_total": staff[0],
+        "staff_citizen": staff[1],
+        "members_total": members[0],
+        "members_policy": members[1],
+        "cadres_total": cadres[0],
+        "cadres_clc_it": cadres[1],
+        "source_path": f"{year}/{sid}.xlsx",
+        "status": status,
     }
 
 
-def village(year, commune, name, households=(NA, NA), clans=(NA, NA), community=NA, workers=(NA, NA),
-            status="used", school_id="KP001", row=10):
+def village(
+    year,
+    commune,
+    name,
+    households=(NA, NA),
+    clans=(NA, NA),
+    community=NA,
+    workers=(NA, NA),
+    status="used",
+    school_id="KP001",
+    row=10,
+):
     """One villages.parquet row; pairs are (total, titled)."""
     from hoctap.text import fold
 
     return {
-        "year": year, "commune_code": commune, "village": name, "village_key": fold(name),
-        "households_total": households[0], "households_registered": NA, "households_family_title": households[1],
-        "clans_total": clans[0], "clans_title": clans[1], "community_title": community,
-        "workers_total": workers[0], "workers_citizen": workers[1], "school_id": school_id,
-        "source_path": f"{year}/{school_id}.xlsx", "source_row": row,
-        "report_date": pd.Timestamp(dt.date(year, 12, 1)), "status": status,
+        "year": year,
+        "commune_code": commune,
+        "village": name,
+        "village_key": fold(name),
+        "households_total": households[0],
+        "households_registered": NA,
+        "households_family_title": households[1],
+        "clans_total": clans[0],
+        "clans_title": clans[1],
+        "community_title": community,
+        "workers_total": workers[0],
+        "workers_citizen": workers[1],
+        "school_id": school_id,
+        "source_path": f"{year}/{school_id}.xlsx",
+        "source_row": row,
+        "report_date": pd.Timestamp(dt.date(year, 12, 1)),
+        "status": status,
     }
 
 
@@ -52,10 +110,19 @@ def org(year, commune, name, title, staff=(NA, NA), status="used", school_id="KP
     from hoctap.text import fold
 
     return {
-        "year": year, "commune_code": commune, "org_name": name, "org_key": fold(name), "org_type": "Cơ quan",
-        "org_unit_title": title, "org_staff_total": staff[0], "org_staff_citizen": staff[1], "school_id": school_id,
-        "source_path": f"{year}/{school_id}.xlsx", "source_row": row,
-        "report_date": pd.Timestamp(dt.date(year, 12, 1)), "status": status,
+        "year": year,
+        "commune_code": commune,
+        "org_name": name,
+        "org_key": fold(name),
+        "org_type": "Cơ quan",
+        "org_unit_title": title,
+        "org_staff_total": staff[0],
+        "org_staff_citizen": staff[1],
+        "school_id": school_id,
+        "source_path": f"{year}/{school_id}.xlsx",
+        "source_row": row,
+        "report_date": pd.Timestamp(dt.date(year, 12, 1)),
+        "status": status,
     }
 
 

@@ -24,8 +24,10 @@ from builders.corpus import Book, default_info, village, write_ods  # noqa: E402
 
 
 def main() -> None:
-    book = Book(info=default_info(school_code="KP044", school_name="Trường Mầm non Sao Mai", commune="Krông Năng"),
-                villages=[village("Thôn Sao Mai", 90), village("Buôn Krông", 70)])
+    book = Book(
+        info=default_info(school_code="KP044", school_name="Trường Mầm non Sao Mai", commune="Krông Năng"),
+        villages=[village("Thôn Sao Mai", 90), village("Buôn Krông", 70)],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         plain = write_ods(book, tmp / "plain.ods")
@@ -34,14 +36,31 @@ def main() -> None:
             for info in zin.infolist():
                 data = zin.read(info.filename)
                 if info.filename == "content.xml":
-                    data = data.replace(b"<office:spreadsheet>", b'<office:spreadsheet table:structure-protected="true">', 1)
+                    data = data.replace(
+                        b"<office:spreadsheet>",
+                        b'<office:spreadsheet table:structure-protected="true">',
+                        1,
+                    )
                     assert b"structure-protected" in data
                 zout.writestr(info, data)
         exe = shutil.which("soffice") or shutil.which("libreoffice")
         profile = tmp / "profile"
-        subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                        "--convert-to", "xls:MS Excel 97", "--outdir", str(tmp), str(protected)],
-                       check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [
+                exe,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "xls:MS Excel 97",
+                "--outdir",
+                str(tmp),
+                str(protected),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
         shutil.copyfile(tmp / "default-key.xls", HERE / "default-key.xls")
     print(HERE / "default-key.xls")
 

@@ -8,7 +8,11 @@ import sys
 
 def hoctap(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "hoctap", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "hoctap", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
     )
 
 

@@ -43,11 +43,17 @@ def _book(code: str, name: str, commune: str, **kw) -> Book:
     return Book(info=default_info(school_code=code, school_name=name, commune=commune), **kw)
 
 
-SCHOOLS = [("KP041", "Trường Tiểu học Y Jút", "Ia Rsươm"), ("KP042", "Trường THCS Bế Văn Đàn", "Ia Rsươm"),
-           ("KP045", "Trường Tiểu học Lê Lợi", "Krông Năng"), ("KP046", "Trường THCS Nguyễn Du", "Krông Năng"),
-           ("KP047", "Trường Mầm non Hoa Cúc", "Phú Cần"), ("KP048", "Trường Tiểu học Trần Phú", "Phú Cần"),
-           ("KP049", "Trường THCS Lý Tự Trọng", "Phú Cần"), ("KP051", "Trường Mầm non Rạng Đông", "Uar"),
-           ("KP052", "Trường Tiểu học Kim Đồng", "Uar")]
+SCHOOLS = [
+    ("KP041", "Trường Tiểu học Y Jút", "Ia Rsươm"),
+    ("KP042", "Trường THCS Bế Văn Đàn", "Ia Rsươm"),
+    ("KP045", "Trường Tiểu học Lê Lợi", "Krông Năng"),
+    ("KP046", "Trường THCS Nguyễn Du", "Krông Năng"),
+    ("KP047", "Trường Mầm non Hoa Cúc", "Phú Cần"),
+    ("KP048", "Trường Tiểu học Trần Phú", "Phú Cần"),
+    ("KP049", "Trường THCS Lý Tự Trọng", "Phú Cần"),
+    ("KP051", "Trường Mầm non Rạng Đông", "Uar"),
+    ("KP052", "Trường Tiểu học Kim Đồng", "Uar"),
+]
 
 
 def _good(i: int, path: Path, writer=write_xlsx) -> Path:
@@ -66,6 +72,7 @@ REF = Reference(SHIPPED_REFERENCE_DIR)
 
 # ---- breaking zip members -------------------------------------------------------------------
 
+
 def _entry_offsets(data: bytes, member: str) -> tuple[int, int]:
     """(local header offset, central directory entry offset) of ``member``."""
     local = zipfile.ZipFile(io.BytesIO(data)).getinfo(member).header_offset
@@ -73,7 +80,7 @@ def _entry_offsets(data: bytes, member: str) -> tuple[int, int]:
     pos = data.find(b"PK\x01\x02")
     while pos >= 0:
         n = struct.unpack_from("<H", data, pos + 28)[0]
-        if data[pos + 46:pos + 46 + n] == name:
+        if data[pos + 46 : pos + 46 + n] == name:
             return local, pos
         pos = data.find(b"PK\x01\x02", pos + 4)
     raise KeyError(member)
@@ -103,7 +110,7 @@ def break_member(path: Path, member: str, how: str) -> Path:
         cut = cut[:csize]
         pad = csize - len(cut)  # keep every offset: pad with empty non-final stored blocks
         cut += (b"\x00\x00\x00\xff\xff" * (pad // 5 + 1))[:pad]
-        data[start:start + csize] = cut
+        data[start : start + csize] = cut
     elif how == "version":
         struct.pack_into("<H", data, central + 6, 170)
     elif how == "lie":  # the headers claim 100 bytes; the CRC stays right
@@ -115,10 +122,18 @@ def break_member(path: Path, member: str, how: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("member,how", [
-    ("xl/worksheets/sheet3.xml", "flip"), ("xl/worksheets/sheet3.xml", "eof"), ("xl/worksheets/sheet3.xml", "version"),
-    ("xl/styles.xml", "flip"), ("xl/styles.xml", "version"), ("xl/workbook.xml", "flip"), ("xl/workbook.xml", "version"),
-])  # a style or workbook part cut after its last byte still reads in full: calamine takes it
+@pytest.mark.parametrize(
+    "member,how",
+    [
+        ("xl/worksheets/sheet3.xml", "flip"),
+        ("xl/worksheets/sheet3.xml", "eof"),
+        ("xl/worksheets/sheet3.xml", "version"),
+        ("xl/styles.xml", "flip"),
+        ("xl/styles.xml", "version"),
+        ("xl/workbook.xml", "flip"),
+        ("xl/workbook.xml", "version"),
+    ],
+)  # a style or workbook part cut after its last byte still reads in full: calamine takes it
 def test_a_damaged_member_is_a_rejection_in_vietnamese(tmp_path, member, how):
     path = break_member(_good(0, tmp_path / "a.xlsx"), member, how)
     sub = read_workbook(path)
@@ -140,14 +155,17 @@ def test_a_member_larger_than_declared_is_never_inflated_in_full(tmp_path):
     wb.save(small)
     # The sheet grown to 200 000 rows (~20 MB of XML, a few hundred KB zipped) in openpyxl's own
     # XML: writing them row by row through openpyxl took 10 s, this takes a fraction of one.
-    rows = "".join(f'<row r="{r}"><c r="A{r}" t="n"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>Thôn</t></is></c>'
-                   f'<c r="C{r}" t="n"><v>{r * 2}</v></c></row>' for r in range(1, 200_001))
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="n"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>Thôn</t></is></c>'
+        f'<c r="C{r}" t="n"><v>{r * 2}</v></c></row>'
+        for r in range(1, 200_001)
+    )
     with zipfile.ZipFile(small) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
                 head, rest = data.decode("utf-8").split("<sheetData>", 1)
-                data = (head + "<sheetData>" + rows + rest[rest.index("</sheetData>"):]).encode("utf-8")
+                data = (head + "<sheetData>" + rows + rest[rest.index("</sheetData>") :]).encode("utf-8")
                 data = data.replace(b'<dimension ref="A1:C1"/>', b'<dimension ref="A1:C200000"/>')
             dst.writestr(info.filename, data)
     assert zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size > 15 << 20
@@ -163,8 +181,14 @@ def test_a_member_larger_than_declared_is_never_inflated_in_full(tmp_path):
 def _damaged_folder(raw: Path) -> None:
     for i in range(4):
         _good(i, raw / f"tot-{i}.xlsx")
-    for i, (member, how) in enumerate((("xl/worksheets/sheet1.xml", "flip"), ("xl/worksheets/sheet4.xml", "eof"),
-                                      ("xl/worksheets/sheet2.xml", "version"), ("xl/sharedStrings.xml", "flip"))):
+    for i, (member, how) in enumerate(
+        (
+            ("xl/worksheets/sheet1.xml", "flip"),
+            ("xl/worksheets/sheet4.xml", "eof"),
+            ("xl/worksheets/sheet2.xml", "version"),
+            ("xl/sharedStrings.xml", "flip"),
+        )
+    ):
         path = _good(4 + i, raw / f"hong-{i}.xlsx")
         with zipfile.ZipFile(path) as zf:
             if member not in zf.namelist():
@@ -177,8 +201,14 @@ def _damaged_folder(raw: Path) -> None:
 
 def _run(args: list[str], seed: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    return subprocess.run([sys.executable, "-m", "hoctap", *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
-                          env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "hoctap", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def test_damaged_files_never_stop_clean_or_check_whatever_the_hash_seed(tmp_path):
@@ -187,7 +217,18 @@ def test_damaged_files_never_stop_clean_or_check_whatever_the_hash_seed(tmp_path
     _damaged_folder(raw)
     outputs = []
     for seed in ("0", "1"):
-        proc = _run(["clean", "--year", str(YEAR), "--data-dir", str(ws.data_dir), "--reports-dir", str(tmp_path / "r")], seed)
+        proc = _run(
+            [
+                "clean",
+                "--year",
+                str(YEAR),
+                "--data-dir",
+                str(ws.data_dir),
+                "--reports-dir",
+                str(tmp_path / "r"),
+            ],
+            seed,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "Traceback" not in proc.stderr + proc.stdout
         intake = pd.read_csv(ws.processed(YEAR) / "intake.csv")
@@ -205,6 +246,7 @@ def test_damaged_files_never_stop_clean_or_check_whatever_the_hash_seed(tmp_path
 
 
 # ---- far cells ------------------------------------------------------------------------------
+
 
 def _with_cell(path: Path, sheet: str, cell: str, value=None, styled: bool = False) -> Path:
     import openpyxl
@@ -263,13 +305,17 @@ def _ods_far(path: Path, far_value: bool) -> Path:
     content = parts["content.xml"].decode()
     end = content.index("</table:table>")
     if far_value:
-        tail = ('<table:table-row table:number-rows-repeated="59990"><table:table-cell/></table:table-row>'
-                '<table:table-row><table:table-cell table:number-columns-repeated="300"/>'
-                '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
-                '</table:table-row>')
+        tail = (
+            '<table:table-row table:number-rows-repeated="59990"><table:table-cell/></table:table-row>'
+            '<table:table-row><table:table-cell table:number-columns-repeated="300"/>'
+            '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+            "</table:table-row>"
+        )
     else:
-        tail = ('<table:table-row table:number-rows-repeated="1048000">'
-                '<table:table-cell table:number-columns-repeated="16384"/></table:table-row>')
+        tail = (
+            '<table:table-row table:number-rows-repeated="1048000">'
+            '<table:table-cell table:number-columns-repeated="16384"/></table:table-row>'
+        )
     parts["content.xml"] = (content[:end] + tail + content[end:]).encode()
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("mimetype", parts.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
@@ -312,8 +358,13 @@ print(proc.stdout)
 def test_check_of_the_worst_file_stays_small_and_quick(tmp_path):
     path = _with_cell(_good(0, tmp_path / "far.xlsx"), "DiaBan", "XFD1048576", value=1)
     t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, cwd=PROJECT_ROOT,
-                         timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    ).stdout
     code, peak_kb = map(int, out.split("\n", 1)[0].split())
     assert code == 1 and "XFD1048576" in out
     assert time.monotonic() - t0 < 60
@@ -321,6 +372,7 @@ def test_check_of_the_worst_file_stays_small_and_quick(tmp_path):
 
 
 # ---- the sandbox ----------------------------------------------------------------------------
+
 
 def _rowless(path: Path, rows: int = 1_000_000) -> Path:
     """A valid workbook plus a sheet whose rows carry no row number: calamine counts them one by
@@ -403,6 +455,7 @@ def test_clean_and_check_contain_a_reader_crash(tmp_path, workspace):
 
 # ---- every entry is ledgered ------------------------------------------------------------------
 
+
 @pytest.mark.skipif(not LINUX, reason="FIFOs, sockets and non-UTF-8 names as on Linux")
 def test_every_entry_under_the_year_is_an_intake_row(tmp_path):
     ws = _ws(tmp_path)
@@ -422,23 +475,53 @@ def test_every_entry_under_the_year_is_an_intake_row(tmp_path):
     _good(2, raw / "nop.xlsx" / "ben-trong.xlsx")  # a folder named like a workbook
     weird = os.path.join(os.fsencode(raw), b"bao-cao-\xff\xfe.xlsx")
     shutil.copyfile(_good(3, tmp_path / "w.xlsx"), weird)
-    proc = _run(["clean", "--year", str(YEAR), "--data-dir", str(ws.data_dir), "--reports-dir", str(tmp_path / "r")], "0",
-                timeout=180)
+    proc = _run(
+        [
+            "clean",
+            "--year",
+            str(YEAR),
+            "--data-dir",
+            str(ws.data_dir),
+            "--reports-dir",
+            str(tmp_path / "r"),
+        ],
+        "0",
+        timeout=180,
+    )
     sock.close()
     assert proc.returncode == 0, proc.stderr
     text = (ws.processed(YEAR) / "intake.csv").read_bytes().decode("utf-8")  # valid UTF-8
     intake = pd.read_csv(ws.processed(YEAR) / "intake.csv").set_index("path")
     y = f"{YEAR}/"
-    assert set(intake.index) == {y + n for n in (
-        "tot.xlsx", "ong.xlsx", "sock.xlsx", "hong.xlsx", "vong-a.xlsx", "vong-b.xlsx", "ra-ngoai.xlsx",
-        "thu-muc-lien-ket", "ban-sao.xlsx", "nop.xlsx", "nop.xlsx/ben-trong.xlsx", "bao-cao-\\xff\\xfe.xlsx")}
+    assert set(intake.index) == {
+        y + n
+        for n in (
+            "tot.xlsx",
+            "ong.xlsx",
+            "sock.xlsx",
+            "hong.xlsx",
+            "vong-a.xlsx",
+            "vong-b.xlsx",
+            "ra-ngoai.xlsx",
+            "thu-muc-lien-ket",
+            "ban-sao.xlsx",
+            "nop.xlsx",
+            "nop.xlsx/ben-trong.xlsx",
+            "bao-cao-\\xff\\xfe.xlsx",
+        )
+    }
     st = intake["status"].to_dict()
-    assert {k for k, v in st.items() if v == "accepted"} == {y + "tot.xlsx", y + "nop.xlsx/ben-trong.xlsx",
-                                                             y + "bao-cao-\\xff\\xfe.xlsx"}
+    assert {k for k, v in st.items() if v == "accepted"} == {
+        y + "tot.xlsx",
+        y + "nop.xlsx/ben-trong.xlsx",
+        y + "bao-cao-\\xff\\xfe.xlsx",
+    }
     issues = pd.read_csv(ws.processed(YEAR) / "issues.csv")
     code = issues.set_index("path")["code"].to_dict()
     assert code[y + "ong.xlsx"] == code[y + "sock.xlsx"] == "ignored_special"
-    assert {code[y + n] for n in ("hong.xlsx", "vong-a.xlsx", "ra-ngoai.xlsx", "thu-muc-lien-ket", "ban-sao.xlsx")} == {"ignored_link"}
+    assert {code[y + n] for n in ("hong.xlsx", "vong-a.xlsx", "ra-ngoai.xlsx", "thu-muc-lien-ket", "ban-sao.xlsx")} == {
+        "ignored_link"
+    }
     assert code[y + "nop.xlsx"] == "ignored_folder"
     reasons = intake["reason"].to_dict()
     assert "ống dẫn FIFO" in reasons[y + "ong.xlsx"] and "bị hỏng" in reasons[y + "hong.xlsx"]
@@ -453,15 +536,24 @@ def test_every_entry_under_the_year_is_an_intake_row(tmp_path):
 
 # ---- format by content ----------------------------------------------------------------------
 
+
 def _renamed(tmp_path: Path, writer, name: str, i: int) -> Path:
-    real = writer(_book(*SCHOOLS[i]), tmp_path / f"real-{i}{'.ods' if writer is write_ods else '.xls' if writer is write_xls else '.xlsx'}")
+    real = writer(
+        _book(*SCHOOLS[i]),
+        tmp_path / f"real-{i}{'.ods' if writer is write_ods else '.xls' if writer is write_xls else '.xlsx'}",
+    )
     return real.rename(tmp_path / name)
 
 
-@pytest.mark.parametrize("writer,name,actual", [
-    (write_ods, "libre.xlsx", "LibreOffice"), (write_xlsx, "moi.xls", "Excel (.xlsx)"),
-    (write_xls, "cu.xlsx", "Excel 97-2003"), (write_ods, "libre.xls", "LibreOffice"),
-])
+@pytest.mark.parametrize(
+    "writer,name,actual",
+    [
+        (write_ods, "libre.xlsx", "LibreOffice"),
+        (write_xlsx, "moi.xls", "Excel (.xlsx)"),
+        (write_xls, "cu.xlsx", "Excel 97-2003"),
+        (write_ods, "libre.xls", "LibreOffice"),
+    ],
+)
 def test_a_renamed_workbook_is_read_by_its_content(tmp_path, writer, name, actual):
     path = _renamed(tmp_path, writer, name, 4)
     a = assess(name, read_workbook(path), REF, YEAR)
@@ -503,7 +595,9 @@ def _others(folder: Path) -> dict[str, str]:
     (folder / "bang.fods").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.spreadsheet"><office:body>'
-        '<office:spreadsheet/></office:body></office:document>', encoding="utf-8")
+        "<office:spreadsheet/></office:body></office:document>",
+        encoding="utf-8",
+    )
     with zipfile.ZipFile(folder / "bang.xlsb", "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
@@ -511,9 +605,18 @@ def _others(folder: Path) -> dict[str, str]:
         zf.writestr("Index/Document.iwa", b"\x00")
     shutil.copyfile(_good(7, folder / "x.xlsx"), folder / "bao-cao.xlsx.bak")
     (folder / "x.xlsx").unlink()
-    (folder / "web.xls").write_text("<html><body><table><tr><td>Tên trường</td></tr></table></body></html>", encoding="utf-8")
-    return {"bang.csv": "CSV", "bang.slk": "SYLK", "bang.fods": "XML phẳng", "bang.xlsb": ".xlsb",
-            "bang.numbers": "Numbers", "bao-cao.xlsx.bak": "đổi đuôi tệp thành .xlsx", "web.xls": "trang web"}
+    (folder / "web.xls").write_text(
+        "<html><body><table><tr><td>Tên trường</td></tr></table></body></html>", encoding="utf-8"
+    )
+    return {
+        "bang.csv": "CSV",
+        "bang.slk": "SYLK",
+        "bang.fods": "XML phẳng",
+        "bang.xlsb": ".xlsb",
+        "bang.numbers": "Numbers",
+        "bao-cao.xlsx.bak": "đổi đuôi tệp thành .xlsx",
+        "web.xls": "trang web",
+    }
 
 
 def test_check_and_clean_make_one_decision_for_other_formats(tmp_path, workspace, capsys):
@@ -533,6 +636,7 @@ def test_check_and_clean_make_one_decision_for_other_formats(tmp_path, workspace
 
 # ---- files and folders that may not be read -----------------------------------------------------
 
+
 def _honour_permissions() -> None:
     """In the child, as root: drop the capabilities that bypass file permissions (CAP_DAC_OVERRIDE,
     CAP_DAC_READ_SEARCH) from the bounding set, so the exec'd program really meets a 000 file."""
@@ -546,8 +650,14 @@ def _honour_permissions() -> None:
 
 
 def _run_honouring_permissions(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
-                          timeout=300, preexec_fn=_honour_permissions)
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+        preexec_fn=_honour_permissions,
+    )
 
 
 @pytest.mark.skipif(not LINUX, reason="file permissions and prctl as on Linux")
@@ -565,12 +675,21 @@ def test_an_unreadable_file_or_folder_is_unreadable_not_special(tmp_path):
         probe = _run_honouring_permissions(["-c", f"open({str(locked)!r}, 'rb')"])
         if "PermissionError" not in probe.stderr:
             pytest.skip("this process cannot give up reading files whatever their permissions")
-        proc = _run_honouring_permissions(["-m", "hoctap", "clean", "--year", str(YEAR),
-                                           "--data-dir", str(ws.data_dir),
-                                           "--reports-dir", str(tmp_path / "r")])
+        proc = _run_honouring_permissions(
+            [
+                "-m",
+                "hoctap",
+                "clean",
+                "--year",
+                str(YEAR),
+                "--data-dir",
+                str(ws.data_dir),
+                "--reports-dir",
+                str(tmp_path / "r"),
+            ]
+        )
         assert proc.returncode == 0, proc.stderr
-        check = _run_honouring_permissions(["-m", "hoctap", "check", str(locked),
-                                            str(unsearchable / "bao-cao.xlsx")])
+        check = _run_honouring_permissions(["-m", "hoctap", "check", str(locked), str(unsearchable / "bao-cao.xlsx")])
     finally:
         for path, _ in modes:
             path.chmod(0o755)

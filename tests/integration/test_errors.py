@@ -34,7 +34,14 @@ from hoctap.reference import Reference
 REPO = Path(__file__).resolve().parents[2]
 HOCTAP = REPO / ".venv" / "bin" / "hoctap"
 YEAR = corpus.YEAR
-OUTPUTS = ("intake.csv", "issues.csv", "schools.parquet", "villages.parquet", "orgs.parquet", "completeness.csv")
+OUTPUTS = (
+    "intake.csv",
+    "issues.csv",
+    "schools.parquet",
+    "villages.parquet",
+    "orgs.parquet",
+    "completeness.csv",
+)
 
 
 def hoctap(*args: str, prefix: tuple[str, ...] = (), timeout: int = 300) -> subprocess.CompletedProcess:
@@ -42,8 +49,17 @@ def hoctap(*args: str, prefix: tuple[str, ...] = (), timeout: int = 300) -> subp
 
 
 def clean(ws: Workspace, *extra: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    return hoctap("clean", "--year", str(YEAR), "--data-dir", str(ws.data_dir), "--reports-dir", str(ws.reports_dir),
-                  *extra, prefix=prefix)
+    return hoctap(
+        "clean",
+        "--year",
+        str(YEAR),
+        "--data-dir",
+        str(ws.data_dir),
+        "--reports-dir",
+        str(ws.reports_dir),
+        *extra,
+        prefix=prefix,
+    )
 
 
 def one_line_error(out: subprocess.CompletedProcess, *words: str) -> str:
@@ -73,8 +89,13 @@ def outputs(ws: Workspace) -> dict[str, bytes]:
 
 def leftovers(ws: Workspace) -> list[Path]:
     """Temporary files anywhere in the published folders or the staging folder."""
-    found = [p for folder in (ws.processed(YEAR), ws.reports_dir) if folder.exists() for p in folder.rglob("*")
-             if p.name.startswith(".") or p.name.endswith(".tmp")]
+    found = [
+        p
+        for folder in (ws.processed(YEAR), ws.reports_dir)
+        if folder.exists()
+        for p in folder.rglob("*")
+        if p.name.startswith(".") or p.name.endswith(".tmp")
+    ]
     staging = ws.data_dir / ".staging"
     return found + (list(staging.iterdir()) if staging.exists() else [])
 
@@ -110,6 +131,7 @@ def _fill(folder: Path) -> None:
 
 # ---- environment ------------------------------------------------------------------------------
 
+
 def test_full_disk_is_one_line_and_leaves_previous_outputs_whole(tmp_path):
     root = tmp_path / "full"
     root.mkdir()
@@ -118,7 +140,10 @@ def test_full_disk_is_one_line_and_leaves_previous_outputs_whole(tmp_path):
         write_xlsx(Book(), ws.raw(YEAR) / "a.xlsx")
         assert clean(ws).returncode == 0
         before = outputs(ws)
-        write_xlsx(Book(info=default_info(school_code="KP002", school_name="TH Lê Lợi")), ws.raw(YEAR) / "b.xlsx")
+        write_xlsx(
+            Book(info=default_info(school_code="KP002", school_name="TH Lê Lợi")),
+            ws.raw(YEAR) / "b.xlsx",
+        )
         _fill(root)
         one_line_error(clean(ws), "ổ đĩa đã đầy", "intake.csv")
         assert outputs(ws) == before
@@ -137,7 +162,10 @@ def test_read_only_processed_folder_is_one_line(tmp_path):
             pytest.skip(f"read-only remount refused here ({done.stderr.strip()})")
         with pytest.raises(OSError):  # really read-only, also for root
             (folder / "probe").write_text("x")
-        write_xlsx(Book(info=default_info(school_code="KP002", school_name="TH Lê Lợi")), ws.raw(YEAR) / "b.xlsx")
+        write_xlsx(
+            Book(info=default_info(school_code="KP002", school_name="TH Lê Lợi")),
+            ws.raw(YEAR) / "b.xlsx",
+        )
         one_line_error(clean(ws), "chỉ cho phép đọc", str(ws.processed(YEAR) / "intake.csv"))
         assert outputs(ws) == before
     assert leftovers(ws) == []
@@ -148,7 +176,13 @@ def test_permission_denied_is_one_line(tmp_path):
     setpriv = shutil.which("setpriv")
     if setpriv is None or os.geteuid() != 0:
         pytest.skip("needs root and setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
-    drop = (setpriv, "--inh-caps", "-dac_override,-dac_read_search", "--bounding-set", "-dac_override,-dac_read_search")
+    drop = (
+        setpriv,
+        "--inh-caps",
+        "-dac_override,-dac_read_search",
+        "--bounding-set",
+        "-dac_override,-dac_read_search",
+    )
     ws = new_workspace(tmp_path)
     write_xlsx(Book(), ws.raw(YEAR) / "a.xlsx")
     assert clean(ws).returncode == 0
@@ -178,7 +212,7 @@ def test_unexpected_exception_is_one_vietnamese_line():
     line = error_line(KeyError("households_total\nsecond line"))
     assert "\n" not in line and line.startswith("chương trình gặp lỗi ngoài dự kiến") and "--debug" in line
     assert "ổ đĩa đã đầy" in error_line(OSError(errno.ENOSPC, "No space left on device", "/x/y.csv"))
-    assert error_line(ReferenceDataError("Tệp a.csv thiếu cột \"kind\"")) == "Tệp a.csv thiếu cột \"kind\""
+    assert error_line(ReferenceDataError('Tệp a.csv thiếu cột "kind"')) == 'Tệp a.csv thiếu cột "kind"'
 
 
 # ---- reference files as Excel saves them ------------------------------------------------------
@@ -207,10 +241,17 @@ def _resave(ws: Workspace, name: str, sep: str, encode) -> None:
 
 @pytest.mark.parametrize("sep, encoding", [(";", "utf-8-sig"), (";", "cp1258"), (",", "utf-8"), ("\t", "utf-16")])
 def test_reference_saved_by_excel_on_windows_reads_the_same(tmp_path, sep, encoding):
-    encode = {"utf-8-sig": lambda t: t.encode("utf-8-sig"), "utf-8": lambda t: t.encode("utf-8"),
-              "cp1258": _cp1258, "utf-16": lambda t: t.encode("utf-16")}[encoding]
+    encode = {
+        "utf-8-sig": lambda t: t.encode("utf-8-sig"),
+        "utf-8": lambda t: t.encode("utf-8"),
+        "cp1258": _cp1258,
+        "utf-16": lambda t: t.encode("utf-16"),
+    }[encoding]
     plain, resaved = new_workspace(tmp_path / "plain"), new_workspace(tmp_path / "resaved")
-    book = write_xlsx(Book(info=default_info(commune="Ia R'sươm", school_code="", school_name="MN Sơn Ca")), tmp_path / "a.xlsx")
+    book = write_xlsx(
+        Book(info=default_info(commune="Ia R'sươm", school_code="", school_name="MN Sơn Ca")),
+        tmp_path / "a.xlsx",
+    )
     for ws in (plain, resaved):
         shutil.copy(book, ws.raw(YEAR) / "a.xlsx")
     for name in ("communes.csv", "commune_changes.csv", "schools.csv", "targets.csv"):
@@ -224,15 +265,36 @@ def test_reference_saved_by_excel_on_windows_reads_the_same(tmp_path, sep, encod
     assert "Ia Rsươm" in set(ref.communes["name"]) and ref.targets["target_pct"].dtype == float
 
 
-@pytest.mark.parametrize("name, edit, words", [
-    ("communes.csv", lambda df: df.drop(columns=["kind"]), ("communes.csv", 'thiếu cột "kind"')),
-    ("schools.csv", lambda df: df.drop(columns=["commune_code", "name"]), ("schools.csv", '"name", "commune_code"')),
-    ("communes.csv", lambda df: df.assign(valid_from=["31/06/2025"] + list(df["valid_from"][1:])),
-     ("communes.csv", "cột valid_from, dòng 2", "31/06/2025", "không phải ngày")),
-    ("targets.csv", lambda df: df.assign(target_pct=["bảy mươi"] + list(df["target_pct"][1:])),
-     ("targets.csv", "cột target_pct, dòng 2", "không phải số")),
-    ("commune_changes.csv", lambda df: df.iloc[0:0], None),  # a header alone is a valid, empty table
-])
+@pytest.mark.parametrize(
+    "name, edit, words",
+    [
+        (
+            "communes.csv",
+            lambda df: df.drop(columns=["kind"]),
+            ("communes.csv", 'thiếu cột "kind"'),
+        ),
+        (
+            "schools.csv",
+            lambda df: df.drop(columns=["commune_code", "name"]),
+            ("schools.csv", '"name", "commune_code"'),
+        ),
+        (
+            "communes.csv",
+            lambda df: df.assign(valid_from=["31/06/2025"] + list(df["valid_from"][1:])),
+            ("communes.csv", "cột valid_from, dòng 2", "31/06/2025", "không phải ngày"),
+        ),
+        (
+            "targets.csv",
+            lambda df: df.assign(target_pct=["bảy mươi"] + list(df["target_pct"][1:])),
+            ("targets.csv", "cột target_pct, dòng 2", "không phải số"),
+        ),
+        (
+            "commune_changes.csv",
+            lambda df: df.iloc[0:0],
+            None,
+        ),  # a header alone is a valid, empty table
+    ],
+)
 def test_broken_reference_file_is_one_line_naming_file_and_column(tmp_path, name, edit, words):
     ws = new_workspace(tmp_path)
     write_xlsx(Book(), ws.raw(YEAR) / "a.xlsx")
@@ -241,7 +303,15 @@ def test_broken_reference_file_is_one_line_naming_file_and_column(tmp_path, name
     out = clean(ws)
     if name == "targets.csv":  # only the indicators read the targets
         assert out.returncode == 0, out.stderr
-        out = hoctap("indicators", "--year", str(YEAR), "--data-dir", str(ws.data_dir), "--reports-dir", str(ws.reports_dir))
+        out = hoctap(
+            "indicators",
+            "--year",
+            str(YEAR),
+            "--data-dir",
+            str(ws.data_dir),
+            "--reports-dir",
+            str(ws.reports_dir),
+        )
     if words is None:
         assert out.returncode == 0, out.stderr
     else:
@@ -268,7 +338,10 @@ def test_broken_settings_file_is_one_line(tmp_path):
     ws = new_workspace(tmp_path)
     write_xlsx(Book(), ws.raw(YEAR) / "a.xlsx")
     settings = ws.reference_dir / "settings.toml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace('name = "PHÒNG', 'name = PHÒNG', 1), encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace('name = "PHÒNG', "name = PHÒNG", 1),
+        encoding="utf-8",
+    )
     one_line_error(clean(ws), "settings.toml", "sai cú pháp ở dòng")
     settings.write_text("[reporting]\ndeadline_day = 31\ndeadline_month = 2\n", encoding="utf-8")
     one_line_error(clean(ws), "deadline_day")
@@ -287,14 +360,30 @@ def test_reference_error_is_a_hoctap_error_and_does_not_shadow_the_builtin():
 
 # ---- values that used to crash or pass -----------------------------------------------------
 
+
 def test_nan_infinite_and_huge_counts_are_errors_not_crashes(tmp_path):
     ws = new_workspace(tmp_path)
-    write_xlsx(Book(villages=[village("Thôn 1", 100, households_total=1e308), village("Thôn 2", 120, workers_total=1e23),
-                              village("Thôn 3", 80, clans_total="100000000000000000000"), village("Thôn 4", 50, workers_citizen="1e23")]),
-               ws.raw(YEAR) / "big.xlsx")
-    write_xls(Book(info=default_info(school_code="KP002", school_name="TH Lê Lợi"),
-                   villages=[village("Thôn 5", 100, households_total=float("nan")), village("Thôn 6", 90, clans_total=float("inf"))]),
-              ws.raw(YEAR) / "nan.xls")
+    write_xlsx(
+        Book(
+            villages=[
+                village("Thôn 1", 100, households_total=1e308),
+                village("Thôn 2", 120, workers_total=1e23),
+                village("Thôn 3", 80, clans_total="100000000000000000000"),
+                village("Thôn 4", 50, workers_citizen="1e23"),
+            ]
+        ),
+        ws.raw(YEAR) / "big.xlsx",
+    )
+    write_xls(
+        Book(
+            info=default_info(school_code="KP002", school_name="TH Lê Lợi"),
+            villages=[
+                village("Thôn 5", 100, households_total=float("nan")),
+                village("Thôn 6", 90, clans_total=float("inf")),
+            ],
+        ),
+        ws.raw(YEAR) / "nan.xls",
+    )
     files = [str(ws.raw(YEAR) / n) for n in ("big.xlsx", "nan.xls")]
     check = hoctap("check", *files, "--data-dir", str(ws.data_dir))
     assert check.returncode == 1 and "Traceback" not in check.stderr
@@ -304,8 +393,12 @@ def test_nan_infinite_and_huge_counts_are_errors_not_crashes(tmp_path):
     assert out.returncode == 0, out.stderr
     issues = io.read_csv(ws.processed(YEAR) / "issues.csv")
     got = {(c, code) for c, code in zip(issues["cell"], issues["code"], strict=True)}
-    assert {("DiaBan!C4", "count_too_large"), ("DiaBan!I5", "count_too_large"), ("DiaBan!F6", "count_too_large"),
-            ("DiaBan!J7", "bad_count")} <= got
+    assert {
+        ("DiaBan!C4", "count_too_large"),
+        ("DiaBan!I5", "count_too_large"),
+        ("DiaBan!F6", "count_too_large"),
+        ("DiaBan!J7", "bad_count"),
+    } <= got
     assert {("DiaBan!C4", "bad_count"), ("DiaBan!F5", "bad_count")} <= got
     villages = pd.read_parquet(ws.processed(YEAR) / "villages.parquet")
     assert set(villages["status"]) == {"quarantined"}
@@ -318,7 +411,10 @@ REF = Reference(SHIPPED_REFERENCE_DIR)
 
 
 def _assessed(tmp_path, report_date, year=YEAR, commune="Thị trấn Phú Túc", today=dt.date(2025, 1, 20), **info):
-    path = write_xlsx(Book(info=default_info(year=year, report_date=report_date, commune=commune, **info)), tmp_path / "a.xlsx")
+    path = write_xlsx(
+        Book(info=default_info(year=year, report_date=report_date, commune=commune, **info)),
+        tmp_path / "a.xlsx",
+    )
     return assess("a.xlsx", read_workbook(path), REF, year, today=today)
 
 
@@ -344,8 +440,15 @@ def test_report_date_before_the_reporting_year(tmp_path):
 
 def test_report_date_before_the_commune_existed_is_read_in_the_new_commune(tmp_path):
     """05/12/2025 typed in an English-locale sheet is 12 May: before xã Ia Dreh existed (1 July)."""
-    a = _assessed(tmp_path, dt.datetime(2025, 5, 12), year=2025, commune="xã Ia Dreh", today=dt.date(2026, 1, 5),
-                  school_code="", school_name="MN Hoa Ban")
+    a = _assessed(
+        tmp_path,
+        dt.datetime(2025, 5, 12),
+        year=2025,
+        commune="xã Ia Dreh",
+        today=dt.date(2026, 1, 5),
+        school_code="",
+        school_name="MN Hoa Ban",
+    )
     (hit,) = [i for i in a.issues if i["code"] == "report_date_before_commune"]
     assert a.status == "accepted" and a.commune_code == "XM-IADREH" and a.school_id == "KP025"
     assert "12/05/2025 sớm hơn ngày xã Ia Dreh được thành lập (01/07/2025)" in hit["message"]
@@ -355,14 +458,25 @@ def test_report_date_before_the_commune_existed_is_read_in_the_new_commune(tmp_p
 
 def test_english_locale_date_through_the_command(tmp_path):
     ws = new_workspace(tmp_path)
-    path = write_xlsx(Book(info=default_info(year=2025, report_date=dt.datetime(2025, 5, 12), commune="xã Ia Dreh",
-                                             school_code="", school_name="MN Hoa Ban")), tmp_path / "a.xlsx")
+    path = write_xlsx(
+        Book(
+            info=default_info(
+                year=2025,
+                report_date=dt.datetime(2025, 5, 12),
+                commune="xã Ia Dreh",
+                school_code="",
+                school_name="MN Hoa Ban",
+            )
+        ),
+        tmp_path / "a.xlsx",
+    )
     out = hoctap("check", str(path), "--data-dir", str(ws.data_dir))
     assert out.returncode == 0, out.stdout
     assert "[CẢNH BÁO]" in out.stdout and "có thể là ngày 05/12/2025 bị đảo ngày/tháng" in out.stdout
 
 
 # ---- messages -----------------------------------------------------------------------------------
+
 
 @pytest.mark.slow  # LibreOffice
 def test_total_row_names_the_cells_typed_as_text(tmp_path):
@@ -380,9 +494,21 @@ def test_total_row_names_the_cells_typed_as_text(tmp_path):
     ws["B7"] = "Tổng cộng"
     ws["C7"] = "=SUM(C4:C6)"
     wb.save(raw)
-    subprocess.run([soffice, "--headless", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "lo"),
-                    str(raw)], check=True, capture_output=True, timeout=120,
-                   env={**os.environ, "HOME": str(tmp_path)})
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(raw),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     sub = read_workbook(tmp_path / "lo" / "t.xlsx")
     (f,) = [f for f in sub.findings if f.code in ("total_text_cells", "total_mismatch")]
     assert f.code == "total_text_cells" and f.value == "120" and f.params["expected"] == 300

@@ -38,8 +38,21 @@ def new_workspace(root: Path) -> Workspace:
 
 
 def clean(ws: Workspace) -> subprocess.CompletedProcess:
-    return subprocess.run([str(HOCTAP), "clean", "--year", str(YEAR), "--data-dir", str(ws.data_dir),
-                           "--reports-dir", str(ws.reports_dir)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            str(HOCTAP),
+            "clean",
+            "--year",
+            str(YEAR),
+            "--data-dir",
+            str(ws.data_dir),
+            "--reports-dir",
+            str(ws.reports_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def raw_cells(path: Path) -> list[list[str]]:
@@ -50,11 +63,15 @@ def raw_cells(path: Path) -> list[list[str]]:
 
 def _text_book(path: Path, school_name: str, village_names: list[str]) -> Path:
     """A workbook whose cells hold *text* starting with = + - @ (a typed apostrophe, a paste)."""
-    book = Book(info=default_info(school_code="", school_name="MN Hoa Sen"),
-                villages=[village(name, 100 + 10 * i) for i, name in enumerate(village_names)])
+    book = Book(
+        info=default_info(school_code="", school_name="MN Hoa Sen"),
+        villages=[village(name, 100 + 10 * i) for i, name in enumerate(village_names)],
+    )
     write_xlsx(book, path)
     wb = openpyxl.load_workbook(path)
-    cells = [(wb["ThongTin"], "B5", school_name)] + [(wb["DiaBan"], f"B{4 + i}", n) for i, n in enumerate(village_names)]
+    cells = [(wb["ThongTin"], "B5", school_name)] + [
+        (wb["DiaBan"], f"B{4 + i}", n) for i, n in enumerate(village_names)
+    ]
     for sheet, ref, text in cells:
         sheet[ref].value = text
         sheet[ref].data_type = "s"  # stored as a string cell, not a formula
@@ -64,11 +81,31 @@ def _text_book(path: Path, school_name: str, village_names: list[str]) -> Path:
 
 # ---- io.write_csv / io.read_csv ----------------------------------------------------------------
 
+
 def test_cells_excel_would_run_get_an_apostrophe_and_read_back_unchanged(tmp_path):
-    texts = [INJECTION, "+84912345678", "-", "-3", "@SUM(A1:A9)", "\tTab", "\rCR", "'=already quoted", "''+two",
-             "'plain apostrophe", "Thôn 1", "a=b", "", None]
-    df = pd.DataFrame({"name": texts, "n": range(len(texts)),
-                       "s": pd.array([f"-{i}x" for i in range(len(texts))], dtype="string")})
+    texts = [
+        INJECTION,
+        "+84912345678",
+        "-",
+        "-3",
+        "@SUM(A1:A9)",
+        "\tTab",
+        "\rCR",
+        "'=already quoted",
+        "''+two",
+        "'plain apostrophe",
+        "Thôn 1",
+        "a=b",
+        "",
+        None,
+    ]
+    df = pd.DataFrame(
+        {
+            "name": texts,
+            "n": range(len(texts)),
+            "s": pd.array([f"-{i}x" for i in range(len(texts))], dtype="string"),
+        }
+    )
     target = tmp_path / "ledger.csv"
     io.write_csv(target, df)
     rows = raw_cells(target)
@@ -85,7 +122,10 @@ def test_cells_excel_would_run_get_an_apostrophe_and_read_back_unchanged(tmp_pat
     assert [r[1] for r in rows[1:]] == [str(i) for i in range(len(texts))]  # numbers are not text: untouched
     assert target.read_bytes().startswith(b"\xef\xbb\xbf")
     back = io.read_csv(target)
-    assert back["name"].tolist()[:-2] == texts[:-2] and back["name"].isna().tolist()[-2:] == [True, True]
+    assert back["name"].tolist()[:-2] == texts[:-2] and back["name"].isna().tolist()[-2:] == [
+        True,
+        True,
+    ]
     assert back["s"].tolist() == list(df["s"]) and back["n"].tolist() == list(range(len(texts)))
     io.write_parquet(tmp_path / "ledger.parquet", df)  # Parquet keeps the raw text
     assert pd.read_parquet(tmp_path / "ledger.parquet")["name"].tolist()[:-2] == texts[:-2]
@@ -128,6 +168,7 @@ def test_clean_ledgers_are_excel_safe_and_keep_the_original_text(tmp_path):
 
 # ---- no temporary file in a published folder ---------------------------------------------------
 
+
 def _published_temporaries(ws: Workspace) -> list[Path]:
     found = []
     for folder in (ws.processed(YEAR), ws.reports_year(YEAR)):
@@ -138,8 +179,12 @@ def _published_temporaries(ws: Workspace) -> list[Path]:
 
 def test_temporaries_live_in_the_staging_folder(tmp_path):
     ws = new_workspace(tmp_path)
-    for target in (ws.processed(YEAR) / "issues.csv", ws.feedback_dir(YEAR) / "KP001.xlsx",
-                   ws.reports_year(YEAR) / f"bao-cao-nam-{YEAR}.pdf", ws.reports_dir / "index.html"):
+    for target in (
+        ws.processed(YEAR) / "issues.csv",
+        ws.feedback_dir(YEAR) / "KP001.xlsx",
+        ws.reports_year(YEAR) / f"bao-cao-nam-{YEAR}.pdf",
+        ws.reports_dir / "index.html",
+    ):
         tmp = io.temp_path(target)
         assert tmp.parent == ws.data_dir / ".staging" and tmp.name.endswith(".tmp"), tmp
     with io.atomic_path(ws.feedback_dir(YEAR) / "KP001.xlsx") as tmp:
@@ -165,10 +210,18 @@ def test_stale_temporaries_are_swept_live_ones_kept(tmp_path):
 def _big_workspace(root: Path) -> Workspace:
     """Enough rows that issues.csv takes a while to write (every row has an error)."""
     ws = new_workspace(root)
-    schools = [("KP001", "MN Hoa Sen"), ("KP002", "TH Lê Lợi"), ("KP003", "TH Nguyễn Du"), ("KP004", "THCS Trần Phú")]
+    schools = [
+        ("KP001", "MN Hoa Sen"),
+        ("KP002", "TH Lê Lợi"),
+        ("KP003", "TH Nguyễn Du"),
+        ("KP004", "THCS Trần Phú"),
+    ]
     for k, (sid, name) in enumerate(schools):
         rows = [village(f"Thôn {k}-{i}", 100, households_total="70%") for i in range(4000)]
-        write_xlsx(Book(info=default_info(school_code=sid, school_name=name), villages=rows), ws.raw(YEAR) / f"f{k}.xlsx")
+        write_xlsx(
+            Book(info=default_info(school_code=sid, school_name=name), villages=rows),
+            ws.raw(YEAR) / f"f{k}.xlsx",
+        )
     return ws
 
 
@@ -176,7 +229,16 @@ def test_kill_9_mid_write_leaves_no_temporary_in_published_folders(tmp_path):
     ws = _big_workspace(tmp_path)
     assert clean(ws).returncode == 0
     staging = ws.data_dir / ".staging"
-    cmd = [str(HOCTAP), "clean", "--year", str(YEAR), "--data-dir", str(ws.data_dir), "--reports-dir", str(ws.reports_dir)]
+    cmd = [
+        str(HOCTAP),
+        "clean",
+        "--year",
+        str(YEAR),
+        "--data-dir",
+        str(ws.data_dir),
+        "--reports-dir",
+        str(ws.reports_dir),
+    ]
     left = []
     for _ in range(5):  # the write is caught in the act (a temporary is there when the kill lands)
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -209,7 +271,10 @@ def test_notebook_runs_are_staged_too(tmp_path, name):
 
     ws = new_workspace(tmp_path)
     write_xlsx(Book(), ws.raw(YEAR) / "a.xlsx")
-    out = pipeline.execute_notebook(name, ws.reports_year(YEAR) / name, {"data_dir": str(ws.data_dir),
-                                    "reports_dir": str(ws.reports_dir), "year": YEAR})
+    out = pipeline.execute_notebook(
+        name,
+        ws.reports_year(YEAR) / name,
+        {"data_dir": str(ws.data_dir), "reports_dir": str(ws.reports_dir), "year": YEAR},
+    )
     assert out.is_file() and _published_temporaries(ws) == []
     assert list((ws.data_dir / ".staging").iterdir()) == []

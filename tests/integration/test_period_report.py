@@ -23,6 +23,9 @@ from builders.shared import build_once, copy_workspace, shared_dir
 from hoctap.paths import NOTEBOOKS_DIR, Workspace
 
 YEARS = range(2021, 2027)
+# One worker runs every test of the reviews: they all wait for the same build.
+pytestmark = pytest.mark.xdist_group("period-reviews")
+
 SO_KET = "so-ket-2021-2025"
 TONG_KET = "tong-ket-2021-2030"
 
@@ -51,8 +54,11 @@ def _build(sample: Workspace, root: Path) -> dict:
     old = report_period(old_ws, "tong-ket", 2021, 2030, old_communes=True)
     times["tong-ket, old communes"] = time.perf_counter() - t0
     return {
-        "data": str(data), "reports": str(ws.reports_dir), "old_data": str(old_data),
-        "old_reports": str(root / "old" / "reports"), "times": times,
+        "data": str(data),
+        "reports": str(ws.reports_dir),
+        "old_data": str(old_data),
+        "old_reports": str(root / "old" / "reports"),
+        "times": times,
         "so_ket": {k: str(v) for k, v in so_ket.items()},
         "tong_ket": {k: str(v) for k, v in tong_ket.items()},
         "old": {k: str(v) for k, v in old.items()},
@@ -106,8 +112,12 @@ def test_review_files_and_index(built):
 @pytest.mark.slow
 def test_pages_are_a4(built):
     for key in ("so_ket", "tong_ket", "old"):
-        info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", built[key]["pdf"]], capture_output=True, text=True,
-                              check=True).stdout
+        info = subprocess.run(
+            ["pdfinfo", "-f", "1", "-l", "999", built[key]["pdf"]],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)
         assert sizes, info
         for w, h in sizes:
@@ -130,9 +140,15 @@ def test_titles_and_document_form(texts):
     for text in (so, tong):
         assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
         assert "BÁO CÁO" in text and "Nơi nhận:" in text and "Lưu: VT." in text
-        for section in ("I. TÌNH HÌNH NỘP BÁO CÁO QUA CÁC NĂM", "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU",
-                        "III. CHẤT LƯỢNG SỐ LIỆU", "IV. ĐÁNH GIÁ CHUNG VÀ ĐỀ XUẤT", "PHỤ LỤC",
-                        "Nguồn số liệu và thông tin lập báo cáo", "Mã băm SHA-256"):
+        for section in (
+            "I. TÌNH HÌNH NỘP BÁO CÁO QUA CÁC NĂM",
+            "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU",
+            "III. CHẤT LƯỢNG SỐ LIỆU",
+            "IV. ĐÁNH GIÁ CHUNG VÀ ĐỀ XUẤT",
+            "PHỤ LỤC",
+            "Nguồn số liệu và thông tin lập báo cáo",
+            "Mã băm SHA-256",
+        ):
             assert section in text, section
     assert "Sơ kết 5 năm thực hiện Chương trình" in so and "giai đoạn 2021-2025" in so
     assert "tính đến năm" not in so, "the 5-year review has every year of its period"
@@ -143,7 +159,14 @@ def test_titles_and_document_form(texts):
 @pytest.mark.slow
 def test_vietnamese_text_survives_in_the_pdf(texts):
     text = texts["so_ket"]
-    for word in ("Chương trình", "Gia đình học tập", "Dòng họ học tập", "điểm %", "Đề xuất", "Kết quả"):
+    for word in (
+        "Chương trình",
+        "Gia đình học tập",
+        "Dòng họ học tập",
+        "điểm %",
+        "Đề xuất",
+        "Kết quả",
+    ):
         assert word in text, word
     assert "\ufffd" not in text and "□" not in text
 
@@ -179,7 +202,11 @@ def test_series_in_pdf_match_period_tables(built, texts, key, stem):
     last = area[area["year"] == years[-1]].dropna(subset=["rate_pct"])
     flat = _flat(text)
     for r in last.itertuples():
-        assert f"({number(r.numerator)}/{number(r.denominator)})" in flat, (r.indicator, r.numerator, r.denominator)
+        assert f"({number(r.numerator)}/{number(r.denominator)})" in flat, (
+            r.indicator,
+            r.numerator,
+            r.denominator,
+        )
 
 
 @pytest.mark.slow
@@ -263,7 +290,7 @@ def test_old_communes_option(built, texts):
     assert "chỉ được tính vào số liệu toàn địa bàn" in text and "Hoa Sữa" in text
     area = ind[(ind["geo_level"] == "area") & (ind["indicator"] == "school_unit_title_rate")].set_index("year")
     communes = ind[(ind["geo_level"] == "commune") & (ind["indicator"] == "school_unit_title_rate")].groupby("year")
-    assert (area.loc[2026, "denominator"] == communes["denominator"].sum().loc[2026] + 1)
+    assert area.loc[2026, "denominator"] == communes["denominator"].sum().loc[2026] + 1
 
 
 # ---- proposals, coverage -----------------------------------------------------------------------
@@ -304,10 +331,8 @@ def test_coverage_over_the_years(built, texts):
     table = text.split("Bảng 1. Tình hình nộp báo cáo của các trường qua các năm", 1)[1]
     table = table.split("Bảng 2.", 1)[0]
     for year in range(2021, 2027):
-        comp = pd.read_csv(Path(built["data"]) / "processed" / str(year) / "completeness.csv",
-                           encoding="utf-8-sig")
-        yes = {c: comp[c].astype(str).str.lower().eq("true")
-               for c in ("expected", "submitted", "on_time")}
+        comp = pd.read_csv(Path(built["data"]) / "processed" / str(year) / "completeness.csv", encoding="utf-8-sig")
+        yes = {c: comp[c].astype(str).str.lower().eq("true") for c in ("expected", "submitted", "on_time")}
         exp = yes["expected"]
         n_exp, n_sub = int(exp.sum()), int((exp & yes["submitted"]).sum())
         n_on = int((exp & yes["submitted"] & yes["on_time"]).sum())
@@ -323,14 +348,19 @@ def test_ranking_is_the_one_ranking(built, texts):
     summary = _period_table(built["data"], TONG_KET, "summary.csv")
     com = summary[summary["geo_level"] == "commune"]
     com = com.dropna(subset=["last_rate_pct", "period_target_pct"])
-    com = com.assign(margin=com["last_rate_pct"] - com["period_target_pct"],
-                     good=com["result_status"].isin(["Đạt", "Đúng tiến độ"]))
-    by = com.groupby("geo_name").agg(margin=("margin", "mean"), good=("good", "sum"),
-                                     n=("good", "size"))
+    com = com.assign(
+        margin=com["last_rate_pct"] - com["period_target_pct"],
+        good=com["result_status"].isin(["Đạt", "Đúng tiến độ"]),
+    )
+    by = com.groupby("geo_name").agg(margin=("margin", "mean"), good=("good", "sum"), n=("good", "size"))
     order = sorted(by.index, key=lambda n: (-by.loc[n, "margin"], n))
     expected = [
-        [str(k), name, f"{int(by.loc[name, 'good'])}/{int(by.loc[name, 'n'])}",
-         f"{by.loc[name, 'margin']:+.1f}".replace(".", ",").replace("+0,0", "0,0")]
+        [
+            str(k),
+            name,
+            f"{int(by.loc[name, 'good'])}/{int(by.loc[name, 'n'])}",
+            f"{by.loc[name, 'margin']:+.1f}".replace(".", ",").replace("+0,0", "0,0"),
+        ]
         for k, name in enumerate(order, 1)
     ]
     doc = read_document(Path(built["reports"]) / TONG_KET / "04-period-review.ipynb")
@@ -339,6 +369,7 @@ def test_ranking_is_the_one_ranking(built, texts):
     # In the PDF, names and margins come in that order (a long name may wrap in its cell).
     region = _flat(texts["tong_ket"].split("Bảng 4. Xếp hạng các đơn vị năm 2026", 1)[1])
     region = region.split("Bảng 5.", 1)[0]
+
     def at(text: str) -> int:
         """Where the longest leading part of ``text`` (whole words) stands alone in the region."""
         words = text.split()
@@ -366,16 +397,28 @@ def test_notebook_only_reads_the_period_tables(built, tmp_path):
     folder = Path(built["data"]) / "processed" / "periods"
 
     def state():
-        return {p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
-                for p in sorted(folder.rglob("*")) if p.is_file()}
+        return {
+            p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
 
     before = state()
     assert len(before) >= 8
     pm.execute_notebook(
-        str(NOTEBOOKS_DIR / "04-period-review.ipynb"), str(tmp_path / "out.ipynb"),
-        parameters={"kind": "so-ket", "year_from": 2021, "year_to": 2025, "geography_date": "",
-                    "data_dir": built["data"], "reports_dir": str(tmp_path / "reports")},
-        kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
+        str(NOTEBOOKS_DIR / "04-period-review.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters={
+            "kind": "so-ket",
+            "year_from": 2021,
+            "year_to": 2025,
+            "geography_date": "",
+            "data_dir": built["data"],
+            "reports_dir": str(tmp_path / "reports"),
+        },
+        kernel_name="python3",
+        cwd=str(NOTEBOOKS_DIR),
+        progress_bar=False,
     )
     assert state() == before
     assert not (tmp_path / "reports").exists(), "the notebook shows the review, publishes nothing"
@@ -387,8 +430,15 @@ def test_notebook_only_reads_the_period_tables(built, tmp_path):
 @pytest.mark.slow
 def test_excel_appendix(built):
     wb = load_workbook(built["tong_ket"]["xlsx"])
-    for name in ("Kết quả giai đoạn", "Chuỗi toàn địa bàn", "Tỷ lệ theo năm", "Chuỗi theo xã", "Nộp báo cáo",
-                 "Đề xuất tiêu biểu", "Nguồn số liệu"):
+    for name in (
+        "Kết quả giai đoạn",
+        "Chuỗi toàn địa bàn",
+        "Tỷ lệ theo năm",
+        "Chuỗi theo xã",
+        "Nộp báo cáo",
+        "Đề xuất tiêu biểu",
+        "Nguồn số liệu",
+    ):
         assert name in wb.sheetnames, name
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A4", ws.title
@@ -420,13 +470,11 @@ def test_excel_sources_sheet(built):
     assert __version__ in facts["Phần mềm"] and facts["Giai đoạn"] == "2021-2025"
     files = [r for r in rows if r[2]]
     for year in range(2021, 2026):
-        intake = pd.read_csv(Path(built["data"]) / "processed" / str(year) / "intake.csv",
-                             encoding="utf-8-sig")
+        intake = pd.read_csv(Path(built["data"]) / "processed" / str(year) / "intake.csv", encoding="utf-8-sig")
         mine = [r for r in files if r[0].startswith(f"{year}: ")]
         assert len(mine) == len(intake)
         assert {(r[0], r[1]) for r in mine} == {
-            (f"{year}: {p}", INTAKE_WORDS[s])
-            for p, s in zip(intake["path"], intake["status"], strict=True)
+            (f"{year}: {p}", INTAKE_WORDS[s]) for p, s in zip(intake["path"], intake["status"], strict=True)
         }
 
 
@@ -439,8 +487,14 @@ def test_notebook_is_thin_and_committed_without_outputs():
     params = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
     src = params[0].source
-    for line in ('kind = "tong-ket"', "year_from = 2021", "year_to = 2030", 'geography_date = ""',
-                 'data_dir = "../data"', 'reports_dir = "../reports"'):
+    for line in (
+        'kind = "tong-ket"',
+        "year_from = 2021",
+        "year_to = 2030",
+        'geography_date = ""',
+        'data_dir = "../data"',
+        'reports_dir = "../reports"',
+    ):
         assert line in src, line
     for cell in nb.cells:
         if cell.cell_type == "code":

@@ -13,9 +13,7 @@ from hoctap.paths import Workspace
 
 
 def _hoctap(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "hoctap", *args], capture_output=True, text=True, timeout=600
-    )
+    return subprocess.run([sys.executable, "-m", "hoctap", *args], capture_output=True, text=True, timeout=600)
 
 
 def _pdftext(path) -> str:
@@ -32,11 +30,28 @@ def test_run_year_end_to_end(tmp_path):
 
     out = _hoctap("run", "--year", "2024", "--data-dir", str(data), "--reports-dir", str(reports))
     assert out.returncode == 0, out.stderr
-    signed = _hoctap("report", "annual", "--year", "2024", "--date", "2024-12-20",
-                     "--data-dir", str(data), "--reports-dir", str(reports))
+    signed = _hoctap(
+        "report",
+        "annual",
+        "--year",
+        "2024",
+        "--date",
+        "2024-12-20",
+        "--data-dir",
+        str(data),
+        "--reports-dir",
+        str(reports),
+    )
     assert signed.returncode == 0, signed.stderr
 
-    for name in ("intake.csv", "issues.csv", "schools.parquet", "villages.parquet", "completeness.csv", "indicators.csv"):
+    for name in (
+        "intake.csv",
+        "issues.csv",
+        "schools.parquet",
+        "villages.parquet",
+        "completeness.csv",
+        "indicators.csv",
+    ):
         assert (ws.processed(2024) / name).is_file(), name
     year_dir = ws.reports_year(2024)
     for name in ("01-clean.ipynb", "02-indicators.ipynb", "03-annual-report.ipynb"):
@@ -85,8 +100,16 @@ def test_stale_when_a_raw_file_is_newer(workspace):
 
 
 def test_report_for_a_year_without_data_is_one_line(workspace):
-    out = _hoctap("report", "annual", "--year", "2023", "--data-dir", str(workspace.data_dir),
-                  "--reports-dir", str(workspace.reports_dir))
+    out = _hoctap(
+        "report",
+        "annual",
+        "--year",
+        "2023",
+        "--data-dir",
+        str(workspace.data_dir),
+        "--reports-dir",
+        str(workspace.reports_dir),
+    )
     assert out.returncode == 2
     assert out.stderr.strip().startswith("Lỗi:") and len(out.stderr.strip().splitlines()) == 1
 

@@ -26,6 +26,9 @@ from builders.shared import build_once, shared_dir
 from hoctap.paths import NOTEBOOKS_DIR, SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.report import blocks as B
 
+# One worker runs every test of the annual report: they all wait for the same build.
+pytestmark = pytest.mark.xdist_group("annual-report")
+
 YEAR = 2026
 XSS = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x.invalid","bấm")'
@@ -127,9 +130,7 @@ def build_processed(ws: Workspace, year: int = YEAR) -> None:
     _indicator_rows(year).to_csv(proc / "indicators.csv", index=False, encoding="utf-8-sig")
     prev = ws.processed(year - 1)
     prev.mkdir(parents=True, exist_ok=True)
-    _indicator_rows(year - 1, scale=0.95).to_csv(
-        prev / "indicators.csv", index=False, encoding="utf-8-sig"
-    )
+    _indicator_rows(year - 1, scale=0.95).to_csv(prev / "indicators.csv", index=False, encoding="utf-8-sig")
 
     schools = [
         # school_id, name, commune, submitted, on_time, report_date
@@ -373,8 +374,12 @@ def _build_annual(root: Path) -> dict:
     files = publish_annual(ws, YEAR, executed)
     t2 = time.perf_counter()
     print(f"notebook {t1 - t0:.1f} s, render {t2 - t1:.1f} s")
-    return {"data": str(ws.data_dir), "reports": str(ws.reports_dir), "executed": str(executed),
-            "files": {k: str(v) for k, v in files.items()}}
+    return {
+        "data": str(ws.data_dir),
+        "reports": str(ws.reports_dir),
+        "executed": str(executed),
+        "files": {k: str(v) for k, v in files.items()},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -508,11 +513,7 @@ def test_pdf_pages_are_a4(built):
         text=True,
         check=True,
     ).stdout
-    sizes = [
-        line.split(":", 1)[1]
-        for line in info.splitlines()
-        if line.startswith("Page") and "size" in line
-    ]
+    sizes = [line.split(":", 1)[1] for line in info.splitlines() if line.startswith("Page") and "size" in line]
     assert sizes and all("595.276 x 841.89" in s or "595 x 842" in s for s in sizes), sizes
     page2 = _pdftotext(built["files"]["pdf"], "-f", "2", "-l", "2")
     assert page2.strip().splitlines()[0].strip() == "2"  # page number at the top of page 2
@@ -536,8 +537,7 @@ def test_published_document_is_the_one_the_notebook_showed(built):
     from hoctap.report.notebook import MIME
 
     nb = nbformat.read(built["executed"], as_version=4)
-    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-             if MIME in o.get("data", {})]
+    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if MIME in o.get("data", {})]
     assert len(shown) == 1
     assert shown[0]["data"]["text/html"] in built["html"]  # what the analyst saw is published
     assert built["html"] == html.render(built["doc"])
@@ -553,7 +553,10 @@ def test_excel_matches_indicators(built):
     ind = pd.read_csv(ws.processed(YEAR) / "indicators.csv", encoding="utf-8-sig")
     wb = load_workbook(built["files"]["xlsx"])
     assert wb.sheetnames == [
-        "Chỉ tiêu toàn địa bàn", "Chỉ tiêu theo xã", "Trường báo cáo", "Vấn đề số liệu",
+        "Chỉ tiêu toàn địa bàn",
+        "Chỉ tiêu theo xã",
+        "Trường báo cáo",
+        "Vấn đề số liệu",
         "Nguồn số liệu",
     ]
     sheet = wb["Chỉ tiêu toàn địa bàn"]
@@ -570,9 +573,7 @@ def test_excel_matches_indicators(built):
     for r in area.itertuples():
         num, den, rate = got[meta[r.indicator].label]
         assert (num, den) == (r.numerator, r.denominator)
-        assert (rate is None and pd.isna(r.rate_pct)) or rate == pytest.approx(
-            r.rate_pct, rel=1e-12
-        )
+        assert (rate is None and pd.isna(r.rate_pct)) or rate == pytest.approx(r.rate_pct, rel=1e-12)
     assert sheet["B4"].number_format == "#,##0"
     com = wb["Chỉ tiêu theo xã"]
     assert sum(1 for _ in com.iter_rows(min_row=4)) == int((ind["geo_level"] == "commune").sum())
@@ -613,9 +614,7 @@ def test_error_cell_is_not_published(workspace):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("1/0")
     cell.outputs = [
-        nbformat.v4.new_output(
-            "error", ename="ZeroDivisionError", evalue="division by zero", traceback=["Traceback"]
-        )
+        nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=["Traceback"])
     ]
     nb.cells = [cell]
     path = workspace.reports_year(YEAR) / "x.ipynb"
@@ -664,9 +663,7 @@ def test_index_lists_reports_newest_first(tmp_path):
     from hoctap.paths import Workspace
 
     html = update_index(Workspace(tmp_path / "data", tmp_path)).read_text(encoding="utf-8")
-    order = [
-        html.index(t) for t in ("Báo cáo năm 2026", "Báo cáo sơ kết 2021-2025", "Báo cáo năm 2024")
-    ]
+    order = [html.index(t) for t in ("Báo cáo năm 2026", "Báo cáo sơ kết 2021-2025", "Báo cáo năm 2024")]
     assert order == sorted(order)
     assert 'href="2026/bao-cao-nam-2026.html"' in html and "phan-hoi" not in html
 
@@ -728,31 +725,56 @@ def small():
             B.Column("Ngày", width=12, number_format="dd/mm/yyyy"),
         ],
         [
-            [B.datum(FORMULA), B.datum(np.int64(12345)), B.datum(79.966, "0.00"),
-             B.datum(pd.Timestamp("2026-12-01"))],
+            [
+                B.datum(FORMULA),
+                B.datum(np.int64(12345)),
+                B.datum(79.966, "0.00"),
+                B.datum(pd.Timestamp("2026-12-01")),
+            ],
             [B.datum("Ơi Hới"), B.datum(None), B.datum(float("nan")), B.datum(None)],
         ],
         caption="Bảng số liệu thử",
         name="Số liệu",
     )
-    doc = B.Document("Báo cáo thử", [
-        B.Section([B.DocumentHeader(["UBND XÃ IA RSƯƠM"], "HỘI KHUYẾN HỌC", "Số:   /BC-HKH",
-                                    "Ia Rsươm, ngày 05 tháng 01 năm 2027", "BÁO CÁO",
-                                    "Kết quả học tập suốt đời năm 2026")], "header"),
-        B.Section([
-            B.Heading("I. TÌNH HÌNH NỘP BÁO CÁO"),
-            B.Heading("1. Kết quả toàn xã", 2),
-            B.Paragraph("Đoạn văn thân bài có dấu: Người lao động đạt danh hiệu."),
-            B.Paragraph("Phần này do chuyên viên viết.", "placeholder"),
-            B.DashList(["mục một;", "mục hai."]),
-            table,
-            B.Figure(_png(), caption="Biểu đồ 1. Thử nghiệm", alt="biểu đồ", width=0.5),
-        ], "body"),
-        B.Section([B.Closing(["- UBND xã (b/c);", "- Lưu: VT."], ["CHỦ TỊCH"], "Y Thử")],
-                  "closing"),
-        B.Section([B.Heading("PHỤ LỤC", role="appendix-title", page_break_before=True),
-                   B.Paragraph("(Kèm theo báo cáo thử)", "appendix-sub"), sheet], "appendix"),
-    ])
+    doc = B.Document(
+        "Báo cáo thử",
+        [
+            B.Section(
+                [
+                    B.DocumentHeader(
+                        ["UBND XÃ IA RSƯƠM"],
+                        "HỘI KHUYẾN HỌC",
+                        "Số:   /BC-HKH",
+                        "Ia Rsươm, ngày 05 tháng 01 năm 2027",
+                        "BÁO CÁO",
+                        "Kết quả học tập suốt đời năm 2026",
+                    )
+                ],
+                "header",
+            ),
+            B.Section(
+                [
+                    B.Heading("I. TÌNH HÌNH NỘP BÁO CÁO"),
+                    B.Heading("1. Kết quả toàn xã", 2),
+                    B.Paragraph("Đoạn văn thân bài có dấu: Người lao động đạt danh hiệu."),
+                    B.Paragraph("Phần này do chuyên viên viết.", "placeholder"),
+                    B.DashList(["mục một;", "mục hai."]),
+                    table,
+                    B.Figure(_png(), caption="Biểu đồ 1. Thử nghiệm", alt="biểu đồ", width=0.5),
+                ],
+                "body",
+            ),
+            B.Section([B.Closing(["- UBND xã (b/c);", "- Lưu: VT."], ["CHỦ TỊCH"], "Y Thử")], "closing"),
+            B.Section(
+                [
+                    B.Heading("PHỤ LỤC", role="appendix-title", page_break_before=True),
+                    B.Paragraph("(Kèm theo báo cáo thử)", "appendix-sub"),
+                    sheet,
+                ],
+                "appendix",
+            ),
+        ],
+    )
     return doc
 
 
@@ -804,8 +826,13 @@ def test_html_renderer(small):
     assert recipients == ["- UBND xã (b/c);", "- Lưu: VT."]
     tables = soup.find_all("table", class_="data")
     assert tables[0].parent.name == "div" and tables[0].parent["class"] == ["keep"]
-    assert [th.text for th in tables[0].find_all("th")] == ["TT", "Đơn vị", "Số đạt", "Tỷ lệ",
-                                                           "Đánh giá"]
+    assert [th.text for th in tables[0].find_all("th")] == [
+        "TT",
+        "Đơn vị",
+        "Số đạt",
+        "Tỷ lệ",
+        "Đánh giá",
+    ]
     first = tables[0].find("tbody").find("tr").find_all("td")
     assert [c.get("class") for c in first] == [["c", "nowrap"], None, ["num"], ["num"], ["behind"]]
     assert tables[0].find_previous_sibling("p")["class"] == ["table-caption"]
@@ -828,10 +855,18 @@ def test_pdf_renderer(small, tmp_path):
     assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+", info), info
     page1, page2 = (_pdftotext(path, "-f", str(n), "-l", str(n)) for n in (1, 2))
     flat1 = " ".join(page1.split())
-    for phrase in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                   "UBND XÃ IA RSƯƠM", "Ia Rsươm, ngày 05 tháng 01 năm 2027",
-                   "Người lao động đạt danh hiệu", "Bảng 1. Kết quả thử", "Biểu đồ 1. Thử nghiệm",
-                   "Nơi nhận:", "Y Thử", "- mục hai."):
+    for phrase in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "UBND XÃ IA RSƯƠM",
+        "Ia Rsươm, ngày 05 tháng 01 năm 2027",
+        "Người lao động đạt danh hiệu",
+        "Bảng 1. Kết quả thử",
+        "Biểu đồ 1. Thử nghiệm",
+        "Nơi nhận:",
+        "Y Thử",
+        "- mục hai.",
+    ):
         assert phrase in flat1, phrase
     assert re.search(r"1\s+Xã Ia Rsươm\s+12\.345\s+69,96%\s+Chưa đạt", page1)
     assert XSS in flat1 and "\ufffd" not in page1 + page2
@@ -865,10 +900,7 @@ def test_read_document_from_notebook(small, tmp_path):
         nb = nbformat.v4.new_notebook()
         cell = nbformat.v4.new_code_cell("show(document)")
         cell.outputs = [
-            nbformat.v4.new_output(
-                "display_data", data={"text/html": "<p>x</p>", MIME: B.to_data(d)}
-            )
-            for d in docs
+            nbformat.v4.new_output("display_data", data={"text/html": "<p>x</p>", MIME: B.to_data(d)}) for d in docs
         ]
         nb.cells = [cell]
         path = tmp_path / f"nb{len(docs)}.ipynb"
@@ -906,8 +938,11 @@ def test_commune_ranking():
     assert list(rank["n"]) == [1, 2, 1, 1] and list(rank["n_good"]) == [1, 1, 1, 0]
     assert list(rank["margin"]) == [5.0, 0.0, 0.0, -10.0]
     summary = rows.rename(
-        columns={"rate_pct": "last_rate_pct", "target_pct": "period_target_pct",
-                 "status": "result_status"}
+        columns={
+            "rate_pct": "last_rate_pct",
+            "target_pct": "period_target_pct",
+            "status": "result_status",
+        }
     )
     same = commune_ranking(summary, "last_rate_pct", "period_target_pct", "result_status")
     pd.testing.assert_frame_equal(rank, same)  # a review ranks its summary the same way
@@ -925,9 +960,7 @@ def test_one_vocabulary_for_views_feedback_and_documents():
     view = clean.intake_view(intake)
     words = vocabulary.INTAKE_WORDS_FOR_SCHOOLS
     assert list(view["Tình trạng"]) == [words["accepted"], words["rejected"], words["ignored"]]
-    issues = pd.DataFrame(
-        {"severity": ["warning", "error"], "code": ["W", "E"], "path": ["a", "b"]}
-    )
+    issues = pd.DataFrame({"severity": ["warning", "error"], "code": ["W", "E"], "path": ["a", "b"]})
     severity = vocabulary.SEVERITY_WORDS_FOR_SCHOOLS
     assert list(clean.issues_view(issues)["Mức độ"]) == [severity["error"], severity["warning"]]
     assert vocabulary.GOOD | vocabulary.BEHIND == set(vocabulary.STATUSES)

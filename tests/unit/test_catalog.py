@@ -49,9 +49,20 @@ def test_paths_follow_the_patterns_on_the_workspace_folders(ws):
 def test_every_dataset_has_a_known_format_root_and_unique_path():
     assert len({d.name for d in DATASETS}) == len(DATASETS)
     assert len({d.pattern for d in DATASETS}) == len(DATASETS)
-    for name in ("intake", "issues", "schools", "villages", "orgs", "completeness", "indicators",
-                 "period_indicators", "period_summary", "period_candidates", "period_notes",
-                 "runs_log"):
+    for name in (
+        "intake",
+        "issues",
+        "schools",
+        "villages",
+        "orgs",
+        "completeness",
+        "indicators",
+        "period_indicators",
+        "period_summary",
+        "period_candidates",
+        "period_notes",
+        "runs_log",
+    ):
         assert name in catalog.BY_NAME
     assert "detail" in catalog.dataset("issues").columns
     with pytest.raises(ValueError):
@@ -67,16 +78,23 @@ def test_write_orders_declared_columns_first_then_extras_then_tail(ws):
     back = cat.read("issues", year=2025)
     assert list(back.columns) == [*catalog.ISSUE_COLUMNS, "extra"]
     assert path == cat.path("issues", year=2025) and cat.exists("issues", year=2025)
-    indicators = pd.DataFrame({c: [1] for c in ("x", *catalog.INDICATOR_DIAGNOSTICS[::-1],
-                                                 *catalog.INDICATOR_COLUMNS[::-1])})
+    indicators = pd.DataFrame(
+        {c: [1] for c in ("x", *catalog.INDICATOR_DIAGNOSTICS[::-1], *catalog.INDICATOR_COLUMNS[::-1])}
+    )
     cat.write("indicators", indicators, year=2025)
     assert list(cat.read("indicators", year=2025).columns) == [
-        *catalog.INDICATOR_COLUMNS, *catalog.INDICATOR_DIAGNOSTICS, "x"]
+        *catalog.INDICATOR_COLUMNS,
+        *catalog.INDICATOR_DIAGNOSTICS,
+        "x",
+    ]
     order = (*catalog.ROW_TAIL, "households_total", *catalog.VILLAGE_COLUMNS)
     villages = pd.DataFrame({c: [1] for c in order})
     cat.write("villages", villages, year=2025)
     assert list(cat.read("villages", year=2025).columns) == [
-        *catalog.VILLAGE_COLUMNS, "households_total", *catalog.ROW_TAIL]
+        *catalog.VILLAGE_COLUMNS,
+        "households_total",
+        *catalog.ROW_TAIL,
+    ]
 
 
 def test_read_names_the_file_and_the_missing_column(ws):
@@ -129,6 +147,7 @@ def test_the_code_declares_the_catalog_columns():
 
 # ---- no file name of a dataset outside the catalog -------------------------------------------
 
+
 def _file_names() -> set[str]:
     """The fixed last parts of the catalog's patterns (``intake.csv``, ``bao-cao-nam-``...)."""
     names = set()
@@ -148,8 +167,11 @@ def _literals(path: Path) -> list[tuple[int, str]]:
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 docstrings.add(id(body[0].value))
-    return [(n.lineno, n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    return [
+        (n.lineno, n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+    ]
 
 
 def _offenders(root: Path) -> list[str]:
@@ -167,8 +189,16 @@ def _offenders(root: Path) -> list[str]:
 
 def test_the_file_names_are_the_datasets_own():
     names = _file_names()
-    assert {"intake.csv", "issues.csv", "schools.parquet", "indicators.csv", "notes.txt",
-            "runs.log", "index.html", "bao-cao-nam-"} <= names
+    assert {
+        "intake.csv",
+        "issues.csv",
+        "schools.parquet",
+        "indicators.csv",
+        "notes.txt",
+        "runs.log",
+        "index.html",
+        "bao-cao-nam-",
+    } <= names
 
 
 def test_no_dataset_file_name_outside_the_catalog():
@@ -180,5 +210,7 @@ def test_the_file_name_check_can_fail(tmp_path):
     (tmp_path / "bad.py").write_text(
         '"""Reads processed/<Y>/issues.csv (a docstring may say so)."""\n'
         'PATH = "processed/2025/issues.csv"\n'
-        'OK = "rules.csv"\n', encoding="utf-8")
+        'OK = "rules.csv"\n',
+        encoding="utf-8",
+    )
     assert _offenders(tmp_path) == ["bad.py:2: 'processed/2025/issues.csv'"]

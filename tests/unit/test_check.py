@@ -18,11 +18,19 @@ def test_clean_file_passes(tmp_path, workspace, capsys):
 
 
 def test_errors_say_where_and_what_to_write(tmp_path, workspace, capsys):
-    book = Book(villages=[village("Thôn 1", 100, households_total="70%"), village("Thôn 2", 100, households_family_title=120)])
+    book = Book(
+        villages=[
+            village("Thôn 1", 100, households_total="70%"),
+            village("Thôn 2", 100, households_family_title=120),
+        ]
+    )
     path = write_xlsx(book, tmp_path / "bad.xlsx")
     assert run_check([path], workspace) == 1
     out = capsys.readouterr().out
-    assert '[LỖI] Ô DiaBan!C4: "70%" có dấu phần trăm, giống một tỉ lệ chứ không phải số lượng' in out and "ví dụ 12" in out
+    assert (
+        '[LỖI] Ô DiaBan!C4: "70%" có dấu phần trăm, giống một tỉ lệ chứ không phải số lượng' in out
+        and "ví dụ 12" in out
+    )
     assert "[LỖI] Ô DiaBan!E5" in out and "sửa lại cho đúng" in out
     assert "2 lỗi" in out
 
@@ -47,7 +55,12 @@ def test_file_level_problems_and_missing_file(tmp_path, workspace, capsys):
 
 def test_cli_check_exit_code(tmp_path):
     path = write_xlsx(Book(villages=[village("Thôn 1", 100, clans_total=0.5)]), tmp_path / "x.xlsx")
-    proc = subprocess.run([sys.executable, "-m", "hoctap", "check", str(path)], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hoctap", "check", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert proc.returncode == 1
     assert "DiaBan!F4" in proc.stdout
 

@@ -20,7 +20,14 @@ from hoctap.intake.workbook import read_workbook
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 
 YEAR = corpus.YEAR
-TABLES = ("intake.csv", "issues.csv", "schools.parquet", "villages.parquet", "orgs.parquet", "completeness.csv")
+TABLES = (
+    "intake.csv",
+    "issues.csv",
+    "schools.parquet",
+    "villages.parquet",
+    "orgs.parquet",
+    "completeness.csv",
+)
 
 
 def _ws(root: Path) -> Workspace:
@@ -30,7 +37,11 @@ def _ws(root: Path) -> Workspace:
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +55,16 @@ def run(tmp_path_factory):
     frames = {name: pd.read_parquet(ws.processed(YEAR) / name) for name in TABLES if name.endswith(".parquet")}
     feedback = _digests(ws.feedback_dir(YEAR))
     again = clean_year(ws, YEAR)
-    return {"ws": ws, "cases": cases, "result": result, "again": again, "first": first, "frames": frames, "before": before,
-            "feedback": feedback}
+    return {
+        "ws": ws,
+        "cases": cases,
+        "result": result,
+        "again": again,
+        "first": first,
+        "frames": frames,
+        "before": before,
+        "feedback": feedback,
+    }
 
 
 def test_each_case_has_its_outcome(run):
@@ -82,36 +101,111 @@ def test_ledger_every_file_once_every_row_once(run):
             assert sorted(mine["source_row"]) == sorted(r.source_row for r in rows), rel
     keys = res.villages[["source_path", "source_row"]]
     assert not keys.duplicated().any()
-    assert set(res.villages["status"]) <= {"used", "quarantined", "duplicate", "conflict-lost", "superseded", "rejected"}
+    assert set(res.villages["status"]) <= {
+        "used",
+        "quarantined",
+        "duplicate",
+        "conflict-lost",
+        "superseded",
+        "rejected",
+    }
 
 
 def test_columns_and_types(run):
     ws = run["ws"]
     out = ws.processed(YEAR)
     intake = io.read_csv(out / "intake.csv")
-    for col in ["path", "sha256", "size_bytes", "status", "school_id", "school_name", "commune_code", "report_date", "n_errors", "n_warnings", "reason", "year"]:
+    for col in [
+        "path",
+        "sha256",
+        "size_bytes",
+        "status",
+        "school_id",
+        "school_name",
+        "commune_code",
+        "report_date",
+        "n_errors",
+        "n_warnings",
+        "reason",
+        "year",
+    ]:
         assert col in intake.columns
     issues = io.read_csv(out / "issues.csv")
-    for col in ["path", "school_id", "sheet", "row", "column", "field", "value", "code", "severity", "message", "year"]:
+    for col in [
+        "path",
+        "school_id",
+        "sheet",
+        "row",
+        "column",
+        "field",
+        "value",
+        "code",
+        "severity",
+        "message",
+        "year",
+    ]:
         assert col in issues.columns
     assert set(issues["severity"]) <= {"error", "warning", "info"}
     comp = io.read_csv(out / "completeness.csv")
-    for col in ["school_id", "school_name", "commune_code", "submitted", "on_time", "report_date", "status", "expected", "registered", "year"]:
+    for col in [
+        "school_id",
+        "school_name",
+        "commune_code",
+        "submitted",
+        "on_time",
+        "report_date",
+        "status",
+        "expected",
+        "registered",
+        "year",
+    ]:
         assert col in comp.columns
     v = pd.read_parquet(out / "villages.parquet")
     assert str(v["households_total"].dtype) == "Int64" and str(v["community_title"].dtype) == "boolean"
     assert str(v["report_date"].dtype) == "datetime64[ns]"
     assert v.loc[v["source_path"] == f"{YEAR}/sub/variants.xlsx", "households_total"].tolist()[0] == 1234
     s = pd.read_parquet(out / "schools.parquet")
-    for col in ["school_id", "school_name", "school_code", "registered", "commune_code", "commune_raw", "school_level", "report_date",
-                "template_id", "preparer", "phone", "school_unit_title", "staff_total", "staff_citizen", "members_total",
-                "members_policy", "cadres_total", "cadres_clc_it", "source_path", "status", "year"]:
+    for col in [
+        "school_id",
+        "school_name",
+        "school_code",
+        "registered",
+        "commune_code",
+        "commune_raw",
+        "school_level",
+        "report_date",
+        "template_id",
+        "preparer",
+        "phone",
+        "school_unit_title",
+        "staff_total",
+        "staff_citizen",
+        "members_total",
+        "members_policy",
+        "cadres_total",
+        "cadres_clc_it",
+        "source_path",
+        "status",
+        "year",
+    ]:
         assert col in s.columns
-    assert s.loc[s["school_id"] == "KP022", "commune_code"].item() == "X-DATBANG"  # name without "Trường", no code, no diacritics
+    assert (
+        s.loc[s["school_id"] == "KP022", "commune_code"].item() == "X-DATBANG"
+    )  # name without "Trường", no code, no diacritics
     assert bool(s.loc[s["school_id"].str.startswith("CHUADK"), "registered"].item()) is False
     o = pd.read_parquet(out / "orgs.parquet")
-    assert {"commune_code", "org_name", "org_type", "org_unit_title", "org_staff_total", "org_staff_citizen", "school_id",
-            "source_path", "source_row", "status"} <= set(o.columns)
+    assert {
+        "commune_code",
+        "org_name",
+        "org_type",
+        "org_unit_title",
+        "org_staff_total",
+        "org_staff_citizen",
+        "school_id",
+        "source_path",
+        "source_row",
+        "status",
+    } <= set(o.columns)
 
 
 def test_messages_name_the_cell_and_the_fix(run):
@@ -145,7 +239,11 @@ def test_summary_and_completeness_and_feedback(run):
     assert comp.loc["KP001", "submitted"] and comp.loc["KP001", "on_time"] and comp.loc["KP001", "status"] == "accepted"
     assert not comp.loc["KP002", "submitted"] and comp.loc["KP002", "status"] == "missing"
     assert comp.loc["KP036", "status"] == "rejected"
-    assert comp["expected"].sum() == len(pd.read_csv(ws.reference_dir / "schools.csv").query("active_from <= 2024 and (active_to != active_to or active_to >= 2024)"))
+    assert comp["expected"].sum() == len(
+        pd.read_csv(ws.reference_dir / "schools.csv").query(
+            "active_from <= 2024 and (active_to != active_to or active_to >= 2024)"
+        )
+    )
     fb = ws.feedback_dir(YEAR) / "KP025.xlsx"
     rows = [[c for c in r] for r in openpyxl.load_workbook(fb).active.iter_rows(values_only=True)]
     assert ("Tệp", "Trang", "Ô", "Mức độ", "Mã", "Cần sửa") in [tuple(r) for r in rows]
@@ -170,11 +268,21 @@ def test_versions_latest_wins_same_date_conflict(workspace):
     write_xlsx(_book("KP001", "MN Hoa Sen", "Phú Túc", "01/12/2024"), raw / "a-old.xlsx")
     write_xlsx(_book("KP001", "MN Hoa Sen", "Phú Túc", "05/12/2024"), raw / "a-new.xlsx")
     write_xlsx(_book("KP001", "MN Hoa Sen", "Phú Túc", "05/12/2024"), raw / "copy" / "a-new-copy.xlsx")
-    write_xlsx(_book("KP002", "TH Lê Lợi", "Phú Túc", "05/12/2024", [village("Thôn 9", 10)]), raw / "b1.xlsx")
-    write_xlsx(_book("KP002", "TH Lê Lợi", "Phú Túc", "05/12/2024", [village("Thôn 9", 20)]), raw / "b2.xlsx")
+    write_xlsx(
+        _book("KP002", "TH Lê Lợi", "Phú Túc", "05/12/2024", [village("Thôn 9", 10)]),
+        raw / "b1.xlsx",
+    )
+    write_xlsx(
+        _book("KP002", "TH Lê Lợi", "Phú Túc", "05/12/2024", [village("Thôn 9", 20)]),
+        raw / "b2.xlsx",
+    )
     res = clean_year(workspace, YEAR)
     st = res.intake.set_index("path")["status"]
-    assert st["2024/a-new.xlsx"] == "accepted" and st["2024/a-old.xlsx"] == "superseded" and st["2024/copy/a-new-copy.xlsx"] == "superseded"
+    assert (
+        st["2024/a-new.xlsx"] == "accepted"
+        and st["2024/a-old.xlsx"] == "superseded"
+        and st["2024/copy/a-new-copy.xlsx"] == "superseded"
+    )
     assert st["2024/b1.xlsx"] == "rejected" and st["2024/b2.xlsx"] == "rejected"
     conflict = res.issues[res.issues["code"] == "version_conflict"]
     assert sorted(conflict["path"]) == ["2024/b1.xlsx", "2024/b2.xlsx"] and (conflict["severity"] == "error").all()
@@ -186,8 +294,26 @@ def test_versions_latest_wins_same_date_conflict(workspace):
 
 def test_duplicates_merge_and_conflicts_between_schools(workspace):
     raw = workspace.raw(YEAR)
-    write_xlsx(_book("KP001", "MN Hoa Sen", "Phú Túc", "05/12/2024", [village("Thôn 1", 100), village("Thôn 2", 120)]), raw / "a.xlsx")
-    write_xlsx(_book("KP002", "TH Lê Lợi", "Phú Túc", "06/12/2024", [village("thon 1", 100), village("Thôn 2", 150)]), raw / "b.xlsx")
+    write_xlsx(
+        _book(
+            "KP001",
+            "MN Hoa Sen",
+            "Phú Túc",
+            "05/12/2024",
+            [village("Thôn 1", 100), village("Thôn 2", 120)],
+        ),
+        raw / "a.xlsx",
+    )
+    write_xlsx(
+        _book(
+            "KP002",
+            "TH Lê Lợi",
+            "Phú Túc",
+            "06/12/2024",
+            [village("thon 1", 100), village("Thôn 2", 150)],
+        ),
+        raw / "b.xlsx",
+    )
     res = clean_year(workspace, YEAR)
     v = res.villages.set_index(["source_path", "village"])["status"]
     assert v[("2024/b.xlsx", "thon 1")] == "used" and v[("2024/a.xlsx", "Thôn 1")] == "duplicate"
@@ -201,11 +327,26 @@ def test_duplicates_merge_and_conflicts_between_schools(workspace):
 
 def test_outliers_against_history_follow_commune_changes(workspace):
     ref = workspace.reference_dir
-    write_xlsx(_book("KP016", "MN Sơn Ca", "Chư Ngọc", "05/12/2024", [village("Thôn Sơn Ca", 100), village("Thôn Ổn", 100)], staff_total=40),
-               workspace.raw(2024) / "a.xlsx")
+    write_xlsx(
+        _book(
+            "KP016",
+            "MN Sơn Ca",
+            "Chư Ngọc",
+            "05/12/2024",
+            [village("Thôn Sơn Ca", 100), village("Thôn Ổn", 100)],
+            staff_total=40,
+        ),
+        workspace.raw(2024) / "a.xlsx",
+    )
     clean_year(workspace, 2024)
-    rows = [village("Thôn Sơn Ca", 100, households_total=200, households_family_title=150), village("Thôn Ổn", 105)]
-    write_xlsx(_book("KP016", "MN Sơn Ca", "Chư Ngọc", "05/12/2025", rows, staff_total=80), workspace.raw(2025) / "a.xlsx")
+    rows = [
+        village("Thôn Sơn Ca", 100, households_total=200, households_family_title=150),
+        village("Thôn Ổn", 105),
+    ]
+    write_xlsx(
+        _book("KP016", "MN Sơn Ca", "Chư Ngọc", "05/12/2025", rows, staff_total=80),
+        workspace.raw(2025) / "a.xlsx",
+    )
     res = clean_year(workspace, 2025)
     assert ref.is_dir()
     assert set(res.villages["commune_code"]) == {"XM-PHUTUC"}
@@ -229,7 +370,10 @@ def test_report_before_merge_is_carried_to_year_geography(workspace):
 
 def test_ambiguous_commune_rejects_the_file_and_names_candidates(workspace):
     path = workspace.reference_dir / "communes.csv"
-    path.write_text(path.read_text(encoding="utf-8") + "TT-IARSAI,Ia Rsai,thị trấn,2021-01-01,2025-06-30,\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "TT-IARSAI,Ia Rsai,thị trấn,2021-01-01,2025-06-30,\n",
+        encoding="utf-8",
+    )
     write_xlsx(_book("KP035", "MN Bình Minh", "Ia Rsai", "05/12/2024"), workspace.raw(YEAR) / "a.xlsx")
     res = clean_year(workspace, YEAR)
     assert res.intake["status"].item() == "rejected"
@@ -238,7 +382,10 @@ def test_ambiguous_commune_rejects_the_file_and_names_candidates(workspace):
 
 
 def test_unit_error_quarantines_the_school(workspace):
-    write_xlsx(_book("KP001", "MN Hoa Sen", "Phú Túc", "05/12/2024", staff_citizen=90), workspace.raw(YEAR) / "a.xlsx")
+    write_xlsx(
+        _book("KP001", "MN Hoa Sen", "Phú Túc", "05/12/2024", staff_citizen=90),
+        workspace.raw(YEAR) / "a.xlsx",
+    )
     res = clean_year(workspace, YEAR)
     assert res.schools["status"].item() == "quarantined"
     assert (res.villages["status"] == "used").all()
@@ -263,7 +410,10 @@ def test_atomic_write_keeps_previous_file_on_real_failure(tmp_path):
     with pytest.raises(RuntimeError):
         io.write_csv(csv, pd.DataFrame({"a": ["y"] * 50_000 + [Exploding()]}, dtype=object))
     assert csv.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet"]  # no temporary left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "t.csv",
+        "t.parquet",
+    ]  # no temporary left behind
 
 
 def test_edited_reference_is_reloaded_between_runs(workspace):
@@ -271,7 +421,10 @@ def test_edited_reference_is_reloaded_between_runs(workspace):
     first = clean_year(workspace, YEAR)
     assert "unregistered_school" in set(first.issues["code"])
     reg = workspace.reference_dir / "schools.csv"
-    reg.write_text(reg.read_text(encoding="utf-8") + "KP099,Trường Mầm non Mới Mở,,TT-PHUTUC,Mầm non,2024,,\n", encoding="utf-8")
+    reg.write_text(
+        reg.read_text(encoding="utf-8") + "KP099,Trường Mầm non Mới Mở,,TT-PHUTUC,Mầm non,2024,,\n",
+        encoding="utf-8",
+    )
     second = clean_year(workspace, YEAR)
     assert list(second.schools["school_id"]) == ["KP099"] and "unregistered_school" not in set(second.issues["code"])
 
@@ -281,10 +434,27 @@ def test_notebook_views_speak_vietnamese():
 
     from hoctap.cleaning.views import intake_view, issues_view, problem_files_view
 
-    intake = pd.DataFrame({"path": ["2024/a.xlsx", "2024/b.xlsx", "2024/~$c.xlsx"],
-                           "status": ["accepted", "rejected", "ignored"], "reason": [None, "Tệp bị hỏng", "tệp tạm"]})
-    assert intake_view(intake).values.tolist() == [["đã tiếp nhận", 1], ["bị từ chối", 1], ["bỏ qua (không phải biểu mẫu)", 1]]
+    intake = pd.DataFrame(
+        {
+            "path": ["2024/a.xlsx", "2024/b.xlsx", "2024/~$c.xlsx"],
+            "status": ["accepted", "rejected", "ignored"],
+            "reason": [None, "Tệp bị hỏng", "tệp tạm"],
+        }
+    )
+    assert intake_view(intake).values.tolist() == [
+        ["đã tiếp nhận", 1],
+        ["bị từ chối", 1],
+        ["bỏ qua (không phải biểu mẫu)", 1],
+    ]
     assert problem_files_view(intake)["Tệp"].tolist() == ["2024/~$c.xlsx", "2024/b.xlsx"]
-    issues = pd.DataFrame({"path": ["a", "a", "b"], "severity": ["warning", "error", "error"],
-                           "code": ["conflict", "part_whole", "part_whole"]})
-    assert issues_view(issues).values.tolist() == [["Lỗi (phải sửa)", "part_whole", 2, 2], ["Cảnh báo (kiểm tra lại)", "conflict", 1, 1]]
+    issues = pd.DataFrame(
+        {
+            "path": ["a", "a", "b"],
+            "severity": ["warning", "error", "error"],
+            "code": ["conflict", "part_whole", "part_whole"],
+        }
+    )
+    assert issues_view(issues).values.tolist() == [
+        ["Lỗi (phải sửa)", "part_whole", 2, 2],
+        ["Cảnh báo (kiểm tra lại)", "conflict", 1, 1],
+    ]

@@ -56,7 +56,12 @@ def test_the_module_defines_no_error_outside_the_hierarchy():
     classes = [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, Exception)]
     assert classes and all(issubclass(c, HoctapError) for c in classes)
     assert {c.__name__ for c in classes} == {
-        "HoctapError", "ReferenceDataError", "OutputError", "InputError", "NotebookError"}
+        "HoctapError",
+        "ReferenceDataError",
+        "OutputError",
+        "InputError",
+        "NotebookError",
+    }
 
 
 def _raise_in_worker(kind: str) -> None:

@@ -27,8 +27,11 @@ def test_registered_vs_awarded():
     g = bd.registered_vs_awarded(registered_villages()).set_index("commune_code")
     # X: the quarantined row and the row missing "registered" are left out: 150 hh, 90 reg,
     # 80 awarded
-    assert (g.loc["X", "households_total"], g.loc["X", "households_registered"],
-            g.loc["X", "households_family_title"]) == (150, 90, 80)
+    assert (
+        g.loc["X", "households_total"],
+        g.loc["X", "households_registered"],
+        g.loc["X", "households_family_title"],
+    ) == (150, 90, 80)
     assert g.loc["X", "registered_pct"] == pytest.approx(60.0)  # 90/150
     assert g.loc["X", "awarded_pct"] == pytest.approx(160 / 3)  # 80/150 = 53.33
     assert g.loc["X", "awarded_of_registered_pct"] == pytest.approx(800 / 9)  # 80/90 = 88.89
@@ -41,8 +44,11 @@ def test_registered_vs_awarded_counts_a_split_share():
     # 0.25 * 100 = 25 households, 0.25 * 80 = 20 registered, 0.25 * 60 = 15 awarded
     v = registered_villages().iloc[[0]].assign(weight=0.25)
     g = bd.registered_vs_awarded(v).set_index("commune_code")
-    assert (g.loc["X", "households_total"], g.loc["X", "households_registered"],
-            g.loc["X", "households_family_title"]) == (25, 20, 15)
+    assert (
+        g.loc["X", "households_total"],
+        g.loc["X", "households_registered"],
+        g.loc["X", "households_family_title"],
+    ) == (25, 20, 15)
     assert str(g["households_total"].dtype) == "Int64"
     # 0.125 of it: 12.5 households, 10 registered, 7.5 awarded: fractions stay fractions
     g = bd.registered_vs_awarded(v.assign(weight=0.125)).set_index("commune_code")
@@ -79,8 +85,7 @@ def test_breakdown_titled_staff_only():
 
 
 def test_school_levels_registry_first_then_submission(reference):
-    schools = pd.DataFrame({"school_id": ["KP001", "NEW1", "NEW2"],
-                            "school_level": ["Tiểu học", "THCS", None]})
+    schools = pd.DataFrame({"school_id": ["KP001", "NEW1", "NEW2"], "school_level": ["Tiểu học", "THCS", None]})
     lv = bd.school_levels(reference, schools)
     assert lv["KP001"] == "Mầm non"  # the registry says Mầm non; the submission's "Tiểu học" loses
     assert lv["NEW1"] == "THCS"  # unregistered: the submission's Cấp học
@@ -88,11 +93,14 @@ def test_school_levels_registry_first_then_submission(reference):
 
 
 def test_breakdowns_on_an_exploration(reference):
-    comp = pd.DataFrame({"school_id": ["S1", "S2", "S3", "S4"],
-                         "submitted": [True, True, True, False],
-                         "on_time": [True, False, True, False]})
-    data = Exploration(reference, dt.date(2026, 12, 31), [2026], pd.DataFrame(),
-                       {2026: mapped()}, {2026: comp})
+    comp = pd.DataFrame(
+        {
+            "school_id": ["S1", "S2", "S3", "S4"],
+            "submitted": [True, True, True, False],
+            "on_time": [True, False, True, False],
+        }
+    )
+    data = Exploration(reference, dt.date(2026, 12, 31), [2026], pd.DataFrame(), {2026: mapped()}, {2026: comp})
     t = bd.breakdown_by_timeliness(data, "family_title_rate", 2026).set_index("group")
     # on time: S1 (Thôn 1: 80/100); late: S2 (Thôn 2 + Buôn Ma: 23/60)
     assert (t.loc[bd.ON_TIME, "numerator"], t.loc[bd.ON_TIME, "denominator"]) == (80, 100)
@@ -106,6 +114,5 @@ def test_breakdowns_on_an_exploration(reference):
     # no commune with a rate (furthest_behind gave None): nothing to break down, same columns
     none = bd.breakdown_by_village(data, "family_title_rate", 2026, None)
     assert none.empty and none.columns.tolist() == v.columns.tolist()
-    no_comp = Exploration(reference, dt.date(2026, 12, 31), [2026], pd.DataFrame(),
-                          {2026: mapped()}, {2026: None})
+    no_comp = Exploration(reference, dt.date(2026, 12, 31), [2026], pd.DataFrame(), {2026: mapped()}, {2026: None})
     assert bd.breakdown_by_timeliness(no_comp, "family_title_rate", 2026).empty

@@ -38,8 +38,13 @@ def test_commune_table_counts_intervals_funnel_and_gap():
 
 def test_commune_table_without_area_row_is_ratio_of_sums():
     # (3 + 60) / (3 + 100) = 61.17%, not the mean of 100% and 60% (80%)
-    ind = indicator_table([("commune", "A", "Xã A", 3, 3, 1, 1, 2, 2),
-                           ("commune", "B", "Xã B", 60, 100, 2, 4, 10, 10)], year=2024)
+    ind = indicator_table(
+        [
+            ("commune", "A", "Xã A", 3, 3, 1, 1, 2, 2),
+            ("commune", "B", "Xã B", 60, 100, 2, 4, 10, 10),
+        ],
+        year=2024,
+    )
     ct = cmp.commune_table(ind, "family_title_rate", 2024, TARGETS)
     assert ct["area_rate_pct"].iloc[0] == pytest.approx(6300 / 103)
     assert (ct["target_year"] == 2025).all() and (ct["target_pct"] == 70).all()  # 2024 -> 2025
@@ -64,11 +69,11 @@ def test_year_changes():
 
 
 def test_relationship_and_partner():
-    a = indicator_table([("commune", "A", "Xã A", 1, 2, 1, 1, 1, 1),
-                         ("commune", "B", "Xã B", 3, 4, 1, 1, 1, 1)])
-    b = indicator_table([("commune", "A", "Xã A", 1, 10, 1, 1, 1, 1),
-                         ("commune", "B", "Xã B", 0, 0, 1, 1, 1, 1)],
-                        indicator="worker_citizen_rate")
+    a = indicator_table([("commune", "A", "Xã A", 1, 2, 1, 1, 1, 1), ("commune", "B", "Xã B", 3, 4, 1, 1, 1, 1)])
+    b = indicator_table(
+        [("commune", "A", "Xã A", 1, 10, 1, 1, 1, 1), ("commune", "B", "Xã B", 0, 0, 1, 1, 1, 1)],
+        indicator="worker_citizen_rate",
+    )
     rel = cmp.relationship(pd.concat([a, b]), "family_title_rate", "worker_citizen_rate", 2026)
     rel = rel.set_index("geo_code")
     assert rel.loc["A", "rate_x_pct"] == 50.0 and rel.loc["A", "rate_y_pct"] == 10.0
@@ -93,7 +98,8 @@ def test_coverage_flags():
     assert fl.loc[("A", 2025), "schools_coverage_change_pp"] == pytest.approx(50.0)
     assert fl.loc[("A", 2025), "reason"] == (
         "Tỷ lệ tăng 10,0 điểm % so với xu hướng chung của toàn địa bàn, cùng năm tỷ lệ trường "
-        "báo cáo tăng 50,0 điểm %: thay đổi có thể do thay đổi nguồn báo cáo, cần kiểm tra.")
+        "báo cáo tăng 50,0 điểm %: thay đổi có thể do thay đổi nguồn báo cáo, cần kiểm tra."
+    )
     assert not bool(fl.loc[("B", 2025), "flag"]) and fl.loc[("B", 2025), "reason"] == ""
     assert not bool(fl.loc[("C", 2025), "flag"])
     assert bool(fl.loc[("E", 2025), "flag"])
@@ -106,14 +112,16 @@ def test_coverage_flags_ignore_an_area_wide_rise():
     # The area rises 10 points too: A's +10 is the common trend (excess 0), not flagged even
     # though its school coverage moved by 50 points. F rises 20 (excess +10) with coverage +50.
     t = indicator_table
-    ind = pd.concat([
-        t([("area", "AREA", "", 100, 200, 8, 8, 20, 20)], year=2024),  # 50%
-        t([("area", "AREA", "", 120, 200, 8, 8, 20, 20)], year=2025),  # 60%
-        t([("commune", "A", "Xã A", 50, 100, 2, 4, 10, 10)], year=2024),
-        t([("commune", "A", "Xã A", 60, 100, 4, 4, 10, 10)], year=2025),
-        t([("commune", "F", "Xã F", 50, 100, 2, 4, 10, 10)], year=2024),
-        t([("commune", "F", "Xã F", 70, 100, 4, 4, 10, 10)], year=2025),
-    ])
+    ind = pd.concat(
+        [
+            t([("area", "AREA", "", 100, 200, 8, 8, 20, 20)], year=2024),  # 50%
+            t([("area", "AREA", "", 120, 200, 8, 8, 20, 20)], year=2025),  # 60%
+            t([("commune", "A", "Xã A", 50, 100, 2, 4, 10, 10)], year=2024),
+            t([("commune", "A", "Xã A", 60, 100, 4, 4, 10, 10)], year=2025),
+            t([("commune", "F", "Xã F", 50, 100, 2, 4, 10, 10)], year=2024),
+            t([("commune", "F", "Xã F", 70, 100, 4, 4, 10, 10)], year=2025),
+        ]
+    )
     fl = cmp.coverage_flags(ind, "family_title_rate").set_index(["geo_code", "year"])
     assert fl.loc[("A", 2025), "excess_change_pp"] == pytest.approx(0.0)
     assert not bool(fl.loc[("A", 2025), "flag"])
@@ -125,10 +133,12 @@ def test_coverage_flags_ignore_an_area_wide_rise():
 def test_coverage_flags_school_indicator_ignores_village_coverage():
     # school_unit_title_rate counts schools: a village coverage jump is no reason to doubt it
     code = "school_unit_title_rate"
-    ind = pd.concat([
-        indicator_table([("commune", "A", "Xã A", 2, 4, 4, 4, 5, 10)], year=2024, indicator=code),
-        indicator_table([("commune", "A", "Xã A", 3, 4, 4, 4, 10, 10)], year=2025, indicator=code),
-    ])
+    ind = pd.concat(
+        [
+            indicator_table([("commune", "A", "Xã A", 2, 4, 4, 4, 5, 10)], year=2024, indicator=code),
+            indicator_table([("commune", "A", "Xã A", 3, 4, 4, 4, 10, 10)], year=2025, indicator=code),
+        ]
+    )
     fl = cmp.coverage_flags(ind, code).set_index(["geo_code", "year"])
     assert fl.loc[("A", 2025), "rate_change_pp"] == pytest.approx(25.0)
     assert fl.loc[("A", 2025), "villages_coverage_change_pp"] == pytest.approx(50.0)

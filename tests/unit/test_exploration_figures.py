@@ -14,17 +14,34 @@ from hoctap.analysis.exploration import figures as fg
 @pytest.fixture
 def ind() -> pd.DataFrame:
     t = indicator_table
-    return pd.concat([
-        t([("area", "AREA", "", 150, 300, 9, 10, 40, 40),
-           ("commune", "A", "xã A", 3, 3, 1, 1, 2, 2),
-           ("commune", "B", "xã B", 60, 100, 2, 4, 10, 10)], year=2025),
-        t([("area", "AREA", "", 160, 300, 9, 10, 40, 40),
-           ("commune", "A", "xã A", 3, 3, 1, 1, 2, 2),
-           ("commune", "B", "xã B", 70, 100, 4, 4, 10, 10)], year=2026),
-        t([("commune", "A", "xã A", 1, 2, 1, 1, 2, 2),
-           ("commune", "B", "xã B", 30, 100, 4, 4, 10, 10)],
-          year=2026, indicator="worker_citizen_rate"),
-    ])
+    return pd.concat(
+        [
+            t(
+                [
+                    ("area", "AREA", "", 150, 300, 9, 10, 40, 40),
+                    ("commune", "A", "xã A", 3, 3, 1, 1, 2, 2),
+                    ("commune", "B", "xã B", 60, 100, 2, 4, 10, 10),
+                ],
+                year=2025,
+            ),
+            t(
+                [
+                    ("area", "AREA", "", 160, 300, 9, 10, 40, 40),
+                    ("commune", "A", "xã A", 3, 3, 1, 1, 2, 2),
+                    ("commune", "B", "xã B", 70, 100, 4, 4, 10, 10),
+                ],
+                year=2026,
+            ),
+            t(
+                [
+                    ("commune", "A", "xã A", 1, 2, 1, 1, 2, 2),
+                    ("commune", "B", "xã B", 30, 100, 4, 4, 10, 10),
+                ],
+                year=2026,
+                indicator="worker_citizen_rate",
+            ),
+        ]
+    )
 
 
 def test_figures_have_vietnamese_titles(ind, tmp_path):
@@ -52,7 +69,8 @@ def test_figures_have_vietnamese_titles(ind, tmp_path):
         chart.save(tmp_path / f"{i}.png")
         assert (tmp_path / f"{i}.png").stat().st_size > 5000
     assert fg.figure_title(fg.fig_trends(ind, "family_title_rate", 2025, 2026)) == (
-        "Diễn biến Gia đình học tập theo xã, 2025-2026")  # the suptitle, not a panel's
+        "Diễn biến Gia đình học tập theo xã, 2025-2026"
+    )  # the suptitle, not a panel's
 
 
 def _texts(fig) -> list[str]:
@@ -66,8 +84,7 @@ def test_breakdown_figures_carry_their_title_and_reference_line():
     assert fg.figure_title(fig) == "Gia đình học tập theo cấp học của trường báo cáo, năm 2026"
     assert "Toàn địa bàn 61,5%" in _texts(fig)
     fig = fg.fig_by_timeliness(bd, "worker_citizen_rate", 2026, 40)
-    assert fg.figure_title(fig) == ("CDHT (người lao động): trường nộp đúng hạn và nộp muộn, "
-                                    "năm 2026")
+    assert fg.figure_title(fig) == ("CDHT (người lao động): trường nộp đúng hạn và nộp muộn, năm 2026")
     fig = fg.fig_by_village(bd, "family_title_rate", 2026, "xã A", 45)
     assert fg.figure_title(fig) == "Các thôn, buôn của xã A năm 2026: Gia đình học tập"
     # bars labelled with rate and counts: Thôn 1 80/100, Buôn Ma 3/10 (the duplicate is out)

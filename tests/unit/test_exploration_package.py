@@ -20,8 +20,15 @@ from hoctap.paths import NOTEBOOKS_DIR
 PACKAGE = Path(ex.__file__).parent
 NOTEBOOK = NOTEBOOKS_DIR / "05-explore.ipynb"
 # Each module may import only modules of the package of a lower rank.
-RANK = {"statistics": 0, "labels": 1, "comparisons": 2, "breakdowns": 3, "views": 4,
-        "figures": 4, "reading": 4}
+RANK = {
+    "statistics": 0,
+    "labels": 1,
+    "comparisons": 2,
+    "breakdowns": 3,
+    "views": 4,
+    "figures": 4,
+    "reading": 4,
+}
 
 
 def _hoctap_imports(path: Path) -> set[str]:
@@ -33,7 +40,7 @@ def _hoctap_imports(path: Path) -> set[str]:
             found |= {a.name for a in node.names if a.name.split(".")[0] == "hoctap"}
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = ".".join(package[:len(package) - node.level + 1])
+                base = ".".join(package[: len(package) - node.level + 1])
                 mod = f"{base}.{node.module}" if node.module else base
             else:
                 mod = node.module or ""
@@ -94,9 +101,13 @@ def test_notebook_is_committed_clean_with_its_parameters():
     assert nb.metadata["kernelspec"]["name"] == "python3"
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
-    for line in ('data_dir = "../data"', 'reports_dir = "../reports"',
-                 'indicator = "family_title_rate"', "year_from = 2021", "year_to = 2026",
-                 'geography_date = ""'):
+    for line in (
+        'data_dir = "../data"',
+        'reports_dir = "../reports"',
+        'indicator = "family_title_rate"',
+        "year_from = 2021",
+        "year_to = 2026",
+        'geography_date = ""',
+    ):
         assert line in params[0].source
-    assert all(not c.get("outputs") and not c.get("execution_count")
-               for c in nb.cells if c.cell_type == "code")
+    assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code")

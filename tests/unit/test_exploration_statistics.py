@@ -51,8 +51,7 @@ def test_funnel_limits():
     assert r["lower_998"] == pytest.approx(34.55, abs=0.01)
     assert r["upper_998"] == pytest.approx(65.45, abs=0.01)
     assert lim.iloc[1]["lower_998"] == 0.0 and lim.iloc[1]["upper_998"] == 100.0
-    assert lim.columns.tolist() == ["denominator", "lower_95", "upper_95", "lower_998",
-                                    "upper_998"]
+    assert lim.columns.tolist() == ["denominator", "lower_95", "upper_95", "lower_998", "upper_998"]
 
 
 def test_funnel_z_and_band():

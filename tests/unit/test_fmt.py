@@ -14,15 +14,18 @@ from hypothesis import strategies as st
 from hoctap import fmt
 
 
-@pytest.mark.parametrize("x,decimals,text", [
-    (12345, 0, "12.345"),
-    (1234567.5, 1, "1.234.567,5"),
-    (np.int64(5), 0, "5"),
-    (999.5, 0, "1.000"),  # half-up, not half-even
-    (0.25, 1, "0,3"),  # babel alone would print "0,2"
-    (-0.2, 0, "0"),  # no "-0"
-    (-12345, 0, "-12.345"),
-])
+@pytest.mark.parametrize(
+    "x,decimals,text",
+    [
+        (12345, 0, "12.345"),
+        (1234567.5, 1, "1.234.567,5"),
+        (np.int64(5), 0, "5"),
+        (999.5, 0, "1.000"),  # half-up, not half-even
+        (0.25, 1, "0,3"),  # babel alone would print "0,2"
+        (-0.2, 0, "0"),  # no "-0"
+        (-12345, 0, "-12.345"),
+    ],
+)
 def test_number(x, decimals, text):
     assert fmt.number(x, decimals) == text
 
@@ -32,18 +35,21 @@ def test_missing_prints_dash(missing):
     assert fmt.number(missing) == fmt.pct(missing) == fmt.pp(missing) == fmt.date_vn(missing) == "—"
 
 
-@pytest.mark.parametrize("rate,target,text", [
-    (69.4, None, "69,4%"),
-    (0.15, None, "0,2%"),  # from the shortest repr, not the binary 0.1499999...
-    (69.96, None, "70,0%"),
-    (69.96, 70, "69,96%"),  # never "70,0%" against a target of 70
-    (69.996, 70, "69,996%"),
-    (70.0, 70, "70,0%"),  # met exactly
-    (70.04, 70, "70,0%"),  # above, and 70,0 is not below: fine
-    (99.95, 100, "99,95%"),
-    (62.54, 62.55, "62,5%"),  # below and printed below: one decimal is enough
-    (62.54, 62.54, "62,54%"),  # met exactly, but "62,5%" would read as below the target
-])
+@pytest.mark.parametrize(
+    "rate,target,text",
+    [
+        (69.4, None, "69,4%"),
+        (0.15, None, "0,2%"),  # from the shortest repr, not the binary 0.1499999...
+        (69.96, None, "70,0%"),
+        (69.96, 70, "69,96%"),  # never "70,0%" against a target of 70
+        (69.996, 70, "69,996%"),
+        (70.0, 70, "70,0%"),  # met exactly
+        (70.04, 70, "70,0%"),  # above, and 70,0 is not below: fine
+        (99.95, 100, "99,95%"),
+        (62.54, 62.55, "62,5%"),  # below and printed below: one decimal is enough
+        (62.54, 62.54, "62,54%"),  # met exactly, but "62,5%" would read as below the target
+    ],
+)
 def test_pct_never_contradicts_target(rate, target, text):
     status = None if target is None else ("Chưa đạt" if rate < target else "Đạt")
     assert fmt.pct(rate, target=target, status=status) == text
@@ -53,13 +59,19 @@ def test_pct_far_below_still_on_its_side():
     assert fmt.pct(69.99999999999, target=70) == "69,999999%"  # the last digit rounds toward the truth
 
 
-@given(st.floats(0, 100, allow_nan=False), st.sampled_from([35, 40, 50, 60, 62.5, 65, 70, 75, 80, 90, 100]))
+@given(
+    st.floats(0, 100, allow_nan=False),
+    st.sampled_from([35, 40, 50, 60, 62.5, 65, 70, 75, 80, 90, 100]),
+)
 def test_printed_figure_is_on_the_side_of_the_true_rate(rate, target):
     shown = float(fmt.pct(rate, target=target).rstrip("%").replace(".", "").replace(",", "."))
     assert (shown < target) == (rate < target)
 
 
-@pytest.mark.parametrize("delta,text", [(3.21, "+3,2 điểm %"), (-0.5, "-0,5 điểm %"), (-0.04, "0,0 điểm %"), (12.0, "+12,0 điểm %")])
+@pytest.mark.parametrize(
+    "delta,text",
+    [(3.21, "+3,2 điểm %"), (-0.5, "-0,5 điểm %"), (-0.04, "0,0 điểm %"), (12.0, "+12,0 điểm %")],
+)
 def test_pp(delta, text):
     assert fmt.pp(delta) == text
 

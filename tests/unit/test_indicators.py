@@ -59,17 +59,36 @@ def _year_2024(ws: Workspace) -> None:
       orgs      none
     """
     write_year(
-        ws, 2024,
+        ws,
+        2024,
         schools=[
             school(2024, "S1", "X-CHUGU", True, (20, 15), (40, 30), (5, 2)),
             school(2024, "S2", "X-CHUGU", False, (30, 30), (10, 10), (NA, 1)),
-            school(2024, "S3", "X-IARSAI", True, (NA, 5), (20, 20), (4, 4), report_date=dt.date(2024, 12, 10)),
+            school(
+                2024,
+                "S3",
+                "X-IARSAI",
+                True,
+                (NA, 5),
+                (20, 20),
+                (4, 4),
+                report_date=dt.date(2024, 12, 10),
+            ),
         ],
         villages=[
             village(2024, "X-CHUGU", "Thôn 1", (100, 60), (10, 5), True, (50, 20), school_id="S1"),
             village(2024, "X-CHUGU", "Thôn 2", (200, NA), (20, 12), False, (NA, 30), school_id="S1"),
-            village(2024, "X-CHUGU", "Thôn 3", (1000, 1000), (10, 10), True, (10, 10), status="quarantined",
-                    school_id="S2"),
+            village(
+                2024,
+                "X-CHUGU",
+                "Thôn 3",
+                (1000, 1000),
+                (10, 10),
+                True,
+                (10, 10),
+                status="quarantined",
+                school_id="S2",
+            ),
             village(2024, "X-IARSAI", "Buôn A", (50, 35), (NA, 3), NA, (40, 10), school_id="S3"),
         ],
         orgs=[
@@ -77,11 +96,15 @@ def _year_2024(ws: Workspace) -> None:
             org(2024, "X-CHUGU", "HTX Chư Gu", False, (8, 8), school_id="S1"),
         ],
         completeness={
-            "school_id": ["S1", "S2", "S3", "S5"], "school_name": ["Một", "Hai", "Ba", "Năm"],
+            "school_id": ["S1", "S2", "S3", "S5"],
+            "school_name": ["Một", "Hai", "Ba", "Năm"],
             "commune_code": ["X-CHUGU", "X-CHUGU", "X-IARSAI", "X-UAR"],
-            "submitted": [True, True, True, False], "on_time": [True, True, False, False],
-            "report_date": ["2024-12-01", "2024-12-01", "2024-12-10", ""], "status": ["", "", "", ""],
-            "expected": [True, True, True, True], "registered": [True, True, True, True],
+            "submitted": [True, True, True, False],
+            "on_time": [True, True, False, False],
+            "report_date": ["2024-12-01", "2024-12-01", "2024-12-10", ""],
+            "status": ["", "", "", ""],
+            "expected": [True, True, True, True],
+            "registered": [True, True, True, True],
         },
     )
 
@@ -115,7 +138,11 @@ HAND_2024 = [
 def test_every_indicator_by_hand(ws, code, chugu, iarsai):
     _year_2024(ws)
     table = indicators.build_year(ws, 2024)
-    for geo, (num, den) in (("X-CHUGU", chugu), ("X-IARSAI", iarsai), ("AREA", (chugu[0] + iarsai[0], chugu[1] + iarsai[1]))):
+    for geo, (num, den) in (
+        ("X-CHUGU", chugu),
+        ("X-IARSAI", iarsai),
+        ("AREA", (chugu[0] + iarsai[0], chugu[1] + iarsai[1])),
+    ):
         r = row(table, geo, code)
         assert (r["numerator"], r["denominator"]) == (num, den), geo
         if den:
@@ -130,9 +157,11 @@ def test_written_csv_has_every_contract_column(ws):
     indicators.build_year(ws, 2024)
     path = ws.processed(2024) / "indicators.csv"
     written = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, dtype=str)
-    required = ("year geo_level geo_code geo_name indicator label numerator denominator rate_pct target_year "
-                "target_pct status schools_reporting schools_expected villages_reporting villages_known "
-                "reporting_rate_pct on_time_rate_pct geography_date").split()
+    required = (
+        "year geo_level geo_code geo_name indicator label numerator denominator rate_pct target_year "
+        "target_pct status schools_reporting schools_expected villages_reporting villages_known "
+        "reporting_rate_pct on_time_rate_pct geography_date"
+    ).split()
     assert all(c in written.columns for c in required)
     # 14 old communes valid on 2024-12-10 + the area, for each of the ten indicators.
     assert len(written) == 10 * 15
@@ -162,8 +191,17 @@ def test_coverage_by_hand(ws):
     }
     for geo, values in expect.items():
         r = row(t, geo, "family_title_rate")
-        got = tuple(r[c] for c in ("schools_reporting", "schools_expected", "villages_reporting", "villages_known",
-                                   "reporting_rate_pct", "on_time_rate_pct"))
+        got = tuple(
+            r[c]
+            for c in (
+                "schools_reporting",
+                "schools_expected",
+                "villages_reporting",
+                "villages_known",
+                "reporting_rate_pct",
+                "on_time_rate_pct",
+            )
+        )
         assert got == values, geo
     # a commune without any expected school: undefined reporting rate, not 0
     assert math.isnan(row(t, "X-DATBANG", "family_title_rate")["reporting_rate_pct"])
@@ -177,14 +215,26 @@ def test_status_on_track_and_behind(ws):
     2022 is missing: the line needs only its first year.
     """
     for y, a, b in ((2021, 50, 50), (2023, 60, 59)):
-        write_year(ws, y, schools=[school(y, "S1", "X-CHUGU", True)],
-                   villages=[village(y, "X-CHUGU", "Thôn 1", (100, a)), village(y, "X-IARSAI", "Buôn A", (100, b))])
+        write_year(
+            ws,
+            y,
+            schools=[school(y, "S1", "X-CHUGU", True)],
+            villages=[
+                village(y, "X-CHUGU", "Thôn 1", (100, a)),
+                village(y, "X-IARSAI", "Buôn A", (100, b)),
+            ],
+        )
     t = indicators.build_year(ws, 2023)
     assert row(t, "X-CHUGU", "family_title_rate")["status"] == "Đúng tiến độ"
     assert row(t, "X-CHUGU", "family_title_rate")["trajectory_pct"] == pytest.approx(60.0)
     assert row(t, "X-IARSAI", "family_title_rate")["status"] == "Chậm tiến độ"
     area = row(t, "AREA", "family_title_rate")
-    assert (area["rate_pct"], area["baseline_year"], area["target_year"], area["status"]) == (59.5, 2021, 2025, "Chậm tiến độ")
+    assert (area["rate_pct"], area["baseline_year"], area["target_year"], area["status"]) == (
+        59.5,
+        2021,
+        2025,
+        "Chậm tiến độ",
+    )
     # The first year with data is on its own line: on track by the rule's letter.
     t21 = indicators.build_year(ws, 2021)
     assert row(t21, "X-IARSAI", "family_title_rate")["status"] == "Đúng tiến độ"
@@ -195,11 +245,23 @@ def test_target_met_exactly_and_missed_by_a_hair(ws):
     (and prints "69,99%", never "70,0%")."""
     from hoctap.fmt import pct
 
-    write_year(ws, 2025, schools=[school(2025, "S1", "XM-IARSAI", True)],
-               villages=[village(2025, "XM-IARSAI", "Thôn 1", (100, 70)), village(2025, "XM-UAR", "Buôn B", (10000, 6999))])
+    write_year(
+        ws,
+        2025,
+        schools=[school(2025, "S1", "XM-IARSAI", True)],
+        villages=[
+            village(2025, "XM-IARSAI", "Thôn 1", (100, 70)),
+            village(2025, "XM-UAR", "Buôn B", (10000, 6999)),
+        ],
+    )
     t = indicators.build_year(ws, 2025)
     met = row(t, "XM-IARSAI", "family_title_rate")
-    assert (met["rate_pct"], met["target_year"], met["target_pct"], met["status"]) == (70.0, 2025, 70.0, "Đạt")
+    assert (met["rate_pct"], met["target_year"], met["target_pct"], met["status"]) == (
+        70.0,
+        2025,
+        70.0,
+        "Đạt",
+    )
     miss = row(t, "XM-UAR", "family_title_rate")
     assert miss["status"] == "Chưa đạt"
     assert pct(miss["rate_pct"], target=miss["target_pct"], status=miss["status"]) == "69,99%"
@@ -213,13 +275,28 @@ def test_merger_across_1_july_2025(ws):
     50 + (75 - 50) * 1/6 = 54.1666... -> "Đúng tiến độ".
     Schools expected 2025 in XM-IARSAI: S1, S2 (X-CHUGU) + S3 (X-IARSAI) = 3.
     """
-    write_year(ws, 2024, schools=[school(2024, "S1", "X-CHUGU", True)],
-               villages=[village(2024, "X-CHUGU", "Thôn 1", clans=(10, 5), community=True),
-                         village(2024, "X-IARSAI", "Buôn A", clans=(4, 4), community=False)])
-    write_year(ws, 2025, schools=[school(2025, "S1", "XM-IARSAI", True)],
-               villages=[village(2025, "XM-IARSAI", "Thôn 1", clans=(10, 6), community=True)])
+    write_year(
+        ws,
+        2024,
+        schools=[school(2024, "S1", "X-CHUGU", True)],
+        villages=[
+            village(2024, "X-CHUGU", "Thôn 1", clans=(10, 5), community=True),
+            village(2024, "X-IARSAI", "Buôn A", clans=(4, 4), community=False),
+        ],
+    )
+    write_year(
+        ws,
+        2025,
+        schools=[school(2025, "S1", "XM-IARSAI", True)],
+        villages=[village(2025, "XM-IARSAI", "Thôn 1", clans=(10, 6), community=True)],
+    )
     t = indicators.build_year(ws, 2025)
-    assert set(t.loc[t["geo_level"] == "commune", "geo_code"]) == {"XM-PHUTUC", "XM-IADREH", "XM-IARSAI", "XM-UAR"}
+    assert set(t.loc[t["geo_level"] == "commune", "geo_code"]) == {
+        "XM-PHUTUC",
+        "XM-IADREH",
+        "XM-IARSAI",
+        "XM-UAR",
+    }
     clan = row(t, "XM-IARSAI", "clan_title_rate")
     assert clan["baseline_year"] == 2024 and clan["baseline_pct"] == pytest.approx(900 / 14)
     assert (clan["rate_pct"], clan["status"]) == (60.0, "Chưa đạt")
@@ -231,8 +308,12 @@ def test_merger_across_1_july_2025(ws):
 
 def test_no_target_no_status(ws):
     """No target year >= 2031 in targets.csv: rate computed, target and status empty."""
-    write_year(ws, 2031, schools=[school(2031, "S1", "XM-IARSAI", True)],
-               villages=[village(2031, "XM-IARSAI", "Thôn 1", (10, 9))])
+    write_year(
+        ws,
+        2031,
+        schools=[school(2031, "S1", "XM-IARSAI", True)],
+        villages=[village(2031, "XM-IARSAI", "Thôn 1", (10, 9))],
+    )
     r = row(indicators.build_year(ws, 2031), "XM-IARSAI", "family_title_rate")
     assert r["rate_pct"] == 90.0 and pd.isna(r["target_year"]) and pd.isna(r["status"])
 
@@ -281,20 +362,43 @@ def pair(draw):
 def year_rows(draw):
     n_v = draw(st.integers(0, 8))
     villages = [
-        village(2024, draw(st.sampled_from(OLD)), f"Thôn {i}", draw(pair()), draw(pair()),
-                draw(st.sampled_from([True, False, NA])), draw(pair()),
-                status=draw(st.sampled_from(["used", "used", "quarantined"])))
+        village(
+            2024,
+            draw(st.sampled_from(OLD)),
+            f"Thôn {i}",
+            draw(pair()),
+            draw(pair()),
+            draw(st.sampled_from([True, False, NA])),
+            draw(pair()),
+            status=draw(st.sampled_from(["used", "used", "quarantined"])),
+        )
         for i in range(n_v)
     ]
     n_s = draw(st.integers(0, 5))
     schools = [
-        school(2024, f"T{i}", draw(st.sampled_from(OLD)), draw(st.sampled_from([True, False, NA])),
-               draw(pair()), draw(pair()), draw(pair()), status=draw(st.sampled_from(["used", "quarantined"])))
+        school(
+            2024,
+            f"T{i}",
+            draw(st.sampled_from(OLD)),
+            draw(st.sampled_from([True, False, NA])),
+            draw(pair()),
+            draw(pair()),
+            draw(pair()),
+            status=draw(st.sampled_from(["used", "quarantined"])),
+        )
         for i in range(n_s)
     ]
     n_o = draw(st.integers(0, 4))
-    orgs = [org(2024, draw(st.sampled_from(OLD)), f"Cơ quan {i}", draw(st.sampled_from([True, False, NA])), draw(pair()))
-            for i in range(n_o)]
+    orgs = [
+        org(
+            2024,
+            draw(st.sampled_from(OLD)),
+            f"Cơ quan {i}",
+            draw(st.sampled_from([True, False, NA])),
+            draw(pair()),
+        )
+        for i in range(n_o)
+    ]
     return schools, villages, orgs
 
 
@@ -309,7 +413,13 @@ def test_communes_add_up_to_area_and_rates_stay_in_range(rows, on):
     t = indicators.compute(schools_df(schools), villages_df(villages), orgs_df(orgs), _REF, 2024, on)
     for code, g in t.groupby("indicator"):
         com, area = g[g["geo_level"] == "commune"], g[g["geo_level"] == "area"].iloc[0]
-        for col in ("numerator", "denominator", "schools_reporting", "villages_reporting", "villages_known"):
+        for col in (
+            "numerator",
+            "denominator",
+            "schools_reporting",
+            "villages_reporting",
+            "villages_known",
+        ):
             assert com[col].sum() == area[col], (code, col)
         rates = g["rate_pct"].dropna()
         assert ((rates >= 0) & (rates <= 100)).all()
@@ -318,23 +428,58 @@ def test_communes_add_up_to_area_and_rates_stay_in_range(rows, on):
 
 def test_views_print_vietnamese_headers_and_numbers():
     """The notebook views: 14552/22406 = 64.95%, target 70 in 2025, 53 of 59 schools."""
-    table = pd.DataFrame([
-        {"year": 2024, "geo_level": "area", "geo_code": "AREA", "geo_name": "huyện Krông Pa",
-         "indicator": "family_title_rate", "numerator": 14552, "denominator": 22406, "rate_pct": 14552 / 22406 * 100,
-         "target_year": 2025, "target_pct": 70.0, "status": "Đúng tiến độ", "schools_reporting": 53,
-         "schools_expected": 59, "villages_reporting": 83, "villages_known": 96,
-         "reporting_rate_pct": 89.83, "on_time_rate_pct": 81.36},
-        {"year": 2024, "geo_level": "commune", "geo_code": "X-UAR", "geo_name": "xã Uar",
-         "indicator": "family_title_rate", "numerator": 3, "denominator": 3, "rate_pct": 100.0,
-         "target_year": 2025, "target_pct": 70.0, "status": "Đúng tiến độ", "schools_reporting": 3,
-         "schools_expected": 4, "villages_reporting": 3, "villages_known": 5,
-         "reporting_rate_pct": 75.0, "on_time_rate_pct": 50.0},
-    ])
+    table = pd.DataFrame(
+        [
+            {
+                "year": 2024,
+                "geo_level": "area",
+                "geo_code": "AREA",
+                "geo_name": "huyện Krông Pa",
+                "indicator": "family_title_rate",
+                "numerator": 14552,
+                "denominator": 22406,
+                "rate_pct": 14552 / 22406 * 100,
+                "target_year": 2025,
+                "target_pct": 70.0,
+                "status": "Đúng tiến độ",
+                "schools_reporting": 53,
+                "schools_expected": 59,
+                "villages_reporting": 83,
+                "villages_known": 96,
+                "reporting_rate_pct": 89.83,
+                "on_time_rate_pct": 81.36,
+            },
+            {
+                "year": 2024,
+                "geo_level": "commune",
+                "geo_code": "X-UAR",
+                "geo_name": "xã Uar",
+                "indicator": "family_title_rate",
+                "numerator": 3,
+                "denominator": 3,
+                "rate_pct": 100.0,
+                "target_year": 2025,
+                "target_pct": 70.0,
+                "status": "Đúng tiến độ",
+                "schools_reporting": 3,
+                "schools_expected": 4,
+                "villages_reporting": 3,
+                "villages_known": 5,
+                "reporting_rate_pct": 75.0,
+                "on_time_rate_pct": 50.0,
+            },
+        ]
+    )
     area = indicators.area_view(table)
     assert area.iloc[0].to_dict() == {
-        "Chỉ tiêu": 'Tỷ lệ hộ gia đình đạt danh hiệu "Gia đình học tập"', "Số đạt": "14.552", "Tổng số": "22.406",
-        "Tỷ lệ": "64,9%", "Chỉ tiêu kế hoạch": "70% (năm 2025)", "Đánh giá": "Đúng tiến độ",
-        "Trường báo cáo": "53/59", "Thôn báo cáo": "83/96",
+        "Chỉ tiêu": 'Tỷ lệ hộ gia đình đạt danh hiệu "Gia đình học tập"',
+        "Số đạt": "14.552",
+        "Tổng số": "22.406",
+        "Tỷ lệ": "64,9%",
+        "Chỉ tiêu kế hoạch": "70% (năm 2025)",
+        "Đánh giá": "Đúng tiến độ",
+        "Trường báo cáo": "53/59",
+        "Thôn báo cáo": "83/96",
     }
     assert indicators.commune_view(table).loc["xã Uar", "Gia đình học tập"] == "100,0%"
     cov = indicators.coverage_view(table).iloc[0]

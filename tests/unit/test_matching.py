@@ -27,32 +27,78 @@ SPELLINGS = {
     "row_number": ["STT", "Số TT", "TT", "stt", "S.T.T"],
     "village": ["Thôn, buôn, tổ dân phố", "Thon, buon, to dan pho", "Thôn, buôn, TDP", "Tên thôn"],
     "households_total": ["Tổng số hộ", "Tong so ho", "Tổng số hộ gia đình", "TS hộ", "Số lượng hộ"],
-    "households_registered": ['Số hộ đăng ký "Gia đình học tập"', "So ho dang ky GDHT", 'Số hộ đăng ký "GĐHT"',
-                              "Số hộ đăng kí GĐHT", "Số hộ đăng ký tham gia GĐHT"],
-    "households_family_title": ['Số hộ đạt "Gia đình học tập"', "So ho dat GDHT", "Số hộ đạt danh hiệu GĐHT",
-                                "SL hộ được công nhận GĐHT"],
+    "households_registered": [
+        'Số hộ đăng ký "Gia đình học tập"',
+        "So ho dang ky GDHT",
+        'Số hộ đăng ký "GĐHT"',
+        "Số hộ đăng kí GĐHT",
+        "Số hộ đăng ký tham gia GĐHT",
+    ],
+    "households_family_title": [
+        'Số hộ đạt "Gia đình học tập"',
+        "So ho dat GDHT",
+        "Số hộ đạt danh hiệu GĐHT",
+        "SL hộ được công nhận GĐHT",
+    ],
     "clans_total": ["Tổng số dòng họ", "Tong so dong ho", "TS dòng họ", "Tong so dongho"],
     "clans_title": ['Số dòng họ đạt "Dòng họ học tập"', "So dong ho dat DHHT", "Số DH đạt DHHT"],
-    "community_title": ['Thôn đạt "Cộng đồng học tập"', "Thon dat CDHT", "Thôn đạt CĐHT",
-                        "Thôn được công nhận CĐHT (Có/Không)"],
-    "workers_total": ["Số người lao động trong GĐHT, DHHT, CĐHT", "So nguoi lao dong trong GDHT, DHHT, CDHT",
-                      "Số NLĐ trong GĐHT, DHHT, CĐHT",
-                      "Tổng số người lao động trong GĐHT, DHHT, CĐHT"],
-    "workers_citizen": ['Số người lao động đạt "Công dân học tập"', "So nguoi lao dong dat CDHT", "Số NLĐ đạt CDHT",
-                        "Số người LĐ đạt CDHT", 'Số lao động đạt "CDHT"'],
-    "school_unit_title": [schema.UNIT.field("school_unit_title").label, "Trường đạt ĐVHT", "Truong dat DVHT",
-                          "Trường được công nhận ĐVHT trong năm"],
-    "staff_total": ["Tổng số cán bộ, giáo viên, nhân viên", "Tổng số CB,GV,NV", "TS CBGVNV",
-                    "Tong so can bo, giao vien, nhan vien cua truong"],
-    "staff_citizen": [schema.UNIT.field("staff_citizen").label, "Số CB,GV,NV đạt CDHT", "So CB/GV/NV dat danh hieu CDHT"],
-    "members_total": ["Tổng số hội viên khuyến học tại trường", "Tổng số hội viên khuyến học", "Tong so hoi vien KH",
-                      "Tổng số hội viên HKH tại trường"],
-    "members_policy": [schema.UNIT.field("members_policy").label,
-                       "So HV duoc hoc tap, quan triet chu truong KH"],
-    "cadres_total": ["Số cán bộ làm công tác khuyến học", "Số CB làm công tác khuyến học", "So can bo lam cong tac KH",
-                     "So CB lam cong tac khuyen hoc cua truong"],
-    "cadres_clc_it": [schema.UNIT.field("cadres_clc_it").label, "Số cán bộ tham gia TTHTCĐ được bồi dưỡng CNTT",
-                      "So CB tham gia TTHTCD duoc boi duong CNTT"],
+    "community_title": [
+        'Thôn đạt "Cộng đồng học tập"',
+        "Thon dat CDHT",
+        "Thôn đạt CĐHT",
+        "Thôn được công nhận CĐHT (Có/Không)",
+    ],
+    "workers_total": [
+        "Số người lao động trong GĐHT, DHHT, CĐHT",
+        "So nguoi lao dong trong GDHT, DHHT, CDHT",
+        "Số NLĐ trong GĐHT, DHHT, CĐHT",
+        "Tổng số người lao động trong GĐHT, DHHT, CĐHT",
+    ],
+    "workers_citizen": [
+        'Số người lao động đạt "Công dân học tập"',
+        "So nguoi lao dong dat CDHT",
+        "Số NLĐ đạt CDHT",
+        "Số người LĐ đạt CDHT",
+        'Số lao động đạt "CDHT"',
+    ],
+    "school_unit_title": [
+        schema.UNIT.field("school_unit_title").label,
+        "Trường đạt ĐVHT",
+        "Truong dat DVHT",
+        "Trường được công nhận ĐVHT trong năm",
+    ],
+    "staff_total": [
+        "Tổng số cán bộ, giáo viên, nhân viên",
+        "Tổng số CB,GV,NV",
+        "TS CBGVNV",
+        "Tong so can bo, giao vien, nhan vien cua truong",
+    ],
+    "staff_citizen": [
+        schema.UNIT.field("staff_citizen").label,
+        "Số CB,GV,NV đạt CDHT",
+        "So CB/GV/NV dat danh hieu CDHT",
+    ],
+    "members_total": [
+        "Tổng số hội viên khuyến học tại trường",
+        "Tổng số hội viên khuyến học",
+        "Tong so hoi vien KH",
+        "Tổng số hội viên HKH tại trường",
+    ],
+    "members_policy": [
+        schema.UNIT.field("members_policy").label,
+        "So HV duoc hoc tap, quan triet chu truong KH",
+    ],
+    "cadres_total": [
+        "Số cán bộ làm công tác khuyến học",
+        "Số CB làm công tác khuyến học",
+        "So can bo lam cong tac KH",
+        "So CB lam cong tac khuyen hoc cua truong",
+    ],
+    "cadres_clc_it": [
+        schema.UNIT.field("cadres_clc_it").label,
+        "Số cán bộ tham gia TTHTCĐ được bồi dưỡng CNTT",
+        "So CB tham gia TTHTCD duoc boi duong CNTT",
+    ],
     "template_id": ["Mẫu biểu", "Mau bieu"],
     "school_code": ["Mã trường", "Ma truong", "Mã số trường"],
     "school_name": ["Tên trường", "TEN TRUONG", "Tên trường:", "Tên trường học"],
@@ -62,17 +108,35 @@ SPELLINGS = {
     "report_date": ["Ngày báo cáo", "Ngay bao cao", "Ngày lập biểu", "Ngày báo cáo (dd/mm/yyyy)"],
     "preparer": ["Người lập biểu", "Nguoi lap bieu", "Người lập"],
     "phone": ["Số điện thoại", "So dien thoai", "SĐT", "Điện thoại"],
-    "org_name": ["Tên cơ quan, tổ chức, doanh nghiệp", "Ten co quan, to chuc, doanh nghiep", "Tên CQ, TC, DN",
-                 "Ten co quan, to chuc", "Tên cơ quan, đơn vị, doanh nghiệp"],
+    "org_name": [
+        "Tên cơ quan, tổ chức, doanh nghiệp",
+        "Ten co quan, to chuc, doanh nghiep",
+        "Tên CQ, TC, DN",
+        "Ten co quan, to chuc",
+        "Tên cơ quan, đơn vị, doanh nghiệp",
+    ],
     "org_type": ["Loại hình", "Loai hinh", "Loại hình (Cơ quan/Tổ chức/Doanh nghiệp)"],
     "org_unit_title": ['Đạt "Đơn vị học tập"', "Dat DVHT", 'Đạt "ĐVHT"'],
     "org_staff_total": ["Tổng số CB, CC, VC, người lao động", "Tong so CB, CC, VC, NLD"],
-    "org_staff_citizen": ['Số đạt "Công dân học tập"', "So dat CDHT", "Số CB, CC, VC, NLĐ đạt CDHT"],
+    "org_staff_citizen": [
+        'Số đạt "Công dân học tập"',
+        "So dat CDHT",
+        "Số CB, CC, VC, NLĐ đạt CDHT",
+    ],
 }
-FUZZY = {"Số hộ đăng ký tham gia GĐHT", "Tong so dongho", "Số người LĐ đạt CDHT",
-         "Tong so can bo, giao vien, nhan vien cua truong", "Tổng số hội viên HKH tại trường",
-         "So CB lam cong tac khuyen hoc cua truong", "Mã số trường", "Ten co quan, to chuc",
-         "Số lượng hộ", "Tổng số người lao động trong GĐHT, DHHT, CĐHT", 'Số lao động đạt "CDHT"'}
+FUZZY = {
+    "Số hộ đăng ký tham gia GĐHT",
+    "Tong so dongho",
+    "Số người LĐ đạt CDHT",
+    "Tong so can bo, giao vien, nhan vien cua truong",
+    "Tổng số hội viên HKH tại trường",
+    "So CB lam cong tac khuyen hoc cua truong",
+    "Mã số trường",
+    "Ten co quan, to chuc",
+    "Số lượng hộ",
+    "Tổng số người lao động trong GĐHT, DHHT, CĐHT",
+    'Số lao động đạt "CDHT"',
+}
 VILLAGE_ORDER = [f.name for f in schema.VILLAGES.fields]
 
 
@@ -115,13 +179,17 @@ def test_every_field_spelling_matches_its_field():
 
 
 def test_a_header_with_a_word_its_field_lacks_never_takes_it():
-    """"đăng ký", "đạt", "tổng" tell siblings apart; "nữ" or a year counts something else."""
-    for key, text in [("villages", 'Số người lao động đăng ký "CDHT"'),
-                      ("villages", 'Thôn đăng ký "CĐHT"'), ("villages", 'Số dòng họ đăng ký "DHHT"'),
-                      ("villages", "Số hộ đạt GĐHT năm 2023"),
-                      ("villages", "Tổng số hộ đạt GĐHT"), ("unit", "Số CB,GV,NV nữ"),
-                      ("unit", "Tổng số hội viên được học tập, quán triệt chủ trương khuyến học"),
-                      ("orgs", "Số CB, CC, VC nữ")]:
+    """ "đăng ký", "đạt", "tổng" tell siblings apart; "nữ" or a year counts something else."""
+    for key, text in [
+        ("villages", 'Số người lao động đăng ký "CDHT"'),
+        ("villages", 'Thôn đăng ký "CĐHT"'),
+        ("villages", 'Số dòng họ đăng ký "DHHT"'),
+        ("villages", "Số hộ đạt GĐHT năm 2023"),
+        ("villages", "Tổng số hộ đạt GĐHT"),
+        ("unit", "Số CB,GV,NV nữ"),
+        ("unit", "Tổng số hội viên được học tập, quán triệt chủ trương khuyến học"),
+        ("orgs", "Số CB, CC, VC nữ"),
+    ]:
         got = _alone(key, text)
         assert not got.hits and not got.ambiguous, (text, matching.field_scores(key, text)[:3])
     # "Tổng" is implied for a whole whose label lacks it, never for a part
@@ -130,13 +198,15 @@ def test_a_header_with_a_word_its_field_lacks_never_takes_it():
 
 
 def test_a_header_without_the_word_of_a_part_is_the_whole_or_ambiguous():
-    """"Số lượng hộ" begins the three household labels, but only the total needs no "đạt" or
+    """ "Số lượng hộ" begins the three household labels, but only the total needs no "đạt" or
     "đăng ký"; "Số hộ GĐHT" has neither word of the two parts it is close to: ambiguous."""
     assert _alone("villages", "Số lượng hộ").hits[0].field == "households_total"
     assert _alone("villages", "SL dòng họ").hits[0].field == "clans_total"
     got = _alone("villages", "Số hộ GĐHT")
-    assert not got.hits and {got.ambiguous[0][1], got.ambiguous[0][2]} == {"households_registered",
-                                                                          "households_family_title"}
+    assert not got.hits and {got.ambiguous[0][1], got.ambiguous[0][2]} == {
+        "households_registered",
+        "households_family_title",
+    }
     # close to one part only, without its "đạt": not taken (a missing column is said, not guessed)
     assert _alone("villages", 'Số người lao động "CDHT"').hits == {}
 
@@ -166,8 +236,11 @@ def test_each_spelling_column_reads_the_canonical_figures(tmp_path, canonical, c
 
 def test_the_reported_headers_without_diacritics_are_read(tmp_path, canonical):
     labels = {f.name: strip_diacritics(f.label) for s in schema.SHEETS for f in s.fields}
-    labels |= {"households_family_title": "So ho dat GDHT", "community_title": "Thon dat CDHT",
-               "school_unit_title": "Trường đạt ĐVHT"}
+    labels |= {
+        "households_family_title": "So ho dat GDHT",
+        "community_title": "Thon dat CDHT",
+        "school_unit_title": "Trường đạt ĐVHT",
+    }
     sub = read_workbook(write_xlsx(Book(labels=labels), tmp_path / "r.xlsx"))
     assert figures(sub) == canonical and _codes(sub) == set()
     assert sub.unit["school_unit_title"] is True
@@ -175,8 +248,11 @@ def test_the_reported_headers_without_diacritics_are_read(tmp_path, canonical):
 
 
 def test_decomposed_upper_case_line_breaks_and_numbering(tmp_path, canonical):
-    labels = {f.name: unicodedata.normalize("NFD", f.label.upper()).replace(" ", "\n", 1)
-              for s in schema.SHEETS for f in s.fields}
+    labels = {
+        f.name: unicodedata.normalize("NFD", f.label.upper()).replace(" ", "\n", 1)
+        for s in schema.SHEETS
+        for f in s.fields
+    }
     sub = read_workbook(write_xlsx(Book(labels=labels, label_col=2), tmp_path / "n.xlsx"))
     assert figures(sub) == canonical and _codes(sub) == set()
 
@@ -188,10 +264,18 @@ def test_cdht_folded_is_told_apart_by_context(tmp_path, canonical):
     assert match_readings("Số người lao động trong thôn đạt CDHT")[0].endswith("cong dan hoc tap")
     assert match_readings("Cong dong dat CDHT") == ("cong dong dat cong dong hoc tap",)
     assert len(match_readings("Đạt CDHT")) == 2  # no context: both readings, the field scores decide
-    for labels in ({"community_title": "Thon dat CDHT", "workers_citizen": "So nguoi lao dong dat CDHT",
-                    "workers_total": "So nguoi lao dong trong GDHT, DHHT, CDHT"},
-                   {"community_title": "Thôn đạt CĐHT", "workers_citizen": "Số người lao động đạt CDHT",
-                    "workers_total": "Số người lao động trong GĐHT, DHHT, CĐHT"}):
+    for labels in (
+        {
+            "community_title": "Thon dat CDHT",
+            "workers_citizen": "So nguoi lao dong dat CDHT",
+            "workers_total": "So nguoi lao dong trong GDHT, DHHT, CDHT",
+        },
+        {
+            "community_title": "Thôn đạt CĐHT",
+            "workers_citizen": "Số người lao động đạt CDHT",
+            "workers_total": "Số người lao động trong GĐHT, DHHT, CĐHT",
+        },
+    ):
         sub = read_workbook(write_xlsx(Book(labels=labels), tmp_path / "cd.xlsx"))
         assert figures(sub) == canonical and _codes(sub) == set()
     found = matching.field_scores("villages", "Đạt CĐHT")
@@ -200,8 +284,18 @@ def test_cdht_folded_is_told_apart_by_context(tmp_path, canonical):
 
 
 def test_reordered_columns_and_extra_columns(tmp_path, canonical):
-    order = ["workers_citizen", "village", "clans_title", "households_total", "community_title", "row_number",
-             "households_family_title", "workers_total", "clans_total", "households_registered"]
+    order = [
+        "workers_citizen",
+        "village",
+        "clans_title",
+        "households_total",
+        "community_title",
+        "row_number",
+        "households_family_title",
+        "workers_total",
+        "clans_total",
+        "households_registered",
+    ]
     for extra in ("Ghi chú", "Tỷ lệ hộ đạt GĐHT (%)", "Số nhân khẩu", "Số hộ chưa đạt GĐHT"):
         book = Book(column_order=order, extra_column=extra, labels={"households_total": "Tong so ho"})
         sub = read_workbook(write_xlsx(book, tmp_path / "o.xlsx"))
@@ -211,10 +305,19 @@ def test_reordered_columns_and_extra_columns(tmp_path, canonical):
 
 def test_an_extra_column_like_a_field_never_takes_it_from_a_reworded_header(tmp_path, canonical):
     """Reworded headers (fuzzy) next to extra columns that score as high against their labels."""
-    labels = {"workers_citizen": 'Số lao động đạt "CDHT"', "clans_title": "Số dòng họ đã đạt DHHT",
-              "community_title": "Thôn đã đạt CĐHT", "households_family_title": "Số hộ đã đạt GĐHT"}
-    for extra in ('Số người lao động đăng ký "CDHT"', 'Số dòng họ đăng ký "DHHT"',
-                  'Thôn đăng ký "CĐHT"', "Số hộ đạt GĐHT năm 2023", "Tổng số hộ đạt GĐHT"):
+    labels = {
+        "workers_citizen": 'Số lao động đạt "CDHT"',
+        "clans_title": "Số dòng họ đã đạt DHHT",
+        "community_title": "Thôn đã đạt CĐHT",
+        "households_family_title": "Số hộ đã đạt GĐHT",
+    }
+    for extra in (
+        'Số người lao động đăng ký "CDHT"',
+        'Số dòng họ đăng ký "DHHT"',
+        'Thôn đăng ký "CĐHT"',
+        "Số hộ đạt GĐHT năm 2023",
+        "Tổng số hộ đạt GĐHT",
+    ):
         book = Book(labels=labels, extra_column=extra)
         sub = read_workbook(write_xlsx(book, tmp_path / "x.xlsx"))
         assert figures(sub) == canonical, extra
@@ -240,16 +343,31 @@ def test_a_fuzzy_header_is_named_with_the_field_it_was_taken_for(tmp_path, canon
     text = rules.message("header_fuzzy", cell=h.cell, value=h.value, **h.params)
     assert 'tiêu đề "Tong so dongho" được hiểu là cột "Tổng số dòng họ"' in text
     (u,) = _by_code(sub, "label_fuzzy")
-    assert (u.sheet, u.field, u.params["label"]) == ("DonVi", "members_total", "Tổng số hội viên khuyến học tại trường")
+    assert (u.sheet, u.field, u.params["label"]) == (
+        "DonVi",
+        "members_total",
+        "Tổng số hội viên khuyến học tại trường",
+    )
 
 
 def test_an_ambiguous_header_is_a_warning_and_is_not_used(tmp_path, canonical):
-    book = Book(labels={"households_registered": "Số hộ GĐHT", "households_family_title": "Hộ được khen thưởng"})
+    book = Book(
+        labels={
+            "households_registered": "Số hộ GĐHT",
+            "households_family_title": "Hộ được khen thưởng",
+        }
+    )
     sub = read_workbook(write_xlsx(book, tmp_path / "a.xlsx"))
     (f,) = _by_code(sub, "header_ambiguous")
     assert f.cell == "DiaBan!D3" and rules.severity(f.code) == "warning"
-    assert {f.params["label"], f.params["other"]} == {'Số hộ đạt "Gia đình học tập"', 'Số hộ đăng ký "Gia đình học tập"'}
-    assert {m.field for m in _by_code(sub, "missing_column")} == {"households_registered", "households_family_title"}
+    assert {f.params["label"], f.params["other"]} == {
+        'Số hộ đạt "Gia đình học tập"',
+        'Số hộ đăng ký "Gia đình học tập"',
+    }
+    assert {m.field for m in _by_code(sub, "missing_column")} == {
+        "households_registered",
+        "households_family_title",
+    }
     gone = {"households_registered", "households_family_title"}
     assert [r.values for r in sub.villages] == [{k: v for k, v in r.items() if k not in gone} for r in canonical[2]]
 
@@ -265,10 +383,16 @@ def test_a_missing_count_column_is_a_warning_and_other_figures_do_not_move(tmp_p
     order = [n for n in VILLAGE_ORDER if n != "clans_total"]
     sub = read_workbook(write_xlsx(Book(column_order=order), tmp_path / "m.xlsx"))
     (f,) = sub.findings
-    assert (f.code, f.sheet, f.field, f.params["label"]) == ("missing_column", "DiaBan", "clans_total", "Tổng số dòng họ")
+    assert (f.code, f.sheet, f.field, f.params["label"]) == (
+        "missing_column",
+        "DiaBan",
+        "clans_total",
+        "Tổng số dòng họ",
+    )
     assert rules.severity("missing_column") == "warning"
     assert [{k: v for k, v in r.values.items()} for r in sub.villages] == [
-        {k: v for k, v in r.items() if k != "clans_total"} for r in canonical[2]]
+        {k: v for k, v in r.items() if k != "clans_total"} for r in canonical[2]
+    ]
     # the STT column may be absent: the 2021 template numbered nothing
     no_stt = read_workbook(write_xlsx(Book(column_order=VILLAGE_ORDER[1:]), tmp_path / "s.xlsx"))
     assert figures(no_stt) == canonical and _codes(no_stt) == set()
@@ -280,7 +404,10 @@ def test_missing_and_ambiguous_labels_in_label_value_sheets(tmp_path, canonical)
     info = default_info()
     del info["template_id"], info["phone"]
     sub = read_workbook(write_xlsx(Book(unit=unit, info=info), tmp_path / "l.xlsx"))
-    assert sorted((f.code, f.field) for f in sub.findings) == [("missing_label", "cadres_total"), ("missing_label", "phone")]
+    assert sorted((f.code, f.field) for f in sub.findings) == [
+        ("missing_label", "cadres_total"),
+        ("missing_label", "phone"),
+    ]
     assert sub.unit["cadres_clc_it"] == 3 and sub.unit["cadres_total"] is None  # the part still read
     book = Book(labels={"staff_total": "Tổng số", "members_total": "Tổng số hội viên"})
     sub = read_workbook(write_xlsx(book, tmp_path / "la.xlsx"))
@@ -303,7 +430,10 @@ def _second_diaban(path, name: str, before: bool, households: int = 999):
 @pytest.mark.parametrize("before", [True, False])
 def test_two_sheets_for_diaban_read_the_exact_name_and_warn(tmp_path, canonical, before):
     path = _second_diaban(write_xlsx(Book(), tmp_path / "two.xlsx"), "Địa bàn", before)
-    assert (openpyxl.load_workbook(path).sheetnames.index("Địa bàn") < openpyxl.load_workbook(path).sheetnames.index("DiaBan")) == before
+    assert (
+        openpyxl.load_workbook(path).sheetnames.index("Địa bàn")
+        < openpyxl.load_workbook(path).sheetnames.index("DiaBan")
+    ) == before
     sub = read_workbook(path)
     assert sub.sheets["villages"] == "DiaBan" and figures(sub) == canonical
     (f,) = sub.findings
@@ -313,8 +443,17 @@ def test_two_sheets_for_diaban_read_the_exact_name_and_warn(tmp_path, canonical,
 
 
 def test_two_sheets_without_the_exact_name_read_the_first(tmp_path):
-    path = write_xlsx(Book(sheet_names={"info": "ThongTin", "unit": "DonVi", "villages": "Dia ban", "orgs": "CoQuan"}),
-                      tmp_path / "t.xlsx")
+    path = write_xlsx(
+        Book(
+            sheet_names={
+                "info": "ThongTin",
+                "unit": "DonVi",
+                "villages": "Dia ban",
+                "orgs": "CoQuan",
+            }
+        ),
+        tmp_path / "t.xlsx",
+    )
     path = _second_diaban_named(path, "Dia ban", "3. Địa bàn")
     sub = read_workbook(path)
     assert sub.sheets["villages"] == "Dia ban" and sub.villages[0].values["households_total"] == 100
@@ -339,11 +478,20 @@ def test_property_any_mix_of_spellings_reads_the_canonical_figures(tmp_path, can
     if not two:
         order = VILLAGE_ORDER[:]
         r.shuffle(order)
-    book = Book(labels=labels, two_row_header=two, column_order=order, label_col=r.choice([1, 2]),
-                header_row=r.randint(3, 12), extra_column=r.choice([None, "Ghi chú", "Tỷ lệ hộ đạt GĐHT (%)"]),
-                sheet_names={"info": r.choice(["ThongTin", "Thong tin", "1. Thông tin chung"]),
-                             "unit": r.choice(["DonVi", "2. Đơn vị"]), "villages": r.choice(["DiaBan", "Địa bàn", "DIABAN"]),
-                             "orgs": r.choice(["CoQuan", "Cơ quan"])})
+    book = Book(
+        labels=labels,
+        two_row_header=two,
+        column_order=order,
+        label_col=r.choice([1, 2]),
+        header_row=r.randint(3, 12),
+        extra_column=r.choice([None, "Ghi chú", "Tỷ lệ hộ đạt GĐHT (%)"]),
+        sheet_names={
+            "info": r.choice(["ThongTin", "Thong tin", "1. Thông tin chung"]),
+            "unit": r.choice(["DonVi", "2. Đơn vị"]),
+            "villages": r.choice(["DiaBan", "Địa bàn", "DIABAN"]),
+            "orgs": r.choice(["CoQuan", "Cơ quan"]),
+        },
+    )
     sub = read_workbook(write_xlsx(book, tmp_path / f"p{seed}.xlsx"))
     assert figures(sub) == canonical, (seed, labels)
     assert _codes(sub) <= {"header_fuzzy", "label_fuzzy", "extra_column"}, [(f.code, f.value) for f in sub.findings]
@@ -361,10 +509,16 @@ def test_retyped_headers_keep_an_identical_village_a_duplicate_not_a_conflict(wo
     raw = workspace.raw(corpus.YEAR)
     retyped = {n: strip_diacritics(t[1]) for n, t in SPELLINGS.items()}
     write_xlsx(_school("KP001", "MN Hoa Sen", "05/12/2024", [village("Thôn 1", 100)]), raw / "a.xlsx")
-    write_xlsx(_school("KP002", "TH Lê Lợi", "06/12/2024", [village("Thôn 1", 100)], labels=retyped), raw / "b.xlsx")
+    write_xlsx(
+        _school("KP002", "TH Lê Lợi", "06/12/2024", [village("Thôn 1", 100)], labels=retyped),
+        raw / "b.xlsx",
+    )
     order = [n for n in VILLAGE_ORDER if n != "workers_total"]
     write_xlsx(_school("KP003", "MN Hoa Mai", "07/12/2024", [village("Thôn 2", 100)]), raw / "c.xlsx")
-    write_xlsx(_school("KP004", "TH Kim Đồng", "08/12/2024", [village("Thôn 2", 100)], column_order=order), raw / "d.xlsx")
+    write_xlsx(
+        _school("KP004", "TH Kim Đồng", "08/12/2024", [village("Thôn 2", 100)], column_order=order),
+        raw / "d.xlsx",
+    )
     res = clean_year(workspace, corpus.YEAR)
     status = res.villages.set_index(["source_path", "village"])["status"]
     assert status[("2024/a.xlsx", "Thôn 1")] == "duplicate" and status[("2024/b.xlsx", "Thôn 1")] == "used"

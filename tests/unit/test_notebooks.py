@@ -17,8 +17,13 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 def test_notebooks_exist():
     """Exactly the shipped notebooks: a missing, renamed or stray one fails (the others are parametrized on this list)."""
     names = [p.name for p in NOTEBOOKS]
-    assert names == ["01-clean.ipynb", "02-indicators.ipynb", "03-annual-report.ipynb",
-                     "04-period-review.ipynb", "05-explore.ipynb"]
+    assert names == [
+        "01-clean.ipynb",
+        "02-indicators.ipynb",
+        "03-annual-report.ipynb",
+        "04-period-review.ipynb",
+        "05-explore.ipynb",
+    ]
 
 
 def test_no_notebook_has_outputs():
@@ -40,8 +45,13 @@ def test_parameters_cell(path):
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
     # The names the cell really assigns (a comment or ``old_data_dir =`` does not count), to strings.
-    assigned = {t.id: node.value for node in ast.parse(tagged[0].source).body
-                if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    assigned = {
+        t.id: node.value
+        for node in ast.parse(tagged[0].source).body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
     for name in ("data_dir", "reports_dir"):
         assert name in assigned, f"the parameters cell does not assign {name}"
         value = assigned[name]

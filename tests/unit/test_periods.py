@@ -50,8 +50,26 @@ def ws(workspace: Workspace) -> Workspace:
             _good_school(y, "S5", uar, 9, title=y != 2023),  # not titled in 2023
         ]
         villages = [
-            village(y, chugu, "Thôn 1", (100, FAMILY["Thôn 1"][i]), (10, 7), True, (100, WORKERS[i]), school_id="S1"),
-            village(y, uar, "Buôn B", (100, FAMILY["Buôn B"][i]), (10, 9), True, (100, 50), school_id="S5"),
+            village(
+                y,
+                chugu,
+                "Thôn 1",
+                (100, FAMILY["Thôn 1"][i]),
+                (10, 7),
+                True,
+                (100, WORKERS[i]),
+                school_id="S1",
+            ),
+            village(
+                y,
+                uar,
+                "Buôn B",
+                (100, FAMILY["Buôn B"][i]),
+                (10, 9),
+                True,
+                (100, 50),
+                school_id="S5",
+            ),
         ]
         if y == 2024:
             villages.append(village(y, "X-IARMOK", "Buôn C", school_id="S9"))
@@ -68,7 +86,12 @@ def test_period_on_the_new_communes(ws):
     assert res.years == [2021, 2023, 2024, 2025] and res.missing_years == [2022]
     t = res.indicators
     assert set(t["geography_date"]) == {"2025-12-31"}
-    assert set(t.loc[t["geo_level"] == "commune", "geo_code"]) == {"XM-PHUTUC", "XM-IADREH", "XM-IARSAI", "XM-UAR"}
+    assert set(t.loc[t["geo_level"] == "commune", "geo_code"]) == {
+        "XM-PHUTUC",
+        "XM-IADREH",
+        "XM-IARSAI",
+        "XM-UAR",
+    }
     # 2021 carried to the new commune: Thôn 1 50/100 (X-CHUGU) -> XM-IARSAI; area 2021 = (50 + 60) / 200 = 55.
     assert row(t, "XM-IARSAI", "family_title_rate", 2021)["rate_pct"] == 50.0
     assert row(t, "AREA", "family_title_rate", 2021)["rate_pct"] == 55.0
@@ -90,13 +113,27 @@ def test_summary_by_hand(ws):
     """
     s = periods.build_period(ws, "so-ket", 2021, 2025, dt.date(2025, 12, 31)).summary
     fam = row(s, "XM-IARSAI", "family_title_rate")
-    assert (fam["first_year"], fam["first_rate_pct"], fam["last_year"], fam["last_rate_pct"]) == (2021, 50.0, 2025, 80.0)
-    assert (fam["change_pp"], fam["period_target_year"], fam["period_target_pct"], fam["result_status"]) == (30.0, 2025, 70.0, "Đạt")
+    assert (fam["first_year"], fam["first_rate_pct"], fam["last_year"], fam["last_rate_pct"]) == (
+        2021,
+        50.0,
+        2025,
+        80.0,
+    )
+    assert (
+        fam["change_pp"],
+        fam["period_target_year"],
+        fam["period_target_pct"],
+        fam["result_status"],
+    ) == (30.0, 2025, 70.0, "Đạt")
     assert fam["margin_pp"] == 10.0 and fam["projection_2030_pct"] == 100.0 and fam["is_projection"]
     assert fam["years_with_data"] == 4
     assert row(s, "XM-IARSAI", "worker_citizen_rate")["projection_2030_pct"] == pytest.approx(50.3714286)
     area = row(s, "AREA", "family_title_rate")
-    assert (area["last_rate_pct"], area["result_status"], area["change_pp"]) == (68.75, "Chưa đạt", 13.75)
+    assert (area["last_rate_pct"], area["result_status"], area["change_pp"]) == (
+        68.75,
+        "Chưa đạt",
+        13.75,
+    )
     one = row(s, "XM-PHUTUC", "clan_title_rate")
     assert one["years_with_data"] == 1 and pd.isna(one["projection_2030_pct"])
     com = row(s, "XM-IARSAI", "community_title_rate")

@@ -49,12 +49,25 @@ def test_year_bounds_in_the_cli_and_in_workbooks(text, ok, capsys):
 
 def _year_literals(path: Path) -> list[int]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [n.lineno for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and n.value in (2021, 2025, 2030) and type(n.value) is int]
+    return [
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and n.value in (2021, 2025, 2030) and type(n.value) is int
+    ]
 
 
-@pytest.mark.parametrize("name", ["cli.py", "pipeline.py", "analysis/periods.py", "intake/values.py",
-                                  "intake/template.py", "report/period.py", "report/index.py"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cli.py",
+        "pipeline.py",
+        "analysis/periods.py",
+        "intake/values.py",
+        "intake/template.py",
+        "report/period.py",
+        "report/index.py",
+    ],
+)
 def test_no_programme_year_is_typed_outside_programme_py(name):
     assert _year_literals(PACKAGE / name) == []
 

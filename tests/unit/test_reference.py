@@ -72,7 +72,14 @@ def test_every_target_has_a_source_line():
     assert len(targets) == 17
     assert targets["source"].str.contains("mục I.2").all()
     assert set(targets["indicator"]) == {
-        "family_title_rate", "clan_title_rate", "community_title_rate", "school_unit_title_rate",
-        "unit_title_rate", "worker_citizen_rate", "school_staff_citizen_rate",
-        "unit_staff_citizen_rate", "member_policy_rate", "cadre_clc_it_rate",
+        "family_title_rate",
+        "clan_title_rate",
+        "community_title_rate",
+        "school_unit_title_rate",
+        "unit_title_rate",
+        "worker_citizen_rate",
+        "school_staff_citizen_rate",
+        "unit_staff_citizen_rate",
+        "member_policy_rate",
+        "cadre_clc_it_rate",
     }

@@ -85,10 +85,20 @@ def test_every_sheet_prints_one_page_wide_on_a4(workspace, tmp_path):
     # Column widths are counted in digits of the default font: Times New Roman, not Calibri
     # (absent on Linux, where LibreOffice then widens every column by a third).
     assert wb._named_styles["Normal"].font.name == "Times New Roman"
-    orientation = {"HuongDan": "portrait", "ThongTin": "portrait", "DonVi": "portrait",
-                   "DiaBan": "landscape", "CoQuan": "landscape"}
-    areas = {"HuongDan": f"A1:B{wb['HuongDan'].max_row}", "ThongTin": "A1:B12", "DonVi": "A1:B10",
-             "DiaBan": f"A1:J{TOTAL_ROW}", "CoQuan": f"A1:F{TOTAL_ROW}"}
+    orientation = {
+        "HuongDan": "portrait",
+        "ThongTin": "portrait",
+        "DonVi": "portrait",
+        "DiaBan": "landscape",
+        "CoQuan": "landscape",
+    }
+    areas = {
+        "HuongDan": f"A1:B{wb['HuongDan'].max_row}",
+        "ThongTin": "A1:B12",
+        "DonVi": "A1:B10",
+        "DiaBan": f"A1:J{TOTAL_ROW}",
+        "CoQuan": f"A1:F{TOTAL_ROW}",
+    }
     for name, wanted in orientation.items():
         ws = wb[name]
         ps = ws.page_setup
@@ -137,8 +147,7 @@ def test_phone_and_school_code_are_text_cells(workspace, tmp_path):
     assert info.cell(year, 2).number_format == "0" and info.cell(year, 2).value == 2024
     assert info.cell(date, 2).number_format == "DD/MM/YYYY"
     dvs = info.data_validations.dataValidation
-    assert any(d.type == "whole" and d.formula1 == "2021" and f"B{year}" in str(d.sqref)
-               for d in dvs)
+    assert any(d.type == "whole" and d.formula1 == "2021" and f"B{year}" in str(d.sqref) for d in dvs)
     assert any(d.type == "date" and f"B{date}" in str(d.sqref) for d in dvs)
 
 
@@ -185,7 +194,9 @@ def test_validation_and_protection(workspace, tmp_path):
     village = wb["DiaBan"]
     assert any(d.type == "list" and d.formula1 == '"Có,Không"' for d in village.data_validations.dataValidation)
     orgs = wb["CoQuan"]
-    assert any(_list_values(d) == list(schema.ORG_TYPES) for d in orgs.data_validations.dataValidation if d.type == "list")
+    assert any(
+        _list_values(d) == list(schema.ORG_TYPES) for d in orgs.data_validations.dataValidation if d.type == "list"
+    )
     for ws in (info, unit, village, orgs):
         assert ws.protection.sheet and not ws.protection.password
     assert unit.cell(PAIRS_FIRST_ROW, 1).protection.locked
@@ -215,7 +226,15 @@ def test_unknown_and_ambiguous_school_names(workspace, tmp_path):
 
 def test_cli_and_byte_identical_reruns(workspace, tmp_path):
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    args = ["template", "--year", "2025", "--school", "KP001", "--data-dir", str(workspace.data_dir)]
+    args = [
+        "template",
+        "--year",
+        "2025",
+        "--school",
+        "KP001",
+        "--data-dir",
+        str(workspace.data_dir),
+    ]
     assert main([*args, "-o", str(a)]) == 0
     assert main([*args, "-o", str(b)]) == 0
     assert a.read_bytes() == b.read_bytes()
@@ -295,10 +314,7 @@ class LibreOffice:
             self._soffice("--terminate_after_init")  # create the profile, then put the macro in
         lines = []
         for step in steps:
-            args = ", ".join(
-                '"' + a.replace('"', '""') + '"' if isinstance(a, str) else str(a)
-                for a in step[1:]
-            )
+            args = ", ".join('"' + a.replace('"', '""') + '"' if isinstance(a, str) else str(a) for a in step[1:])
             sub = {"type": "Typ", "insert": "InsertRowAbove", "unprotect": "Unprotect"}[step[0]]
             lines.append(f"  {sub}({args})")
         code = _BASIC.replace("{body}", "\n".join(lines))
@@ -321,6 +337,7 @@ class LibreOffice:
 
 def _pdf_pages(pdf) -> list[tuple[tuple[float, float], str]]:
     """(width, height) in points and the text of each page."""
+
     def run(*cmd: str) -> str:
         return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 

@@ -25,11 +25,28 @@ from hoctap.intake.values import (
 )
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (12, 12), (12.0, 12), ("12", 12), (" 12 ", 12), ("1.234", 1234), ("1,234", 1234), ("1.234.567", 1234567),
-    ("12 hộ", 12), ("12 người", 12), ("-", 0), ("–", 0), ("0", 0), ("không", 0), ("Không có", 0), (0, 0),
-    ("12.0", 12), ("1 234", 1234),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (12, 12),
+        (12.0, 12),
+        ("12", 12),
+        (" 12 ", 12),
+        ("1.234", 1234),
+        ("1,234", 1234),
+        ("1.234.567", 1234567),
+        ("12 hộ", 12),
+        ("12 người", 12),
+        ("-", 0),
+        ("–", 0),
+        ("0", 0),
+        ("không", 0),
+        ("Không có", 0),
+        (0, 0),
+        ("12.0", 12),
+        ("1 234", 1234),
+    ],
+)
 def test_count_accepts(raw, expected):
     assert parse_count(raw) == expected
 
@@ -39,13 +56,28 @@ def test_count_blank_is_missing_not_zero(raw):
     assert parse_count(raw) is None
 
 
-@pytest.mark.parametrize("raw, code", [
-    (float("nan"), "bad_count"), (float("inf"), "bad_count"), (float("-inf"), "bad_count"),
-    (1e23, "count_too_large"), (1e308, "count_too_large"), (10**20, "count_too_large"), (MAX_COUNT + 1, "count_too_large"),
-    ("1e23", "bad_count"), ("1e308", "bad_count"), ("100000000000000000000", "count_too_large"),
-    ("100.000.000.000", "count_too_large"), ("10000001 hộ", "count_too_large"), ("100000000000000000000.0", "count_too_large"),
-    ("inf", "bad_count"), ("nan", "bad_count"), ("NaN", "bad_count"), ("Infinity", "bad_count"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        (float("nan"), "bad_count"),
+        (float("inf"), "bad_count"),
+        (float("-inf"), "bad_count"),
+        (1e23, "count_too_large"),
+        (1e308, "count_too_large"),
+        (10**20, "count_too_large"),
+        (MAX_COUNT + 1, "count_too_large"),
+        ("1e23", "bad_count"),
+        ("1e308", "bad_count"),
+        ("100000000000000000000", "count_too_large"),
+        ("100.000.000.000", "count_too_large"),
+        ("10000001 hộ", "count_too_large"),
+        ("100000000000000000000.0", "count_too_large"),
+        ("inf", "bad_count"),
+        ("nan", "bad_count"),
+        ("NaN", "bad_count"),
+        ("Infinity", "bad_count"),
+    ],
+)
 def test_count_nan_infinity_and_implausible_sizes_are_problems(raw, code):
     """Never missing, never a number that overflows the Int64 tables downstream."""
     out = parse_count(raw)
@@ -72,12 +104,26 @@ def test_huge_numbers_never_raise(raw, kind):
         assert isinstance(out, Problem)
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("70%", "percent_in_count"), (0.7, "percent_in_count"), ("0,5", "percent_in_count"), ("0.25", "percent_in_count"),
-    (-3, "negative_count"), ("-3", "negative_count"), (12.5, "bad_count"), ("1,5", "bad_count"), ("12.5", "bad_count"),
-    ("abc", "bad_count"), ("khoảng 12", "bad_count"), (True, "bad_count"), (dt.date(2024, 1, 1), "bad_count"),
-    (FormulaNoValue("C4+D4"), "formula_no_cache"), (float("inf"), "bad_count"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("70%", "percent_in_count"),
+        (0.7, "percent_in_count"),
+        ("0,5", "percent_in_count"),
+        ("0.25", "percent_in_count"),
+        (-3, "negative_count"),
+        ("-3", "negative_count"),
+        (12.5, "bad_count"),
+        ("1,5", "bad_count"),
+        ("12.5", "bad_count"),
+        ("abc", "bad_count"),
+        ("khoảng 12", "bad_count"),
+        (True, "bad_count"),
+        (dt.date(2024, 1, 1), "bad_count"),
+        (FormulaNoValue("C4+D4"), "formula_no_cache"),
+        (float("inf"), "bad_count"),
+    ],
+)
 def test_count_problems(raw, code):
     out = parse_count(raw)
     assert isinstance(out, Problem) and out.code == code
@@ -99,11 +145,20 @@ def test_yesno_missing_and_bad():
     assert parse_yesno(2).code == "bad_yesno"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("05/12/2024", dt.date(2024, 12, 5)), ("5/12/2024", dt.date(2024, 12, 5)), ("05-12-2024", dt.date(2024, 12, 5)),
-    ("05.12.2024", dt.date(2024, 12, 5)), ("2024-12-05", dt.date(2024, 12, 5)), ("ngày 5 tháng 12 năm 2024", dt.date(2024, 12, 5)),
-    (dt.datetime(2024, 12, 5, 0, 0), dt.date(2024, 12, 5)), (dt.date(2024, 12, 5), dt.date(2024, 12, 5)), (45631, dt.date(2024, 12, 5)),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("05/12/2024", dt.date(2024, 12, 5)),
+        ("5/12/2024", dt.date(2024, 12, 5)),
+        ("05-12-2024", dt.date(2024, 12, 5)),
+        ("05.12.2024", dt.date(2024, 12, 5)),
+        ("2024-12-05", dt.date(2024, 12, 5)),
+        ("ngày 5 tháng 12 năm 2024", dt.date(2024, 12, 5)),
+        (dt.datetime(2024, 12, 5, 0, 0), dt.date(2024, 12, 5)),
+        (dt.date(2024, 12, 5), dt.date(2024, 12, 5)),
+        (45631, dt.date(2024, 12, 5)),
+    ],
+)
 def test_dates(raw, expected):
     assert parse_date(raw) == expected
 
@@ -119,19 +174,32 @@ def test_year_text_level_orgtype():
     assert parse_text(12.0) == "12" and parse_text("  a   b ") == "a b"
     decomposed = unicodedata.normalize("NFD", "Trường Mầm non")
     assert parse_text(decomposed) == unicodedata.normalize("NFC", "Trường Mầm non")
-    assert parse_level("MN") == "Mầm non" and parse_level("th&thcs") == "TH&THCS" and parse_level("Đại học").code == "bad_level"
+    assert (
+        parse_level("MN") == "Mầm non"
+        and parse_level("th&thcs") == "TH&THCS"
+        and parse_level("Đại học").code == "bad_level"
+    )
     assert parse_org_type("doanh nghiep") == "Doanh nghiệp" and parse_org_type("Hợp tác xã").code == "bad_org_type"
 
 
 cells = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-10**20, max_value=10**20), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30), st.datetimes(), st.dates(), st.times(),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.datetimes(),
+    st.dates(),
+    st.times(),
     st.from_regex(r"-?[0-9]{1,4}([.,][0-9]{1,4}){0,3}\s*(hộ|người|%)?", fullmatch=True),
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(cells, st.sampled_from(["count", "yesno", "date", "year", "text", "level", "org_type", "ignore"]))
+@given(
+    cells,
+    st.sampled_from(["count", "yesno", "date", "year", "text", "level", "org_type", "ignore"]),
+)
 def test_any_cell_gives_value_or_problem(raw, kind):
     out = parse(kind, raw)
     assert out is None or isinstance(out, (Problem, int, bool, str, dt.date))
@@ -148,11 +216,13 @@ def test_any_cell_gives_value_or_problem(raw, kind):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(
-    st.integers(min_value=-10**30, max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.from_regex(r"[+-]?[0-9]{1,25}([.,][0-9]{1,4})?(e[+-]?[0-9]{1,3})?", fullmatch=True),
-))
+@given(
+    st.one_of(
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.from_regex(r"[+-]?[0-9]{1,25}([.,][0-9]{1,4})?(e[+-]?[0-9]{1,3})?", fullmatch=True),
+    )
+)
 def test_count_is_bounded_or_a_problem(raw):
     out = parse_count(raw)
     assert isinstance(out, Problem) or (isinstance(out, int) and 0 <= out <= MAX_COUNT)
@@ -178,8 +248,14 @@ def test_every_problem_code_in_the_code_is_a_rule():
     rules = load_rules()
     src = Path(hoctap.__file__).parent
     used = set()
-    for name in ("intake/values.py", "intake/workbook.py", "intake/formats.py", "intake/discovery.py",
-                 "cleaning/clean.py", "cleaning/check.py"):
+    for name in (
+        "intake/values.py",
+        "intake/workbook.py",
+        "intake/formats.py",
+        "intake/discovery.py",
+        "cleaning/clean.py",
+        "cleaning/check.py",
+    ):
         text = (src / name).read_text(encoding="utf-8")
         used |= set(re.findall(r'(?:Problem|Finding|_cell_finding|_row_issue|_hist_issue)\(\s*"([a-z_]+)"', text))
         used |= set(re.findall(r'(?<![\w.])code = "([a-z_]+)"', text))
@@ -187,4 +263,8 @@ def test_every_problem_code_in_the_code_is_a_rule():
     assert used and used <= set(rules), used - set(rules)
     for rule in rules.values():
         assert rule.message == unicodedata.normalize("NFC", rule.message)
-        assert rule.severity in ("error", "warning", "info") and rule.scope in ("cell", "row", "file")
+        assert rule.severity in ("error", "warning", "info") and rule.scope in (
+            "cell",
+            "row",
+            "file",
+        )

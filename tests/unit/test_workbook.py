@@ -23,7 +23,10 @@ def _codes(sub):
     return sorted({f.code for f in sub.findings})
 
 
-@pytest.mark.parametrize("writer, suffix", [(write_xlsx, ".xlsx"), (write_xlsx, ".xlsm"), (write_xls, ".xls"), (write_ods, ".ods")])
+@pytest.mark.parametrize(
+    "writer, suffix",
+    [(write_xlsx, ".xlsx"), (write_xlsx, ".xlsm"), (write_xls, ".xls"), (write_ods, ".ods")],
+)
 def test_every_format_reads_the_same(tmp_path, writer, suffix):
     book = Book()
     book.info["report_date"] = dt.date(2024, 12, 5)
@@ -45,12 +48,21 @@ def test_variants_sheet_names_numbering_offset_header_order_extra(tmp_path):
     path = tmp_path / "v.xlsx"
     case.build(path)
     sub = read_workbook(path)
-    assert sub.sheets == {"info": "1. Thông tin", "unit": "Don vi", "villages": "DIABAN", "orgs": "4. Cơ quan"}
+    assert sub.sheets == {
+        "info": "1. Thông tin",
+        "unit": "Don vi",
+        "villages": "DIABAN",
+        "orgs": "4. Cơ quan",
+    }
     assert sub.info["school_name"] == "mam non hoa phuong"
     assert sub.info["report_date"] == dt.date(2024, 12, 3)
     assert sub.unit["staff_total"] == 40  # "Tổng số CB,GV,NV", label in column B after "2."
     a, b = sub.villages
-    assert (a.values["village"], a.values["households_total"], a.values["households_registered"]) == ("Thôn A", 1234, 12)
+    assert (
+        a.values["village"],
+        a.values["households_total"],
+        a.values["households_registered"],
+    ) == ("Thôn A", 1234, 12)
     assert a.values["clans_total"] == 0 and a.values["clans_title"] == 0
     assert b.values["community_title"] is True
     assert a.source_row == 10 and b.source_row == 12  # header on row 9, a blank row between data rows
@@ -88,7 +100,12 @@ def test_old_template_without_coquan_and_template_row(tmp_path):
 
 
 def test_formula_without_cached_value_is_named_by_cell(tmp_path):
-    book = Book(villages=[village("Thôn F", 100, workers_total="=100*2"), village("Thôn G", 100, workers_total="=100*2")])
+    book = Book(
+        villages=[
+            village("Thôn F", 100, workers_total="=100*2"),
+            village("Thôn G", 100, workers_total="=100*2"),
+        ]
+    )
     path = write_xlsx(book, tmp_path / "f.xlsx", cached={"DiaBan": {"I5": 200}})
     assert list(formulas_without_value(path)["DiaBan"]) == [(3, 8)]
     sub = read_workbook(path)
@@ -98,8 +115,12 @@ def test_formula_without_cached_value_is_named_by_cell(tmp_path):
 
 
 def test_row_level_checks(tmp_path):
-    rows = [village("A", 100, households_family_title=150), village("B", 100, households_registered=10, households_family_title=20),
-            village(None, 100), village("C", 100, households_total="70%")]
+    rows = [
+        village("A", 100, households_family_title=150),
+        village("B", 100, households_registered=10, households_family_title=20),
+        village(None, 100),
+        village("C", 100, households_total="70%"),
+    ]
     sub = read_workbook(write_xlsx(Book(villages=rows), tmp_path / "r.xlsx"))
     got = sorted((f.code, f.cell) for f in sub.findings)
     assert ("part_whole", "DiaBan!E4") in got
@@ -160,7 +181,9 @@ def test_encrypted_helper_really_encrypts(tmp_path):
 def test_decomposed_diacritics_and_line_breaks_in_labels(tmp_path):
     import unicodedata
 
-    labels = {f.name: unicodedata.normalize("NFD", f.label.upper()).replace(" ", "  ") for f in corpus.schema.VILLAGES.fields}
+    labels = {
+        f.name: unicodedata.normalize("NFD", f.label.upper()).replace(" ", "  ") for f in corpus.schema.VILLAGES.fields
+    }
     labels["workers_total"] = "Số người lao động\ntrong GĐHT, DHHT, CĐHT"
     labels["school_name"] = unicodedata.normalize("NFD", "Tên trường:")
     sub = read_workbook(write_xlsx(Book(labels=labels), tmp_path / "nfd.xlsx"))
@@ -181,7 +204,10 @@ def test_unknown_sheet_names_are_missing_sheets_not_empty(tmp_path):
     book = Book(sheet_names={"info": "Sheet1", "unit": "Sheet2", "villages": "Sheet3", "orgs": "Sheet4"})
     sub = read_workbook(write_xlsx(book, tmp_path / "s.xlsx"))
     assert sub.fatal is None
-    assert {f.params.get("label") for f in sub.findings if f.code == "missing_sheet"} == {"ThongTin", "DiaBan"}
+    assert {f.params.get("label") for f in sub.findings if f.code == "missing_sheet"} == {
+        "ThongTin",
+        "DiaBan",
+    }
 
 
 def test_blank_optional_sheet_is_fine_but_unreadable_one_warns(tmp_path):
@@ -213,16 +239,25 @@ ERROR_CELLS = {  # (sheet, cell): value written by the spreadsheet program as an
 def _error_book() -> Book:
     info = corpus.default_info(report_date="#VALUE!")
     unit = corpus.default_unit(staff_total="#REF!")
-    villages = [village("Thôn 1", 100, households_total="#DIV/0!"),
-                village("Thôn 2", 120, community_title="#N/A")]
+    villages = [
+        village("Thôn 1", 100, households_total="#DIV/0!"),
+        village("Thôn 2", 120, community_title="#N/A"),
+    ]
     orgs = corpus.default_orgs()
     orgs[0]["org_name"] = "#NAME?"
     return Book(info=info, unit=unit, villages=villages, orgs=orgs)
 
 
 # The error codes of BIFF8 (MS-XLS 2.5.97.2 BErr).
-BIFF_ERROR_CODES = {"#NULL!": 0x00, "#DIV/0!": 0x07, "#VALUE!": 0x0F, "#REF!": 0x17, "#NAME?": 0x1D,
-                    "#NUM!": 0x24, "#N/A": 0x2A}
+BIFF_ERROR_CODES = {
+    "#NULL!": 0x00,
+    "#DIV/0!": 0x07,
+    "#VALUE!": 0x0F,
+    "#REF!": 0x17,
+    "#NAME?": 0x1D,
+    "#NUM!": 0x24,
+    "#N/A": 0x2A,
+}
 
 
 def _write_xls_with_errors(book: Book, path: Path) -> Path:
@@ -242,11 +277,14 @@ def _write_xls_with_errors(book: Book, path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("writer, suffix, raw", [
-    (write_xlsx, ".xlsx", ""),  # openpyxl writes an error literal as an error cell (t="e")
-    (_write_xls_with_errors, ".xls", ""),  # BOOLERR records with the error flag
-    (write_ods, ".ods", "#DIV/0!"),  # pandas/odfpy write it as text: calamine shows the text
-])
+@pytest.mark.parametrize(
+    "writer, suffix, raw",
+    [
+        (write_xlsx, ".xlsx", ""),  # openpyxl writes an error literal as an error cell (t="e")
+        (_write_xls_with_errors, ".xls", ""),  # BOOLERR records with the error flag
+        (write_ods, ".ods", "#DIV/0!"),  # pandas/odfpy write it as text: calamine shows the text
+    ],
+)
 def test_an_error_value_is_a_cell_error_in_every_parser(tmp_path, writer, suffix, raw):
     import python_calamine as pc
 
@@ -283,8 +321,11 @@ def _xlsx_xml(path: Path, member: str, edit) -> Path:
 
 def test_a_cached_error_of_a_formula_names_the_formula(tmp_path):
     path = write_xlsx(Book(), tmp_path / "f.xlsx")
-    path = _xlsx_xml(path, "xl/worksheets/sheet3.xml", lambda x: re.sub(
-        r'<c r="C4"[^>]*>.*?</c>', '<c r="C4" t="e"><f>SQRT(-1)</f><v>#NUM!</v></c>', x))
+    path = _xlsx_xml(
+        path,
+        "xl/worksheets/sheet3.xml",
+        lambda x: re.sub(r'<c r="C4"[^>]*>.*?</c>', '<c r="C4" t="e"><f>SQRT(-1)</f><v>#NUM!</v></c>', x),
+    )
     sub = read_workbook(path)
     (f,) = [f for f in sub.findings if f.code == "cell_error"]
     assert (f.cell, f.value) == ("DiaBan!C4", "#NUM!")
@@ -295,6 +336,7 @@ def test_a_cached_error_of_a_formula_names_the_formula(tmp_path):
 def test_error_cells_without_a_cell_reference_are_placed_as_calamine_places_them(tmp_path):
     """Cells may leave out r="C4" (the XML allows it): they are counted along the row."""
     path = write_xlsx(_error_book(), tmp_path / "e.xlsx")
+
     def unreferenced(xml: str) -> str:
         return re.sub(r'(<c) r="[A-Z]+[45]"', r"\1", xml)
 
@@ -318,9 +360,23 @@ def test_formulas_that_fail_in_libreoffice_are_cell_errors(tmp_path, target):
     wb["DiaBan"]["D5"] = "=SQRT(-1)"
     wb.save(src)
     profile = f"-env:UserInstallation=file://{tmp_path / 'profile'}"
-    subprocess.run(["soffice", profile, "--headless", "--norestore", "--convert-to", target,
-                    "--outdir", str(tmp_path / "lo"), str(src)],
-                   check=True, capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)})
+    subprocess.run(
+        [
+            "soffice",
+            profile,
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     sub = read_workbook(tmp_path / "lo" / f"f.{target}")
     got = {f.cell: f.params["detail"] for f in sub.findings if f.code == "cell_error"}
     assert set(got) == {"DiaBan!C4", "DiaBan!D5"}

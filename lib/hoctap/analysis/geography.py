@@ -105,7 +105,9 @@ def carry_counts(
     if code_col not in counts:
         raise ValueError(f"counts has no {code_col!r} column")
     if count_cols is None:
-        count_cols = [c for c in counts.columns if c not in (code_col, "year") and pd.api.types.is_numeric_dtype(counts[c])]
+        count_cols = [
+            c for c in counts.columns if c not in (code_col, "year") and pd.api.types.is_numeric_dtype(counts[c])
+        ]
     count_cols = list(count_cols)
     keys = [c for c in counts.columns if c not in count_cols and c != code_col]
     mapping = commune_map(reference, counts[code_col].dropna().unique(), on)

@@ -37,52 +37,102 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "family_title_rate",
         'Tỷ lệ hộ gia đình đạt danh hiệu "Gia đình học tập"',
-        "Gia đình học tập", "hộ", "hộ", "#0072B2", "///", "o",
+        "Gia đình học tập",
+        "hộ",
+        "hộ",
+        "#0072B2",
+        "///",
+        "o",
     ),
     Indicator(
         "clan_title_rate",
         'Tỷ lệ dòng họ đạt danh hiệu "Dòng họ học tập"',
-        "Dòng họ học tập", "dòng họ", "dòng họ", "#E69F00", "\\\\\\", "s",
+        "Dòng họ học tập",
+        "dòng họ",
+        "dòng họ",
+        "#E69F00",
+        "\\\\\\",
+        "s",
     ),
     Indicator(
         "community_title_rate",
         'Tỷ lệ thôn, buôn, tổ dân phố đạt danh hiệu "Cộng đồng học tập"',
-        "Cộng đồng học tập", "thôn, buôn, tổ dân phố", "thôn, buôn, tổ dân phố", "#009E73", "xxx", "^",
+        "Cộng đồng học tập",
+        "thôn, buôn, tổ dân phố",
+        "thôn, buôn, tổ dân phố",
+        "#009E73",
+        "xxx",
+        "^",
     ),
     Indicator(
         "school_unit_title_rate",
         'Tỷ lệ trường học đạt danh hiệu "Đơn vị học tập"',
-        "Trường học ĐVHT", "trường", "trường", "#CC79A7", "...", "D",
+        "Trường học ĐVHT",
+        "trường",
+        "trường",
+        "#CC79A7",
+        "...",
+        "D",
     ),
     Indicator(
         "unit_title_rate",
         'Tỷ lệ cơ quan, tổ chức, trường học, doanh nghiệp đạt danh hiệu "Đơn vị học tập"',
-        "Đơn vị học tập", "đơn vị", "đơn vị", "#D55E00", "---", "v",
+        "Đơn vị học tập",
+        "đơn vị",
+        "đơn vị",
+        "#D55E00",
+        "---",
+        "v",
     ),
     Indicator(
         "worker_citizen_rate",
         'Tỷ lệ người lao động trong GĐHT, DHHT, CĐHT đạt danh hiệu "Công dân học tập"',
-        "CDHT (người lao động)", "người", "người", "#56B4E9", "|||", "P",
+        "CDHT (người lao động)",
+        "người",
+        "người",
+        "#56B4E9",
+        "|||",
+        "P",
     ),
     Indicator(
         "school_staff_citizen_rate",
         'Tỷ lệ cán bộ, giáo viên, nhân viên trong trường đạt "Đơn vị học tập" đạt danh hiệu "Công dân học tập"',
-        "CDHT (CB, GV, NV)", "người", "người", "#8C6D1F", "+++", "X",
+        "CDHT (CB, GV, NV)",
+        "người",
+        "người",
+        "#8C6D1F",
+        "+++",
+        "X",
     ),
     Indicator(
         "unit_staff_citizen_rate",
         'Tỷ lệ cán bộ, công chức, viên chức trong "Đơn vị học tập" đạt danh hiệu "Công dân học tập"',
-        "CDHT (CB, CC, VC)", "người", "người", "#5F5F5F", "oo", "h",
+        "CDHT (CB, CC, VC)",
+        "người",
+        "người",
+        "#5F5F5F",
+        "oo",
+        "h",
     ),
     Indicator(
         "member_policy_rate",
         "Tỷ lệ hội viên khuyến học được học tập, quán triệt chủ trương",
-        "Hội viên quán triệt", "hội viên", "hội viên", "#332288", "//..", "*",
+        "Hội viên quán triệt",
+        "hội viên",
+        "hội viên",
+        "#332288",
+        "//..",
+        "*",
     ),
     Indicator(
         "cadre_clc_it_rate",
         "Tỷ lệ cán bộ làm công tác khuyến học tham gia hoạt động TTHTCĐ và được bồi dưỡng CNTT",
-        "Cán bộ KH bồi dưỡng CNTT", "cán bộ", "cán bộ", "#882255", "\\\\..", "p",
+        "Cán bộ KH bồi dưỡng CNTT",
+        "cán bộ",
+        "cán bộ",
+        "#882255",
+        "\\\\..",
+        "p",
     ),
 )
 
@@ -195,8 +245,10 @@ def map_tables(
             continue
         hints = []
         if name == "villages" and seen is not None and len(seen) and "village_key" in df:
-            history = seen.dropna(subset=["commune_code", "village_key"]).groupby("village_key")["commune_code"].agg(
-                lambda s: tuple(sorted(set(s)))
+            history = (
+                seen.dropna(subset=["commune_code", "village_key"])
+                .groupby("village_key")["commune_code"]
+                .agg(lambda s: tuple(sorted(set(s))))
             )
             hints.append(df["village_key"].map(history))
         if "school_id" in df:
@@ -244,7 +296,14 @@ def contributions(mapped: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 )
             )
     if not frames:
-        return pd.DataFrame({"indicator": [], "geo_code": pd.Series([], dtype="string"), "numerator": [], "denominator": []})
+        return pd.DataFrame(
+            {
+                "indicator": [],
+                "geo_code": pd.Series([], dtype="string"),
+                "numerator": [],
+                "denominator": [],
+            }
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -308,7 +367,11 @@ def coverage(
             comp = comp[_yes(comp["expected"]).fillna(False).astype(bool)]
         if len(comp):
             registry = _registry_commune(reference)
-            code = comp["commune_code"].astype("string") if "commune_code" in comp else pd.Series(pd.NA, index=comp.index, dtype="string")
+            code = (
+                comp["commune_code"].astype("string")
+                if "commune_code" in comp
+                else pd.Series(pd.NA, index=comp.index, dtype="string")
+            )
             comp["commune_code"] = code.fillna(comp["school_id"].map(registry).astype("string"))
             comp = geography.map_units(comp, reference, on, hints=[comp["school_id"].map(registry)])
             w = comp["weight"].astype(float)
@@ -316,7 +379,11 @@ def coverage(
             for col, flag in (("reporting_rate_pct", "submitted"), ("on_time_rate_pct", "on_time")):
                 hit = _yes(comp[flag]).fillna(False).astype(float) if flag in comp else pd.Series(0.0, index=comp.index)
                 per_hit, tot_hit = _per_geo(hit.values * w, comp["geo_code"])
-                put(col, {g: rate(per_hit.get(g, 0.0), per_exp[g]) for g in per_exp}, rate(tot_hit, tot_exp))
+                put(
+                    col,
+                    {g: rate(per_hit.get(g, 0.0), per_exp[g]) for g in per_exp},
+                    rate(tot_hit, tot_exp),
+                )
     return pd.DataFrame.from_dict(out, orient="index").rename_axis("geo_code").reset_index()
 
 
@@ -360,10 +427,24 @@ def aggregate(
             cov = cover.loc[geo] if geo in cover.index else {}
             rows.append(
                 {
-                    "year": int(year), "geo_level": level, "geo_code": geo, "geo_name": name, "indicator": code,
-                    "label": BY_CODE[code].label, "numerator": num, "denominator": den, "rate_pct": rate(num, den),
-                    **{c: float(cov.get(c, 0.0) if not pd.isna(cov.get(c, 0.0)) else 0.0)
-                       for c in ("schools_reporting", "schools_expected", "villages_reporting", "villages_known")},
+                    "year": int(year),
+                    "geo_level": level,
+                    "geo_code": geo,
+                    "geo_name": name,
+                    "indicator": code,
+                    "label": BY_CODE[code].label,
+                    "numerator": num,
+                    "denominator": den,
+                    "rate_pct": rate(num, den),
+                    **{
+                        c: float(cov.get(c, 0.0) if not pd.isna(cov.get(c, 0.0)) else 0.0)
+                        for c in (
+                            "schools_reporting",
+                            "schools_expected",
+                            "villages_reporting",
+                            "villages_known",
+                        )
+                    },
                     **{c: float(cov.get(c, math.nan)) for c in ("reporting_rate_pct", "on_time_rate_pct")},
                     "geography_date": on.isoformat(),
                 }
@@ -393,8 +474,14 @@ def trajectory(base_year: int, base_pct: float, target_year: int, target_pct: fl
     return round(value, RATE_DIGITS)
 
 
-def status(rate_pct: float, year: int, target_year: int | None, target_pct: float | None,
-           base_year: int | None = None, base_pct: float | None = None) -> str | None:
+def status(
+    rate_pct: float,
+    year: int,
+    target_year: int | None,
+    target_pct: float | None,
+    base_year: int | None = None,
+    base_pct: float | None = None,
+) -> str | None:
     """Đạt / Chưa đạt at the target year; Đúng / Chậm tiến độ before it (straight line from the
     baseline); None without a rate or a target."""
     if target_year is None or target_pct is None or pd.isna(target_pct) or pd.isna(rate_pct):
@@ -425,12 +512,24 @@ def assess(table: pd.DataFrame, targets: pd.DataFrame, history: pd.DataFrame | N
     the table's own rows are added, so a first year with data is its own baseline.
     """
     own = table[["year", "geo_code", "indicator", "rate_pct"]]
-    hist = own if history is None or not len(history) else pd.concat(
-        [history[["year", "geo_code", "indicator", "rate_pct"]], own], ignore_index=True
+    hist = (
+        own
+        if history is None or not len(history)
+        else pd.concat([history[["year", "geo_code", "indicator", "rate_pct"]], own], ignore_index=True)
     )
     base = baselines(hist).set_index(["geo_code", "indicator"])
     out = table.copy()
-    cols: dict[str, list] = {k: [] for k in ("target_year", "target_pct", "baseline_year", "baseline_pct", "trajectory_pct", "status")}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "target_year",
+            "target_pct",
+            "baseline_year",
+            "baseline_pct",
+            "trajectory_pct",
+            "status",
+        )
+    }
     for r in out.itertuples(index=False):
         gov = governing_target(targets, r.indicator, int(r.year))
         b = base.loc[(r.geo_code, r.indicator)] if (r.geo_code, r.indicator) in base.index else None
@@ -445,7 +544,9 @@ def assess(table: pd.DataFrame, targets: pd.DataFrame, history: pd.DataFrame | N
         cols["baseline_year"].append(by)
         cols["baseline_pct"].append(bp)
         cols["trajectory_pct"].append(traj)
-        cols["status"].append(status(r.rate_pct, int(r.year), ty, tp, by, bp) if by is not None or (gov and ty <= int(r.year)) else None)
+        cols["status"].append(
+            status(r.rate_pct, int(r.year), ty, tp, by, bp) if by is not None or (gov and ty <= int(r.year)) else None
+        )
     for k, v in cols.items():
         if k in ("target_year", "baseline_year"):
             out[k] = pd.array(v, dtype="Int64")
@@ -459,7 +560,14 @@ def assess(table: pd.DataFrame, targets: pd.DataFrame, history: pd.DataFrame | N
 def _tidy(table: pd.DataFrame) -> pd.DataFrame:
     """Columns in contract order; whole-number counts as Int64 (fractions only after a split)."""
     out = table.copy()
-    for col in ("numerator", "denominator", "schools_reporting", "schools_expected", "villages_reporting", "villages_known"):
+    for col in (
+        "numerator",
+        "denominator",
+        "schools_reporting",
+        "schools_expected",
+        "villages_reporting",
+        "villages_known",
+    ):
         values = out[col].astype(float)
         if len(values) and np.allclose(values, values.round(), atol=1e-9, rtol=0):
             out[col] = values.round().astype("Int64")
@@ -485,7 +593,12 @@ def compute(
     of every year considered (for villages_known).
     """
     table = aggregate(
-        {"schools": schools, "villages": villages, "orgs": orgs}, reference, year, geography_date, completeness, seen
+        {"schools": schools, "villages": villages, "orgs": orgs},
+        reference,
+        year,
+        geography_date,
+        completeness,
+        seen,
     )
     return _tidy(assess(table, reference.targets, history))
 
@@ -510,7 +623,10 @@ def read_year(ws: Workspace, year: int, required: bool = True) -> dict[str, pd.D
         )
     tables = {name: cat.read(name, optional=True, year=year) for name in COUNT_COLUMNS}
     tables["completeness"] = cat.read(
-        "completeness", optional=True, year=year, dtype={"school_id": "string", "commune_code": "string"}
+        "completeness",
+        optional=True,
+        year=year,
+        dtype={"school_id": "string", "commune_code": "string"},
     )
     return tables
 
@@ -528,7 +644,13 @@ def villages_seen(ws: Workspace, years) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).drop_duplicates()
 
 
-def history_on(ws: Workspace, reference: Reference, years, geography_date: dt.date, seen: pd.DataFrame | None = None) -> pd.DataFrame:
+def history_on(
+    ws: Workspace,
+    reference: Reference,
+    years,
+    geography_date: dt.date,
+    seen: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Rates of the given years (those with processed data) carried to one geography, no status."""
     frames = []
     for y in years:
@@ -555,16 +677,43 @@ def build_year(ws: Workspace, year: int) -> pd.DataFrame:
     seen = villages_seen(ws, [y for y in ws.processed_years() if y <= year])
     history = history_on(ws, reference, years_before, on, seen)
     result = compute(
-        tables["schools"], tables["villages"], tables["orgs"], reference, year, on, tables["completeness"], history, seen
+        tables["schools"],
+        tables["villages"],
+        tables["orgs"],
+        reference,
+        year,
+        on,
+        tables["completeness"],
+        history,
+        seen,
     )
     Catalog(ws).write("indicators", result, year=year)
     return result
 
 
 __all__ = [
-    "INDICATORS", "BY_CODE", "CODES", "Indicator", "COLUMNS", "PARTS", "AREA_CODE", "compute", "aggregate", "assess",
-    "status", "governing_target", "trajectory", "baselines", "rate", "coverage", "contributions", "map_tables",
-    "read_year", "villages_seen", "history_on", "build_year",
+    "INDICATORS",
+    "BY_CODE",
+    "CODES",
+    "Indicator",
+    "COLUMNS",
+    "PARTS",
+    "AREA_CODE",
+    "compute",
+    "aggregate",
+    "assess",
+    "status",
+    "governing_target",
+    "trajectory",
+    "baselines",
+    "rate",
+    "coverage",
+    "contributions",
+    "map_tables",
+    "read_year",
+    "villages_seen",
+    "history_on",
+    "build_year",
 ]
 
 
@@ -579,16 +728,18 @@ def area_view(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in area.itertuples():
         target = "" if pd.isna(r.target_pct) else f"{fmt.number(r.target_pct)}% (năm {int(r.target_year)})"
-        rows.append({
-            "Chỉ tiêu": BY_CODE[r.indicator].label,
-            "Số đạt": fmt.number(r.numerator),
-            "Tổng số": fmt.number(r.denominator),
-            "Tỷ lệ": fmt.pct(r.rate_pct, target=None if pd.isna(r.target_pct) else r.target_pct),
-            "Chỉ tiêu kế hoạch": target,
-            "Đánh giá": r.status if isinstance(r.status, str) else "",
-            "Trường báo cáo": f"{fmt.number(r.schools_reporting)}/{fmt.number(r.schools_expected)}",
-            "Thôn báo cáo": f"{fmt.number(r.villages_reporting)}/{fmt.number(r.villages_known)}",
-        })
+        rows.append(
+            {
+                "Chỉ tiêu": BY_CODE[r.indicator].label,
+                "Số đạt": fmt.number(r.numerator),
+                "Tổng số": fmt.number(r.denominator),
+                "Tỷ lệ": fmt.pct(r.rate_pct, target=None if pd.isna(r.target_pct) else r.target_pct),
+                "Chỉ tiêu kế hoạch": target,
+                "Đánh giá": r.status if isinstance(r.status, str) else "",
+                "Trường báo cáo": f"{fmt.number(r.schools_reporting)}/{fmt.number(r.schools_expected)}",
+                "Thôn báo cáo": f"{fmt.number(r.villages_reporting)}/{fmt.number(r.villages_known)}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -610,10 +761,18 @@ def coverage_view(table: pd.DataFrame) -> pd.DataFrame:
     from hoctap import fmt
 
     com = table[table["geo_level"] == "commune"].drop_duplicates("geo_code")
-    return pd.DataFrame({
-        "Xã, thị trấn": com["geo_name"],
-        "Trường báo cáo / dự kiến": [f"{fmt.number(a)}/{fmt.number(b)}" for a, b in zip(com["schools_reporting"], com["schools_expected"], strict=True)],
-        "Tỷ lệ báo cáo": com["reporting_rate_pct"].map(fmt.pct),
-        "Tỷ lệ đúng hạn": com["on_time_rate_pct"].map(fmt.pct),
-        "Thôn báo cáo / đã biết": [f"{fmt.number(a)}/{fmt.number(b)}" for a, b in zip(com["villages_reporting"], com["villages_known"], strict=True)],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Xã, thị trấn": com["geo_name"],
+            "Trường báo cáo / dự kiến": [
+                f"{fmt.number(a)}/{fmt.number(b)}"
+                for a, b in zip(com["schools_reporting"], com["schools_expected"], strict=True)
+            ],
+            "Tỷ lệ báo cáo": com["reporting_rate_pct"].map(fmt.pct),
+            "Tỷ lệ đúng hạn": com["on_time_rate_pct"].map(fmt.pct),
+            "Thôn báo cáo / đã biết": [
+                f"{fmt.number(a)}/{fmt.number(b)}"
+                for a, b in zip(com["villages_reporting"], com["villages_known"], strict=True)
+            ],
+        }
+    ).reset_index(drop=True)

@@ -79,8 +79,13 @@ def projection(years, rates, to_year: int = PROJECTION_YEAR) -> float:
     return float(min(100.0, max(0.0, slope * to_year + intercept)))
 
 
-def period_table(ws: Workspace, year_from: int, year_to: int, geography_date: dt.date,
-                 reference: Reference | None = None) -> tuple[pd.DataFrame, list[int], list[int]]:
+def period_table(
+    ws: Workspace,
+    year_from: int,
+    year_to: int,
+    geography_date: dt.date,
+    reference: Reference | None = None,
+) -> tuple[pd.DataFrame, list[int], list[int]]:
     """Every year of the period with data, on one geography, with status; plus years with/without data.
 
     Years from 2021 before the period are read too, only for the straight-line baseline.
@@ -123,38 +128,69 @@ def summarise(table: pd.DataFrame, targets: pd.DataFrame, kind: str, year_to: in
         t = targets[(targets["indicator"] == code) & (targets["target_year"] == target_year)]
         tp = float(t["target_pct"].iloc[0]) if len(t) else math.nan
         out = {
-            "geo_level": level, "geo_code": geo, "geo_name": g["geo_name"].iloc[0], "indicator": code,
+            "geo_level": level,
+            "geo_code": geo,
+            "geo_name": g["geo_name"].iloc[0],
+            "indicator": code,
             "label": ind.BY_CODE[code].label if code in ind.BY_CODE else code,
-            "first_year": pd.NA, "first_rate_pct": math.nan, "last_year": pd.NA, "last_rate_pct": math.nan,
-            "change_pp": math.nan, "period_target_year": target_year if len(t) else pd.NA, "period_target_pct": tp,
-            "result_status": None, "margin_pp": math.nan, "projection_year": PROJECTION_YEAR,
-            "projection_2030_pct": math.nan, "is_projection": True, "years_with_data": len(defined),
+            "first_year": pd.NA,
+            "first_rate_pct": math.nan,
+            "last_year": pd.NA,
+            "last_rate_pct": math.nan,
+            "change_pp": math.nan,
+            "period_target_year": target_year if len(t) else pd.NA,
+            "period_target_pct": tp,
+            "result_status": None,
+            "margin_pp": math.nan,
+            "projection_year": PROJECTION_YEAR,
+            "projection_2030_pct": math.nan,
+            "is_projection": True,
+            "years_with_data": len(defined),
             "geography_date": g["geography_date"].iloc[0],
         }
         if len(defined):
             first, last = defined.iloc[0], defined.iloc[-1]
-            out.update(first_year=int(first["year"]), first_rate_pct=float(first["rate_pct"]),
-                       last_year=int(last["year"]), last_rate_pct=float(last["rate_pct"]),
-                       change_pp=float(last["rate_pct"]) - float(first["rate_pct"]))
+            out.update(
+                first_year=int(first["year"]),
+                first_rate_pct=float(first["rate_pct"]),
+                last_year=int(last["year"]),
+                last_rate_pct=float(last["rate_pct"]),
+                change_pp=float(last["rate_pct"]) - float(first["rate_pct"]),
+            )
             if len(t):
                 base_year = last["baseline_year"]
                 out["result_status"] = ind.status(
-                    float(last["rate_pct"]), int(last["year"]), target_year, tp,
-                    None if pd.isna(base_year) else int(base_year), float(last["baseline_pct"]),
+                    float(last["rate_pct"]),
+                    int(last["year"]),
+                    target_year,
+                    tp,
+                    None if pd.isna(base_year) else int(base_year),
+                    float(last["baseline_pct"]),
                 )
                 out["margin_pp"] = float(last["rate_pct"]) - tp
             if int(last["year"]) < PROJECTION_YEAR:
                 out["projection_2030_pct"] = projection(defined["year"], defined["rate_pct"])
         rows.append(out)
     df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    for col in ("first_year", "last_year", "period_target_year", "years_with_data", "projection_year"):
+    for col in (
+        "first_year",
+        "last_year",
+        "period_target_year",
+        "years_with_data",
+        "projection_year",
+    ):
         df[col] = pd.array(df[col].tolist(), dtype="Int64")
     df["result_status"] = pd.array(df["result_status"].tolist(), dtype="string")
     return df
 
 
-def commune_candidates(table: pd.DataFrame, targets: pd.DataFrame, kind: str, year_to: int,
-                       min_coverage: float = MIN_SCHOOL_COVERAGE) -> pd.DataFrame:
+def commune_candidates(
+    table: pd.DataFrame,
+    targets: pd.DataFrame,
+    kind: str,
+    year_to: int,
+    min_coverage: float = MIN_SCHOOL_COVERAGE,
+) -> pd.DataFrame:
     """Communes meeting every target of the period at its last year with data, school coverage >= 90%.
 
     A target "applies" when targets.csv has one for the period's target year; a commune whose
@@ -185,16 +221,22 @@ def commune_candidates(table: pd.DataFrame, targets: pd.DataFrame, kind: str, ye
             margins[code] = float(r) - float(tp)
         else:
             mean_margin = float(np.mean(list(margins.values())))
-            rows.append({
-                "candidate_kind": "commune", "code": geo, "name": g["geo_name"].iloc[0], "commune_code": geo,
-                "commune_name": g["geo_name"].iloc[0], "score_pct": mean_margin,
-                "reason": (
-                    f"Đạt cả {len(margins)} chỉ tiêu năm {target_year} áp dụng (số liệu năm {last_year}), vượt bình quân "
-                    f"{pp(mean_margin).replace('+', '')} so với chỉ tiêu; {number(g['schools_reporting'].iloc[0])}/"
-                    f"{number(expected)} trường báo cáo ({pct(100 * coverage)})."
-                ),
-                "geography_date": g["geography_date"].iloc[0],
-            })
+            rows.append(
+                {
+                    "candidate_kind": "commune",
+                    "code": geo,
+                    "name": g["geo_name"].iloc[0],
+                    "commune_code": geo,
+                    "commune_name": g["geo_name"].iloc[0],
+                    "score_pct": mean_margin,
+                    "reason": (
+                        f"Đạt cả {len(margins)} chỉ tiêu năm {target_year} áp dụng (số liệu năm {last_year}), vượt bình quân "
+                        f"{pp(mean_margin).replace('+', '')} so với chỉ tiêu; {number(g['schools_reporting'].iloc[0])}/"
+                        f"{number(expected)} trường báo cáo ({pct(100 * coverage)})."
+                    ),
+                    "geography_date": g["geography_date"].iloc[0],
+                }
+            )
     df = pd.DataFrame(rows, columns=[c for c in CANDIDATE_COLUMNS if c != "rank"])
     df = df.sort_values(["score_pct", "name"], ascending=[False, True], kind="stable").reset_index(drop=True)
     df.insert(1, "rank", pd.array(range(1, len(df) + 1), dtype="Int64"))
@@ -224,21 +266,31 @@ def school_candidates(ws: Workspace, years: list[int], reference: Reference, geo
     for r in last.itertuples(index=False):
         total, cit = r.staff_total, r.staff_citizen
         score = ind.rate(cit, total) if not (pd.isna(total) or pd.isna(cit)) else math.nan
-        placed = map_units(pd.DataFrame({"commune_code": [r.commune_code]}), reference, geography_date,
-                           hints=[pd.Series([registry.get(r.school_id)])])
+        placed = map_units(
+            pd.DataFrame({"commune_code": [r.commune_code]}),
+            reference,
+            geography_date,
+            hints=[pd.Series([registry.get(r.school_id)])],
+        )
         commune = placed["geo_code"].iloc[0] if len(placed) == 1 else None
         names = reference.schools.set_index("school_id")["name"]
         name = names.get(r.school_id, r.school_name)
-        rows.append({
-            "candidate_kind": "school", "code": r.school_id, "name": name, "commune_code": commune,
-            "commune_name": reference.commune_label(commune) if commune else None, "score_pct": score,
-            "reason": (
-                f"Đạt danh hiệu \"Đơn vị học tập\" tất cả {len(years)} năm có số liệu ({years[0]}-{years[-1]}); "
-                f"tỷ lệ cán bộ, giáo viên, nhân viên đạt \"Công dân học tập\" năm {years[-1]}: {pct(score)}"
-                + (f" ({number(cit)}/{number(total)} người)." if not math.isnan(score) else ".")
-            ),
-            "geography_date": geography_date.isoformat(),
-        })
+        rows.append(
+            {
+                "candidate_kind": "school",
+                "code": r.school_id,
+                "name": name,
+                "commune_code": commune,
+                "commune_name": reference.commune_label(commune) if commune else None,
+                "score_pct": score,
+                "reason": (
+                    f'Đạt danh hiệu "Đơn vị học tập" tất cả {len(years)} năm có số liệu ({years[0]}-{years[-1]}); '
+                    f'tỷ lệ cán bộ, giáo viên, nhân viên đạt "Công dân học tập" năm {years[-1]}: {pct(score)}'
+                    + (f" ({number(cit)}/{number(total)} người)." if not math.isnan(score) else ".")
+                ),
+                "geography_date": geography_date.isoformat(),
+            }
+        )
     df = pd.DataFrame(rows, columns=[c for c in CANDIDATE_COLUMNS if c != "rank"])
     df["_missing"] = df["score_pct"].isna()
     df = df.sort_values(["_missing", "score_pct", "code"], ascending=[True, False, True], kind="stable")
@@ -247,8 +299,9 @@ def school_candidates(ws: Workspace, years: list[int], reference: Reference, geo
     return df[CANDIDATE_COLUMNS]
 
 
-def build_period(ws: Workspace, kind: str, year_from: int, year_to: int,
-                 geography_date: dt.date | None = None) -> PeriodResult:
+def build_period(
+    ws: Workspace, kind: str, year_from: int, year_to: int, geography_date: dt.date | None = None
+) -> PeriodResult:
     """Compute and write the period tables; years without processed data are listed, not invented."""
     if year_from > year_to:
         raise HoctapError(f"Giai đoạn không hợp lệ: năm đầu {year_from} sau năm cuối {year_to}.")
@@ -257,18 +310,39 @@ def build_period(ws: Workspace, kind: str, year_from: int, year_to: int,
     table, years, missing = period_table(ws, year_from, year_to, geo, reference)
     summary = summarise(table, reference.targets, kind, year_to)
     candidates = pd.concat(
-        [c for c in (commune_candidates(table, reference.targets, kind, year_to),
-                     school_candidates(ws, years, reference, geo)) if len(c)]
+        [
+            c
+            for c in (
+                commune_candidates(table, reference.targets, kind, year_to),
+                school_candidates(ws, years, reference, geo),
+            )
+            if len(c)
+        ]
         or [pd.DataFrame(columns=CANDIDATE_COLUMNS)],
         ignore_index=True,
     )
     folder = ws.period(kind, year_from, year_to)
     cat, keys = Catalog(ws), {"kind": kind, "year_from": year_from, "year_to": year_to}
-    files = [cat.write("period_indicators", table, **keys), cat.write("period_summary", summary, **keys),
-             cat.write("period_candidates", candidates, **keys),
-             cat.write("period_notes", "".join(f"{n}\n" for n in table.attrs.get("unplaced", [])), **keys)]
-    return PeriodResult(kind, year_from, year_to, geo, folder, years, missing, table, summary, candidates, files,
-                        notes=list(table.attrs.get("unplaced", [])))
+    files = [
+        cat.write("period_indicators", table, **keys),
+        cat.write("period_summary", summary, **keys),
+        cat.write("period_candidates", candidates, **keys),
+        cat.write("period_notes", "".join(f"{n}\n" for n in table.attrs.get("unplaced", [])), **keys),
+    ]
+    return PeriodResult(
+        kind,
+        year_from,
+        year_to,
+        geo,
+        folder,
+        years,
+        missing,
+        table,
+        summary,
+        candidates,
+        files,
+        notes=list(table.attrs.get("unplaced", [])),
+    )
 
 
 # ---- helpers for reports and notebooks ----------------------------------------------------
@@ -292,7 +366,9 @@ def most_improved(summary: pd.DataFrame, indicator: str, n: int = 5) -> pd.DataF
     """Communes with the largest change in percentage points (at least two years with data)."""
     s = summary[(summary["geo_level"] == "commune") & (summary["indicator"] == indicator)]
     s = s[(s["years_with_data"] >= 2) & s["change_pp"].notna()]
-    return s.sort_values(["change_pp", "geo_name"], ascending=[False, True], kind="stable").head(n).reset_index(drop=True)
+    return (
+        s.sort_values(["change_pp", "geo_name"], ascending=[False, True], kind="stable").head(n).reset_index(drop=True)
+    )
 
 
 def behind_target(table: pd.DataFrame, year: int | None = None) -> dict[str, pd.DataFrame]:

@@ -29,7 +29,11 @@ class Assessed:
     commune_named: str | None = None
 
 
-TECHNICAL_PARAMS = ("technical", "exception", "error_detail")  # Finding.params keys for the detail column
+TECHNICAL_PARAMS = (
+    "technical",
+    "exception",
+    "error_detail",
+)  # Finding.params keys for the detail column
 
 
 _EXCEPTION_TEXT = re.compile(r"^[A-Z][A-Za-z0-9_.]*(?:Error|Exception|Exc|Warning)\b")
@@ -42,16 +46,32 @@ _CELL_PARAMS = ("cell", "value", "sheet", "row")  # what the school wrote: never
 
 
 def issue_row(rel: str, year: int, f: Finding, school_id: str = "", **extra) -> dict:
-    params = {"cell": f.cell, "value": f.value, "sheet": f.sheet, "row": f.row or "", **f.params, **extra}
+    params = {
+        "cell": f.cell,
+        "value": f.value,
+        "sheet": f.sheet,
+        "row": f.row or "",
+        **f.params,
+        **extra,
+    }
     technical = [str(params.pop(k)) for k in TECHNICAL_PARAMS if params.get(k)]
     for k, v in params.items():  # no exception name reaches a message: it goes to "detail"
         if k not in _CELL_PARAMS and isinstance(v, str) and _EXCEPTION_TEXT.match(v):
             technical.append(v)
             params[k] = _TECHNICAL_VI
     return {
-        "year": year, "path": rel, "school_id": school_id, "sheet": nfc(f.sheet), "row": f.row, "column": f.column,
-        "cell": nfc(f.cell) if f.row else "", "field": f.field, "value": nfc(f.value), "code": f.code,
-        "severity": rules.severity(f.code), "message": nfc(rules.message(f.code, **params)),
+        "year": year,
+        "path": rel,
+        "school_id": school_id,
+        "sheet": nfc(f.sheet),
+        "row": f.row,
+        "column": f.column,
+        "cell": nfc(f.cell) if f.row else "",
+        "field": f.field,
+        "value": nfc(f.value),
+        "code": f.code,
+        "severity": rules.severity(f.code),
+        "message": nfc(rules.message(f.code, **params)),
         "detail": nfc(" | ".join(dict.fromkeys(technical)))[:500],
     }
 
@@ -80,7 +100,9 @@ def _find_school(ref: Reference, code: str, name: str, commune: str | None, on: 
     return tuple(ref.find_school(code, name, commune, on))
 
 
-def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None, today: dt.date | None = None) -> Assessed:
+def assess(
+    rel: str, sub: Submission, ref: Reference, folder_year: int | None, today: dt.date | None = None
+) -> Assessed:
     """File verdict and identity; ``folder_year`` None (hoctap check) skips the year-folder rule.
 
     ``today`` (default: the day of the run) bounds the report date: see ``_date_findings``.
@@ -94,16 +116,41 @@ def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None, t
         technical = sub.fatal_technical or ""  # exception text (workbook.read_workbook), for "detail"
         if _EXCEPTION_TEXT.match(detail):  # e.g. "CalamineError": the school reads a sentence instead
             detail, technical = "không mở được bằng trình đọc bảng tính", technical or detail
-        a.issues.append(issue_row(rel, year, Finding(sub.fatal, params={"detail": detail, "value": detail, "technical": technical,
-                                                                    "expected": "20 MB" if sub.fatal == "file_too_large" else "200 MB"})))
+        a.issues.append(
+            issue_row(
+                rel,
+                year,
+                Finding(
+                    sub.fatal,
+                    params={
+                        "detail": detail,
+                        "value": detail,
+                        "technical": technical,
+                        "expected": "20 MB" if sub.fatal == "file_too_large" else "200 MB",
+                    },
+                ),
+            )
+        )
         return a
     for f in sub.findings:
         a.issues.append(issue_row(rel, year, f))
     info_sheet = sub.sheets.get("info")
-    blocking = [i for i in a.issues if i["severity"] == "error" and (rules.rule(i["code"]).scope == "file" or (info_sheet and i["sheet"] == info_sheet))]
+    blocking = [
+        i
+        for i in a.issues
+        if i["severity"] == "error"
+        and (rules.rule(i["code"]).scope == "file" or (info_sheet and i["sheet"] == info_sheet))
+    ]
     cells = sub.info_cells
     if folder_year is not None and isinstance(info.get("year"), int) and info["year"] != folder_year:
-        a.issues.append(issue_row(rel, year, cell_finding("wrong_year", cells.get("year", ""), "year", str(info["year"])), expected=folder_year))
+        a.issues.append(
+            issue_row(
+                rel,
+                year,
+                cell_finding("wrong_year", cells.get("year", ""), "year", str(info["year"])),
+                expected=folder_year,
+            )
+        )
         blocking.append(a.issues[-1])
     report_date = info.get("report_date")
     geo = year_geography_date(ref.settings, year) if year else None
@@ -121,17 +168,33 @@ def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None, t
             match = _resolve(ref, commune_name, geo)
         if match.code is None:
             if match.candidates:
-                code, cands = "commune_ambiguous", ", ".join(ref.commune_label(c) for c in match.candidates)
+                code, cands = (
+                    "commune_ambiguous",
+                    ", ".join(ref.commune_label(c) for c in match.candidates),
+                )
             else:
                 near = ref.commune_candidates(commune_name)
                 code, cands = "commune_unknown", (f" (có phải: {', '.join(near)}?)" if near else "")
-            a.issues.append(issue_row(rel, year, cell_finding(code, cells.get("commune", ""), "commune", commune_name), candidates=cands))
+            a.issues.append(
+                issue_row(
+                    rel,
+                    year,
+                    cell_finding(code, cells.get("commune", ""), "commune", commune_name),
+                    candidates=cands,
+                )
+            )
             blocking.append(a.issues[-1])
         else:
             a.commune_named = match.code
             if match.via_change:
-                a.issues.append(issue_row(rel, year, cell_finding("commune_changed", cells.get("commune", ""), "commune", commune_name),
-                                       expected=ref.commune_label(match.code)))
+                a.issues.append(
+                    issue_row(
+                        rel,
+                        year,
+                        cell_finding("commune_changed", cells.get("commune", ""), "commune", commune_name),
+                        expected=ref.commune_label(match.code),
+                    )
+                )
             a.commune_code = carry(ref, match.code, geo) or match.code
     if info.get("school_name") and a.commune_named:
         on = geo if founded else (report_date or geo)
@@ -139,13 +202,37 @@ def assess(rel: str, sub: Submission, ref: Reference, folder_year: int | None, t
         if len(hits) >= 1:
             a.school_id, a.registered = sorted(hits)[0], True
             if len(hits) > 1:
-                a.issues.append(issue_row(rel, year, cell_finding("school_ambiguous", cells.get("school_name", ""), "school_name", info["school_name"]),
-                                       candidates=", ".join(sorted(hits))))
+                a.issues.append(
+                    issue_row(
+                        rel,
+                        year,
+                        cell_finding(
+                            "school_ambiguous",
+                            cells.get("school_name", ""),
+                            "school_name",
+                            info["school_name"],
+                        ),
+                        candidates=", ".join(sorted(hits)),
+                    )
+                )
         else:
             a.school_id = f"CHUADK-{a.commune_code}-{school_key(info['school_name'])[:40]}"
-            a.issues.append(issue_row(rel, year, cell_finding("unregistered_school", cells.get("school_name", ""), "school_name", info["school_name"])))
+            a.issues.append(
+                issue_row(
+                    rel,
+                    year,
+                    cell_finding(
+                        "unregistered_school",
+                        cells.get("school_name", ""),
+                        "school_name",
+                        info["school_name"],
+                    ),
+                )
+            )
     if isinstance(report_date, dt.date) and year:
-        for f in _date_findings(report_date, year, founded, ref, cells.get("report_date", ""), today or dt.date.today()):
+        for f in _date_findings(
+            report_date, year, founded, ref, cells.get("report_date", ""), today or dt.date.today()
+        ):
             a.issues.append(issue_row(rel, year, f))
     for i in a.issues:
         i["school_id"] = a.school_id
@@ -180,8 +267,12 @@ def _date_findings(d: dt.date, year: int, founded, ref: Reference, addr: str, to
     checks = (
         ("report_date_future", d > today, f"{today:%d/%m/%Y}", {}),
         ("report_date_before_year", d < first, str(year), {}),
-        ("report_date_before_commune", born is not None and d < born, f"{born:%d/%m/%Y}" if born else "",
-         {"commune": ref.commune_label(founded[0]) if founded else ""}),
+        (
+            "report_date_before_commune",
+            born is not None and d < born,
+            f"{born:%d/%m/%Y}" if born else "",
+            {"commune": ref.commune_label(founded[0]) if founded else ""},
+        ),
     )
     for code, hit, expected, extra in checks:
         if hit:

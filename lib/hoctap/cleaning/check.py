@@ -51,8 +51,12 @@ def _entry(path: Path) -> FileEntry:
 
 
 def _failed(path: Path, failure: Failure) -> Submission:
-    return Submission(path=Path(path), fatal=failure.code, fatal_detail=failure.detail,
-                      fatal_technical=failure.technical)
+    return Submission(
+        path=Path(path),
+        fatal=failure.code,
+        fatal_detail=failure.detail,
+        fatal_technical=failure.technical,
+    )
 
 
 def read_contained(paths: list[Path]) -> list[Submission]:
@@ -102,12 +106,18 @@ def run_check(paths: list[Path], ws: Workspace, year: int | None = None) -> int:
         if entry.ignored:
             print(f"  [LỖI] {rules.message(entry.code, value=_shown(entry, name), **entry.params)}")
             if entry.code not in _NOT_A_FILE:
-                print("  => Tệp này sẽ không được đọc khi gửi; sửa theo hướng dẫn trên rồi"
-                      " kiểm tra lại.")
+                print("  => Tệp này sẽ không được đọc khi gửi; sửa theo hướng dẫn trên rồi kiểm tra lại.")
             any_error = True
             continue
         issues = assess(name, next(subs), ref, year).issues
-        issues.sort(key=lambda i: (_ORDER[i["severity"]], i["sheet"] or "", i["row"] or 0, i["column"] or ""))
+        issues.sort(
+            key=lambda i: (
+                _ORDER[i["severity"]],
+                i["sheet"] or "",
+                i["row"] or 0,
+                i["column"] or "",
+            )
+        )
         errors = sum(i["severity"] == "error" for i in issues)
         warnings = sum(i["severity"] == "warning" for i in issues)
         for i in issues:

@@ -37,6 +37,7 @@ PARALLEL_MIN_FILES = 24
 
 # ---- the year -------------------------------------------------------------------------------
 
+
 @dataclass
 class CleanResult:
     year: int
@@ -60,7 +61,9 @@ class CleanResult:
         ]
         if len(self.schools):
             q = int((self.schools["status"] == "quarantined").sum())
-            lines.append(f"Trường: {len(self.schools)} báo cáo được dùng, trong đó {q} có số liệu nhà trường bị cách ly.")
+            lines.append(
+                f"Trường: {len(self.schools)} báo cáo được dùng, trong đó {q} có số liệu nhà trường bị cách ly."
+            )
         if len(self.issues):
             names = {"error": "lỗi", "warning": "cảnh báo", "info": "thông tin"}
             lines.append("Vấn đề theo mã và mức độ:")
@@ -81,7 +84,11 @@ _REFS: dict[str, Reference] = {}
 def _reference_key(ref_dir: Path) -> str:
     """Path plus the state of the reference files, so an edited CSV is reloaded."""
     ref_dir = Path(ref_dir)
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in ref_dir.iterdir() if p.is_file())) if ref_dir.is_dir() else ()
+    stamp = (
+        tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in ref_dir.iterdir() if p.is_file()))
+        if ref_dir.is_dir()
+        else ()
+    )
     return f"{ref_dir}|{hash(stamp)}"
 
 
@@ -108,8 +115,12 @@ def _read_and_assess(job: tuple[Path, str, str, str, int]) -> Assessed:
 def _read_failed(job: tuple[Path, str, str, str, int], failure: Failure) -> Assessed:
     """The verdict of a file whose reading died (timeout, memory, crash): rejected, with why."""
     path, rel, ref_dir, ref_key, year = job
-    sub = Submission(path=Path(path), fatal=failure.code, fatal_detail=failure.detail,
-                     fatal_technical=failure.technical)
+    sub = Submission(
+        path=Path(path),
+        fatal=failure.code,
+        fatal_detail=failure.detail,
+        fatal_technical=failure.technical,
+    )
     return assess(rel, sub, _reference(Path(ref_dir), ref_key), year)
 
 
@@ -167,12 +178,25 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
             else:
                 a.status, a.reason_code = "superseded", "superseded"
                 a.issues = [i for i in a.issues if i["severity"] == "error" and rules.rule(i["code"]).scope == "file"]
-            a.issues.append(issue_row(rel, year, Finding(a.reason_code, value=date_txt, params={"other": other}), a.school_id))
+            a.issues.append(
+                issue_row(
+                    rel,
+                    year,
+                    Finding(a.reason_code, value=date_txt, params={"other": other}),
+                    a.school_id,
+                )
+            )
 
     issues = [i for a in assessed for i in a.issues]
     for e in entries:
         if e.ignored:
-            issues.append(issue_row(e.rel, year, Finding(e.code or "ignored_file", value=Path(e.rel).name, params=e.params)))
+            issues.append(
+                issue_row(
+                    e.rel,
+                    year,
+                    Finding(e.code or "ignored_file", value=Path(e.rel).name, params=e.params),
+                )
+            )
 
     schools, villages, orgs = tables(assessed, year)
     issues += duplicates(villages, "villages", "village", year, assessed)
@@ -185,8 +209,14 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
     out = ws.processed(year)
     say(f"Ghi các bảng vào {out}...")
     cat = Catalog(ws)
-    for name, df in (("intake", intake_df), ("issues", issues_df), ("schools", schools),
-                     ("villages", villages), ("orgs", orgs), ("completeness", completeness_df)):
+    for name, df in (
+        ("intake", intake_df),
+        ("issues", issues_df),
+        ("schools", schools),
+        ("villages", villages),
+        ("orgs", orgs),
+        ("completeness", completeness_df),
+    ):
         cat.write(name, df, year=year)
     from hoctap.cleaning.feedback import feedback_jobs, write_one
 
@@ -195,5 +225,3 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
     _map(pool, write_one, feedback_jobs(ws, year, assessed, issues_df))
     say(f"Đã ghi kết quả vào {out}")
     return CleanResult(year, intake_df, issues_df, schools, villages, orgs, completeness_df)
-
-

@@ -53,11 +53,20 @@ def _skeleton() -> tuple[dict[str, bytes], str, str, str]:
         members = {n: zf.read(n) for n in zf.namelist()}
     for n in members:  # fixed document dates: the same problems give the same bytes
         if n.startswith("docProps/"):
-            members[n] = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2021-01-01T00:00:00Z", members[n])
+            members[n] = re.sub(
+                rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                rb"\g<1>2021-01-01T00:00:00Z",
+                members[n],
+            )
     member = "xl/worksheets/sheet1.xml"
     xml = members[member].decode()
     styles = dict(re.findall(r'<c r="(A\d)"[^>]*?s="(\d+)"', xml))
-    return members, member, styles.get("A1", "0") + "|" + styles.get("A2", "0"), styles.get("A3", "0")
+    return (
+        members,
+        member,
+        styles.get("A1", "0") + "|" + styles.get("A2", "0"),
+        styles.get("A3", "0"),
+    )
 
 
 def _cell(ref: str, value: str, style: str) -> str:
@@ -80,16 +89,26 @@ def feedback_bytes(school_name: str, files: list[tuple[str, str]], problems: lis
     if not problems:
         rows.append([("", "0")] * 5 + [("Không phát hiện vấn đề nào. Cảm ơn nhà trường.", "0")])
     for r in problems:
-        rows.append([(r["path"], "0"), (r["sheet"], "0"), (r["cell"] or "", "0"),
-                     (SEVERITY_VI.get(r["severity"], r["severity"]), "0"), (r["code"], "0"), (r["message"], wrap)])
+        rows.append(
+            [
+                (r["path"], "0"),
+                (r["sheet"], "0"),
+                (r["cell"] or "", "0"),
+                (SEVERITY_VI.get(r["severity"], r["severity"]), "0"),
+                (r["code"], "0"),
+                (r["message"], wrap),
+            ]
+        )
     cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>' for i, w in enumerate(WIDTHS))
     body = []
     for i, row in enumerate(rows, 1):
         cells = "".join(_cell(f"{chr(65 + j)}{i}", v, s) for j, (v, s) in enumerate(row) if v != "")
         body.append(f'<row r="{i}">{cells}</row>')
-    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             f'<cols>{cols}</cols><sheetData>{"".join(body)}</sheetData></worksheet>')
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<cols>{cols}</cols><sheetData>{''.join(body)}</sheetData></worksheet>"
+    )
     return _zip_with_sheet(sheet.encode())
 
 
@@ -99,9 +118,40 @@ _DOS_TIME, _DOS_DATE = 0, ((2021 - 1980) << 9) | (1 << 5) | 1
 
 def _entry(name: bytes, data: bytes, raw_size: int, crc: int, method: int, offset: int) -> tuple[bytes, bytes]:
     """(local header + data, central directory record) of one zip member."""
-    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, method, _DOS_TIME, _DOS_DATE, crc, len(data), raw_size, len(name), 0)
-    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, method, _DOS_TIME, _DOS_DATE, crc, len(data),
-                          raw_size, len(name), 0, 0, 0, 0, 0, offset)
+    local = struct.pack(
+        "<IHHHHHIIIHH",
+        0x04034B50,
+        20,
+        0x800,
+        method,
+        _DOS_TIME,
+        _DOS_DATE,
+        crc,
+        len(data),
+        raw_size,
+        len(name),
+        0,
+    )
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII",
+        0x02014B50,
+        20,
+        20,
+        0x800,
+        method,
+        _DOS_TIME,
+        _DOS_DATE,
+        crc,
+        len(data),
+        raw_size,
+        len(name),
+        0,
+        0,
+        0,
+        0,
+        0,
+        offset,
+    )
     return local + name + data, central + name
 
 
@@ -139,7 +189,9 @@ def feedback_jobs(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame
         if a.school_id:
             by_school.setdefault(a.school_id, []).append(a)
     order = {"error": 0, "warning": 1, "info": 2}
-    ranked = issues.assign(_o=issues["severity"].map(order)).sort_values(["school_id", "_o", "path", "sheet", "row"], kind="stable")
+    ranked = issues.assign(_o=issues["severity"].map(order)).sort_values(
+        ["school_id", "_o", "path", "sheet", "row"], kind="stable"
+    )
     groups: dict[str, list[dict]] = {}
     for rec in ranked.astype(object).where(ranked.notna(), None).to_dict("records"):
         groups.setdefault(rec["school_id"], []).append(rec)
@@ -147,7 +199,14 @@ def feedback_jobs(ws: Workspace, year: int, assessed: list, issues: pd.DataFrame
     jobs = []
     for sid, items in sorted(by_school.items()):
         name = next((a.sub.info.get("school_name") for a in items if a.sub.info.get("school_name")), "")
-        jobs.append((cat.path("feedback", year=year, school_id=sid), name or "", sorted((a.rel, a.status) for a in items), groups.get(sid, [])))
+        jobs.append(
+            (
+                cat.path("feedback", year=year, school_id=sid),
+                name or "",
+                sorted((a.rel, a.status) for a in items),
+                groups.get(sid, []),
+            )
+        )
     return jobs
 
 

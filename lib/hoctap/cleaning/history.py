@@ -20,8 +20,16 @@ COUNT_UNIT = schema.count_fields(schema.UNIT)
 
 
 RATES = {
-    "villages": (("households_family_title", "households_total"), ("clans_title", "clans_total"), ("workers_citizen", "workers_total")),
-    "unit": (("staff_citizen", "staff_total"), ("members_policy", "members_total"), ("cadres_clc_it", "cadres_total")),
+    "villages": (
+        ("households_family_title", "households_total"),
+        ("clans_title", "clans_total"),
+        ("workers_citizen", "workers_total"),
+    ),
+    "unit": (
+        ("staff_citizen", "staff_total"),
+        ("members_policy", "members_total"),
+        ("cadres_clc_it", "cadres_total"),
+    ),
 }
 
 
@@ -67,7 +75,16 @@ def outliers(ws, ref, year, geo, villages, schools, assessed) -> list[dict]:
             if row["school_id"] not in means.index:
                 continue
             a = cells[row["source_path"]]
-            out += _check_history(row, means.loc[row["school_id"]], last.loc[row["school_id"]], COUNT_UNIT, RATES["unit"], a.sub.unit_cells, a, year)
+            out += _check_history(
+                row,
+                means.loc[row["school_id"]],
+                last.loc[row["school_id"]],
+                COUNT_UNIT,
+                RATES["unit"],
+                a.sub.unit_cells,
+                a,
+                year,
+            )
     return out
 
 
@@ -82,7 +99,11 @@ def _check_history(row, mean, last, counts, rates, addr, a: Assessed, year) -> l
         if change >= 10 and (m == 0 or not (1 - 0.33) <= v / m <= (1 + 0.33)):
             out.append(_hist_issue("outlier_count", f, addr, int(v), f"{m:.0f}".replace(".", ","), a, year))
     for part, whole in rates:
-        if any(pd.isna(x) for x in (row[part], row[whole], last[part], last[whole])) or not row[whole] or not last[whole]:
+        if (
+            any(pd.isna(x) for x in (row[part], row[whole], last[part], last[whole]))
+            or not row[whole]
+            or not last[whole]
+        ):
             continue
         now = 100 * float(row[part]) / float(row[whole])
         before = 100 * float(last[part]) / float(last[whole])

@@ -27,7 +27,9 @@ def issues_frame(issues: list[dict]) -> pd.DataFrame:
         if c not in ("year", "row"):
             df[c] = df[c].fillna("").astype("string")
     df = df.drop_duplicates()
-    return df.sort_values(["path", "sheet", "row", "column", "code", "message"], kind="stable", na_position="first").reset_index(drop=True)
+    return df.sort_values(
+        ["path", "sheet", "row", "column", "code", "message"], kind="stable", na_position="first"
+    ).reset_index(drop=True)
 
 
 def intake_frame(entries: list[FileEntry], assessed: list[Assessed], issues: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -39,19 +41,44 @@ def intake_frame(entries: list[FileEntry], assessed: list[Assessed], issues: pd.
         n_err = int(counts.get((e.rel, "error"), 0))
         n_warn = int(counts.get((e.rel, "warning"), 0))
         if a is None:
-            rows.append({"year": year, "path": e.rel, "sha256": e.sha256, "size_bytes": e.size, "status": "ignored",
-                         "school_id": "", "school_name": "", "commune_code": "", "report_date": "", "n_errors": n_err,
-                         "n_warnings": n_warn, "reason": rules.message(e.code or "ignored_file", value=Path(e.rel).name, **e.params)})
+            rows.append(
+                {
+                    "year": year,
+                    "path": e.rel,
+                    "sha256": e.sha256,
+                    "size_bytes": e.size,
+                    "status": "ignored",
+                    "school_id": "",
+                    "school_name": "",
+                    "commune_code": "",
+                    "report_date": "",
+                    "n_errors": n_err,
+                    "n_warnings": n_warn,
+                    "reason": rules.message(e.code or "ignored_file", value=Path(e.rel).name, **e.params),
+                }
+            )
             continue
         reason = ""
         if a.reason_code:
             hit = issues[(issues["path"] == e.rel) & (issues["code"] == a.reason_code)]
             reason = hit["message"].iloc[0] if len(hit) else a.reason_code
         d = a.sub.info.get("report_date")
-        rows.append({"year": year, "path": e.rel, "sha256": e.sha256, "size_bytes": e.size, "status": a.status,
-                     "school_id": a.school_id, "school_name": a.sub.info.get("school_name") or "",
-                     "commune_code": a.commune_code or "", "report_date": d.isoformat() if d else "",
-                     "n_errors": n_err, "n_warnings": n_warn, "reason": reason})
+        rows.append(
+            {
+                "year": year,
+                "path": e.rel,
+                "sha256": e.sha256,
+                "size_bytes": e.size,
+                "status": a.status,
+                "school_id": a.school_id,
+                "school_name": a.sub.info.get("school_name") or "",
+                "commune_code": a.commune_code or "",
+                "report_date": d.isoformat() if d else "",
+                "n_errors": n_err,
+                "n_warnings": n_warn,
+                "reason": reason,
+            }
+        )
     return pd.DataFrame(rows, columns=INTAKE_COLUMNS).sort_values("path", kind="stable").reset_index(drop=True)
 
 
@@ -59,20 +86,45 @@ def completeness(ref: Reference, year: int, geo: dt.date, assessed: list[Assesse
     active = ref.schools_active(year)
     rows: dict[str, dict] = {}
     for r in active.itertuples():
-        rows[r.school_id] = {"year": year, "school_id": r.school_id, "school_name": r.name,
-                             "commune_code": carry(ref, r.commune_code, geo) or r.commune_code, "expected": True,
-                             "registered": True, "submitted": False, "on_time": False, "report_date": "", "status": "missing"}
+        rows[r.school_id] = {
+            "year": year,
+            "school_id": r.school_id,
+            "school_name": r.name,
+            "commune_code": carry(ref, r.commune_code, geo) or r.commune_code,
+            "expected": True,
+            "registered": True,
+            "submitted": False,
+            "on_time": False,
+            "report_date": "",
+            "status": "missing",
+        }
     registry = set(ref.schools["school_id"])
     for a in sorted(assessed, key=lambda a: a.rel):
         if not a.school_id or a.status == "superseded":
             continue
-        row = rows.setdefault(a.school_id, {
-            "year": year, "school_id": a.school_id, "school_name": a.sub.info.get("school_name") or "",
-            "commune_code": a.commune_code or "", "expected": False, "registered": a.school_id in registry,
-            "submitted": False, "on_time": False, "report_date": "", "status": "missing"})
+        row = rows.setdefault(
+            a.school_id,
+            {
+                "year": year,
+                "school_id": a.school_id,
+                "school_name": a.sub.info.get("school_name") or "",
+                "commune_code": a.commune_code or "",
+                "expected": False,
+                "registered": a.school_id in registry,
+                "submitted": False,
+                "on_time": False,
+                "report_date": "",
+                "status": "missing",
+            },
+        )
         if a.status == "accepted":
             d = a.sub.info.get("report_date")
-            row.update(submitted=True, on_time=on_time(ref.settings, year, d), report_date=d.isoformat() if d else "", status="accepted")
+            row.update(
+                submitted=True,
+                on_time=on_time(ref.settings, year, d),
+                report_date=d.isoformat() if d else "",
+                status="accepted",
+            )
         elif row["status"] == "missing":
             row["status"] = "rejected"
     df = pd.DataFrame(list(rows.values()), columns=list(catalog.COMPLETENESS_COLUMNS))

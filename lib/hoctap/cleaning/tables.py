@@ -13,7 +13,11 @@ from hoctap.text import fold
 
 
 def _error_rows(a: Assessed, sheet: str | None) -> set[int]:
-    return {int(i["row"]) for i in a.issues if i["sheet"] == sheet and i["severity"] == "error" and i["row"] not in (None, "")}
+    return {
+        int(i["row"])
+        for i in a.issues
+        if i["sheet"] == sheet and i["severity"] == "error" and i["row"] not in (None, "")
+    }
 
 
 def _ts(d: dt.date | None):
@@ -27,34 +31,106 @@ def tables(assessed: list[Assessed], year: int) -> tuple[pd.DataFrame, pd.DataFr
         if sub.fatal:
             continue
         row_status = {"accepted": None, "superseded": "superseded", "rejected": "rejected"}[a.status]
-        common = {"year": year, "commune_code": a.commune_code, "school_id": a.school_id or None,
-                  "source_path": a.rel, "report_date": _ts(sub.info.get("report_date"))}
+        common = {
+            "year": year,
+            "commune_code": a.commune_code,
+            "school_id": a.school_id or None,
+            "source_path": a.rel,
+            "report_date": _ts(sub.info.get("report_date")),
+        }
         if a.status == "accepted":
             unit_errors = any(i["sheet"] == sub.sheets.get("unit") and i["severity"] == "error" for i in a.issues)
-            school_rows.append({
-                "year": year, "school_id": a.school_id, "school_name": sub.info.get("school_name"),
-                "school_code": sub.info.get("school_code"), "registered": a.registered, "commune_code": a.commune_code,
-                "commune_raw": sub.info.get("commune"), "school_level": sub.info.get("school_level"),
-                "report_date": _ts(sub.info.get("report_date")), "template_id": sub.info.get("template_id"),
-                "preparer": sub.info.get("preparer"), "phone": sub.info.get("phone"),
-                **{f.name: sub.unit.get(f.name) for f in schema.UNIT.fields},
-                "source_path": a.rel, "status": "quarantined" if unit_errors else "used",
-            })
-        for role, records, sink, name_field in (("villages", sub.villages, village_rows, "village"), ("orgs", sub.orgs, org_rows, "org_name")):
+            school_rows.append(
+                {
+                    "year": year,
+                    "school_id": a.school_id,
+                    "school_name": sub.info.get("school_name"),
+                    "school_code": sub.info.get("school_code"),
+                    "registered": a.registered,
+                    "commune_code": a.commune_code,
+                    "commune_raw": sub.info.get("commune"),
+                    "school_level": sub.info.get("school_level"),
+                    "report_date": _ts(sub.info.get("report_date")),
+                    "template_id": sub.info.get("template_id"),
+                    "preparer": sub.info.get("preparer"),
+                    "phone": sub.info.get("phone"),
+                    **{f.name: sub.unit.get(f.name) for f in schema.UNIT.fields},
+                    "source_path": a.rel,
+                    "status": "quarantined" if unit_errors else "used",
+                }
+            )
+        for role, records, sink, name_field in (
+            ("villages", sub.villages, village_rows, "village"),
+            ("orgs", sub.orgs, org_rows, "org_name"),
+        ):
             bad = _error_rows(a, sub.sheets.get(role))
             for r in records:
                 status = row_status or ("quarantined" if r.source_row in bad else "used")
-                row = {**common, **{k: v for k, v in r.values.items()}, "source_row": r.source_row, "status": status}
+                row = {
+                    **common,
+                    **{k: v for k, v in r.values.items()},
+                    "source_row": r.source_row,
+                    "status": status,
+                }
                 row[name_field] = r.values.get(name_field)
                 row["village_key" if role == "villages" else "org_key"] = r.key or fold(row[name_field] or "")
                 sink.append(row)
-    schools = _frame(school_rows, ["year", "school_id", "school_name", "school_code", "registered", "commune_code", "commune_raw",
-                                   "school_level", "report_date", "template_id", "preparer", "phone",
-                                   *[f.name for f in schema.UNIT.fields], "source_path", "status"], ["school_id", "source_path"])
-    villages = _frame(village_rows, ["year", "commune_code", "village", "village_key", *[f.name for f in schema.VILLAGES.fields if f.kind not in ("ignore", "text")],
-                                     "school_id", "source_path", "source_row", "report_date", "status"], ["source_path", "source_row"])
-    orgs = _frame(org_rows, ["year", "commune_code", "org_name", "org_key", "org_type", "org_unit_title", "org_staff_total", "org_staff_citizen",
-                             "school_id", "source_path", "source_row", "report_date", "status"], ["source_path", "source_row"])
+    schools = _frame(
+        school_rows,
+        [
+            "year",
+            "school_id",
+            "school_name",
+            "school_code",
+            "registered",
+            "commune_code",
+            "commune_raw",
+            "school_level",
+            "report_date",
+            "template_id",
+            "preparer",
+            "phone",
+            *[f.name for f in schema.UNIT.fields],
+            "source_path",
+            "status",
+        ],
+        ["school_id", "source_path"],
+    )
+    villages = _frame(
+        village_rows,
+        [
+            "year",
+            "commune_code",
+            "village",
+            "village_key",
+            *[f.name for f in schema.VILLAGES.fields if f.kind not in ("ignore", "text")],
+            "school_id",
+            "source_path",
+            "source_row",
+            "report_date",
+            "status",
+        ],
+        ["source_path", "source_row"],
+    )
+    orgs = _frame(
+        org_rows,
+        [
+            "year",
+            "commune_code",
+            "org_name",
+            "org_key",
+            "org_type",
+            "org_unit_title",
+            "org_staff_total",
+            "org_staff_citizen",
+            "school_id",
+            "source_path",
+            "source_row",
+            "report_date",
+            "status",
+        ],
+        ["source_path", "source_row"],
+    )
     return schools, villages, orgs
 
 
@@ -90,7 +166,11 @@ def duplicates(df: pd.DataFrame, role: str, name_field: str, year: int, assessed
     if df.empty:
         return []
     key = "village_key" if role == "villages" else "org_key"
-    fields = [f.name for f in (schema.VILLAGES if role == "villages" else schema.ORGS).fields if f.kind in ("count", "yesno", "org_type")]
+    fields = [
+        f.name
+        for f in (schema.VILLAGES if role == "villages" else schema.ORGS).fields
+        if f.kind in ("count", "yesno", "org_type")
+    ]
     used = df[(df["status"] == "used") & df[key].notna() & (df[key] != "")]
     dup = used[used.duplicated(["commune_code", key], keep=False)]
     sheets = {a.rel: a.sub.sheets.get(role, "") for a in assessed}
@@ -98,7 +178,10 @@ def duplicates(df: pd.DataFrame, role: str, name_field: str, year: int, assessed
     statuses = df["status"].copy()
     for _, group in dup.groupby(["commune_code", key], sort=True):
         # latest report_date wins; on the same date the higher school_id (the demo's ground truth agrees)
-        group = group.sort_values(["report_date", "school_id", "source_path", "source_row"], ascending=[False, False, True, True])
+        group = group.sort_values(
+            ["report_date", "school_id", "source_path", "source_row"],
+            ascending=[False, False, True, True],
+        )
         winner = group.iloc[0]
         win_fig = _figures(winner, fields)
         where_w = f"{winner['school_id']} - {winner['source_path']} dòng {winner['source_row']}"
@@ -121,5 +204,13 @@ def duplicates(df: pd.DataFrame, role: str, name_field: str, year: int, assessed
 
 def _row_issue(code: str, row: pd.Series, sheets: dict, name_field: str, year: int, **params) -> dict:
     sheet = sheets.get(row["source_path"], "")
-    f = Finding(code, sheet=sheet, row=int(row["source_row"]), column="", field=name_field, value=str(row[name_field]), params=params)
+    f = Finding(
+        code,
+        sheet=sheet,
+        row=int(row["source_row"]),
+        column="",
+        field=name_field,
+        value=str(row[name_field]),
+        params=params,
+    )
     return issue_row(row["source_path"], year, f, str(row["school_id"]))

@@ -13,7 +13,12 @@ def intake_view(intake: pd.DataFrame) -> pd.DataFrame:
     order = [s for s in ("accepted", "superseded", "rejected", "ignored") if s in counts] + [
         s for s in counts.index if s not in STATUS_VI
     ]
-    return pd.DataFrame({"Tình trạng": [STATUS_VI.get(s, s) for s in order], "Số tệp": [int(counts[s]) for s in order]})
+    return pd.DataFrame(
+        {
+            "Tình trạng": [STATUS_VI.get(s, s) for s in order],
+            "Số tệp": [int(counts[s]) for s in order],
+        }
+    )
 
 
 def problem_files_view(intake: pd.DataFrame) -> pd.DataFrame:
@@ -21,11 +26,13 @@ def problem_files_view(intake: pd.DataFrame) -> pd.DataFrame:
     from hoctap.vocabulary import INTAKE_WORDS_FOR_SCHOOLS as STATUS_VI
 
     bad = intake[intake["status"] != "accepted"].sort_values(["status", "path"], kind="stable")
-    return pd.DataFrame({
-        "Tệp": bad["path"].to_numpy(),
-        "Tình trạng": bad["status"].map(lambda s: STATUS_VI.get(s, s)).to_numpy(),
-        "Lý do": bad["reason"].fillna("").to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "Tệp": bad["path"].to_numpy(),
+            "Tình trạng": bad["status"].map(lambda s: STATUS_VI.get(s, s)).to_numpy(),
+            "Lý do": bad["reason"].fillna("").to_numpy(),
+        }
+    )
 
 
 def issues_view(issues: pd.DataFrame) -> pd.DataFrame:
@@ -35,12 +42,17 @@ def issues_view(issues: pd.DataFrame) -> pd.DataFrame:
     if not len(issues):
         return pd.DataFrame(columns=["Mức độ", "Mã", "Số lần", "Số tệp"])
     order = {"error": 0, "warning": 1, "info": 2}
-    g = (issues.groupby(["severity", "code"], sort=False)
-         .agg(n=("code", "size"), files=("path", "nunique")).reset_index())
+    g = (
+        issues.groupby(["severity", "code"], sort=False)
+        .agg(n=("code", "size"), files=("path", "nunique"))
+        .reset_index()
+    )
     g = g.assign(_o=g["severity"].map(order)).sort_values(["_o", "n"], ascending=[True, False], kind="stable")
-    return pd.DataFrame({
-        "Mức độ": g["severity"].map(lambda s: SEVERITY_VI.get(s, s)).to_numpy(),
-        "Mã": g["code"].to_numpy(),
-        "Số lần": g["n"].to_numpy(),
-        "Số tệp": g["files"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "Mức độ": g["severity"].map(lambda s: SEVERITY_VI.get(s, s)).to_numpy(),
+            "Mã": g["code"].to_numpy(),
+            "Số lần": g["n"].to_numpy(),
+            "Số tệp": g["files"].to_numpy(),
+        }
+    )

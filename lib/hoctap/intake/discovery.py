@@ -145,26 +145,62 @@ def discover(raw_root: Path, year_dir: Path) -> list[FileEntry]:
             if parts:
                 denied = isinstance(exc, PermissionError)
                 why = "không có quyền mở" if denied else "lỗi khi mở thư mục"
-                out.append(FileEntry(Path(folder), "/".join((base, *parts)), 0, "", True,
-                                     "ignored_folder_unreadable", {"detail": why}))
+                out.append(
+                    FileEntry(
+                        Path(folder),
+                        "/".join((base, *parts)),
+                        0,
+                        "",
+                        True,
+                        "ignored_folder_unreadable",
+                        {"detail": why},
+                    )
+                )
             return
         for e in entries:
             shown = (*parts, display(e.name))
             rel = "/".join((base, *shown))
             try:
                 if e.is_symlink():
-                    out.append(FileEntry(Path(e.path), rel, 0, "", True, "ignored_link",
-                                         {"detail": _link_detail(e.path, year_real, raw_root)}))
+                    out.append(
+                        FileEntry(
+                            Path(e.path),
+                            rel,
+                            0,
+                            "",
+                            True,
+                            "ignored_link",
+                            {"detail": _link_detail(e.path, year_real, raw_root)},
+                        )
+                    )
                 elif e.is_dir(follow_symlinks=False):
                     if formats.declared_kind(e.name):
-                        out.append(FileEntry(Path(e.path), rel, 0, "", True, "ignored_folder",
-                                             {"detail": "các tệp bên trong, nếu có, được xét riêng"}))
+                        out.append(
+                            FileEntry(
+                                Path(e.path),
+                                rel,
+                                0,
+                                "",
+                                True,
+                                "ignored_folder",
+                                {"detail": "các tệp bên trong, nếu có, được xét riêng"},
+                            )
+                        )
                     walk(e.path, shown)
                 elif e.is_file(follow_symlinks=False):
                     out.append(classify(Path(e.path), rel, (*parts, e.name)))
                 else:
-                    out.append(FileEntry(Path(e.path), rel, 0, "", True, "ignored_special",
-                                         {"detail": _special_kind(e.path)}))
+                    out.append(
+                        FileEntry(
+                            Path(e.path),
+                            rel,
+                            0,
+                            "",
+                            True,
+                            "ignored_special",
+                            {"detail": _special_kind(e.path)},
+                        )
+                    )
             except OSError as exc:  # vanished or unreadable between listing and looking
                 out.append(unopened(Path(e.path), rel, exc))
 

@@ -63,9 +63,18 @@ LABELS = {
 NOT_READ_SPREADSHEETS = frozenset({"xlsb", "fods", "csv", "slk", "numbers", "xml2003", "dif"})
 
 _BY_SUFFIX = {
-    ".xlsx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".ods": "ods",
-    ".xlsb": "xlsb", ".fods": "fods", ".csv": "csv", ".tsv": "csv", ".slk": "slk", ".sylk": "slk",
-    ".numbers": "numbers", ".dif": "dif",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsm",
+    ".xls": "xls",
+    ".ods": "ods",
+    ".xlsb": "xlsb",
+    ".fods": "fods",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".slk": "slk",
+    ".sylk": "slk",
+    ".numbers": "numbers",
+    ".dif": "dif",
 }
 
 
@@ -80,6 +89,7 @@ def declared_kind(name: str) -> str:
 
 
 # ---- sniffing -------------------------------------------------------------------------------
+
 
 def head_kind(head: bytes) -> str:
     """Kind from the first bytes: "zip" and "cfb" need their directory to say more."""
@@ -181,6 +191,7 @@ def sniff(path, head: bytes | None = None) -> str:
 
 # ---- the decision ---------------------------------------------------------------------------
 
+
 @dataclass
 class Decision:
     """Read the file, or ignore it with a rule code and its message parameters."""
@@ -205,10 +216,21 @@ def decide(name: str, path, head: bytes) -> Decision:
     if kind in ("zip", "cfb"):
         kind = sniff(path, head)
     if kind in READ_KINDS:
-        return Decision(False, "ignored_extension", {"detail": LABELS[kind], "suffix": SUFFIX[kind],
-                                                     "declared": suffix_of(name) or "(không có đuôi)"})
+        return Decision(
+            False,
+            "ignored_extension",
+            {
+                "detail": LABELS[kind],
+                "suffix": SUFFIX[kind],
+                "declared": suffix_of(name) or "(không có đuôi)",
+            },
+        )
     if kind in NOT_READ_SPREADSHEETS or declared in NOT_READ_SPREADSHEETS:
-        return Decision(False, "ignored_format", {"detail": LABELS[kind if kind in NOT_READ_SPREADSHEETS else declared]})
+        return Decision(
+            False,
+            "ignored_format",
+            {"detail": LABELS[kind if kind in NOT_READ_SPREADSHEETS else declared]},
+        )
     return Decision(False, "ignored_file")
 
 
@@ -220,10 +242,15 @@ def mismatch_params(name: str, kind: str) -> dict | None:
     suffix = suffix_of(name).lower()
     if suffix == SUFFIX[kind] or (kind in ("xlsx", "xlsm") and suffix in (".xlsx", ".xlsm")):
         return None
-    return {"declared": suffix_of(name) or "(không có đuôi)", "detail": LABELS[kind], "suffix": SUFFIX[kind]}
+    return {
+        "declared": suffix_of(name) or "(không có đuôi)",
+        "detail": LABELS[kind],
+        "suffix": SUFFIX[kind],
+    }
 
 
 # ---- how far a sheet reaches ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -371,7 +398,7 @@ def xlsx_far_cells(chunks) -> tuple[tuple[int, int] | None, tuple[int, int] | No
             if gt < 0 or part[gt - 1] == 0x2F:  # "/>": an empty cell
                 continue
             end = _CELL_END.search(part, gt)
-            body = part[gt + 1:end.start() if end else len(part)]
+            body = part[gt + 1 : end.start() if end else len(part)]
             if not _CONTENT.search(body):
                 continue
             row, col = int(digits), _col_number(letters)
@@ -383,8 +410,9 @@ def xlsx_far_cells(chunks) -> tuple[tuple[int, int] | None, tuple[int, int] | No
 
 def worksheet_members(zf: zipfile.ZipFile) -> list[str]:
     """The worksheet parts of an xlsx, sorted (verdicts never depend on listing order)."""
-    return sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")
-                  and n.count("/") == 2)
+    return sorted(
+        n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml") and n.count("/") == 2
+    )
 
 
 _REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*)>")
@@ -396,7 +424,11 @@ def xlsx_sheets(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
     """(sheet name as in workbook.xml, still XML-escaped; zip member) in workbook order."""
     names = set(zf.namelist())
     wb_xml = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels_xml = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace") if "xl/_rels/workbook.xml.rels" in names else ""
+    rels_xml = (
+        zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        if "xl/_rels/workbook.xml.rels" in names
+        else ""
+    )
     targets = {}
     for m in _REL.finditer(rels_xml):
         attrs = dict(_ATTR.findall(m.group(1)))
@@ -476,7 +508,7 @@ def xls_far_cell(stream: bytes, limits_for) -> tuple[str, int, int] | None:
         body = pos + 4
         if rtype == 0x0085 and size >= 8:  # BOUNDSHEET: offset of the sheet's BOF, then its name
             (offset,) = struct.unpack_from("<I", stream, body)
-            sheets[offset] = _boundsheet_name(stream[body + 6:body + size], biff8)
+            sheets[offset] = _boundsheet_name(stream[body + 6 : body + size], biff8)
         elif rtype == 0x0809 and pos in sheets:  # BOF of a sheet
             name = sheets[pos]
             reach = _Reach(limits_for(name))
@@ -495,10 +527,10 @@ def _boundsheet_name(data: bytes, biff8: bool) -> str:
         return ""
     cch, flags = data[0], data[1]
     if not biff8:
-        return data[1:1 + cch].decode("cp1252", "replace")
+        return data[1 : 1 + cch].decode("cp1252", "replace")
     try:
         if flags & 1:
-            return data[2:2 + 2 * cch].decode("utf-16-le", "replace")
-        return data[2:2 + cch].decode("latin-1")
+            return data[2 : 2 + 2 * cch].decode("utf-16-le", "replace")
+        return data[2 : 2 + cch].decode("latin-1")
     except Exception:
         return ""

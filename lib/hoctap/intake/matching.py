@@ -49,10 +49,25 @@ MIN_FUZZY_CHARS = 4
 # Words that change what a column counts: a header with one of them never fuzzily matches a
 # label without it ("Số hộ chưa đạt GĐHT", "Tỷ lệ hộ đạt GĐHT (%)", "Chỉ tiêu năm sau").
 # So do a subset ("Số CB,GV,NV nữ") and a year ("Số hộ đạt GĐHT năm 2023": another year's count).
-_GUARDS = ("chua", "khong", "ty le", "phan tram", "chi tieu", "ke hoach", "nam truoc", "so voi",
-           "tang", "giam", "binh quan", "trung binh", "nu")
-_GUARD_RES = (*((g, re.compile(rf"(?:^| ){g}(?: |$)")) for g in _GUARDS),
-              ("year", re.compile(r"(?:^| )(?:19|20)\d\d(?: |$)")))
+_GUARDS = (
+    "chua",
+    "khong",
+    "ty le",
+    "phan tram",
+    "chi tieu",
+    "ke hoach",
+    "nam truoc",
+    "so voi",
+    "tang",
+    "giam",
+    "binh quan",
+    "trung binh",
+    "nu",
+)
+_GUARD_RES = (
+    *((g, re.compile(rf"(?:^| ){g}(?: |$)")) for g in _GUARDS),
+    ("year", re.compile(r"(?:^| )(?:19|20)\d\d(?: |$)")),
+)
 # The words that tell a field from its siblings: "đăng ký" (households_registered), "đạt" (a
 # title), "tổng" (a whole). A header holding one that a label lacks is never scored against it:
 # 'Số người lao động đăng ký "CDHT"' is not the citizens, 'Thôn đăng ký "CĐHT"' not the title.
@@ -112,8 +127,7 @@ class _FieldIndex:
                     heads = (f" {words} ",)
                     if words.startswith("tong "):
                         heads += (f" {words[5:]} ",)
-                    form = _Form(f.name, words, i == 0, _guards(words), _qualifiers(words) | whole,
-                                 heads)
+                    form = _Form(f.name, words, i == 0, _guards(words), _qualifiers(words) | whole, heads)
                     other = self.exact.get(words)
                     if other is not None and other.field != f.name:
                         raise ValueError(f"schema: {sheet.key}: {text!r} is also {other.field}")
@@ -176,6 +190,7 @@ def label_kind(sheet_key: str, text: str) -> int:
 
 
 # ---- one-to-one assignment ------------------------------------------------------------------
+
 
 class Slot(NamedTuple):
     """A header column or a label cell; ``texts`` are the readings to try, most specific first."""
@@ -263,4 +278,3 @@ def _assign(sheet_key: str, slots: tuple[Slot, ...]) -> Assignment:
         out.by_field[s.field] = out.hits[slot.key] = Hit(slot.key, s.field, s.score, slot.texts[i])
     out.total = sum(h.score for h in out.hits.values())
     return out
-

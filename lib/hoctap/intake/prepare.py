@@ -37,6 +37,7 @@ DEFAULT_PASSWORD = "VelvetSweatshop"  # Excel's key for an .xls whose structure 
 
 # ---- file-level checks ----------------------------------------------------------------------
 
+
 def precheck(path: Path, scratch=None) -> Prepared:
     """What must be known before calamine touches the file; ``fatal`` set when it must not.
 
@@ -167,7 +168,9 @@ def _place(source: Path, name: str, prep: Prepared, scratch) -> None:
     mismatch = formats.mismatch_params(name, prep.kind)
     if mismatch and source.name not in ("decrypted.xlsx", "decrypted.xls"):
         prep.findings.append(Finding("format_mismatch", value=name, params=mismatch))
-    same_parser = source.suffix.lower() in ((".xlsx", ".xlsm") if prep.kind in ("xlsx", "xlsm") else (formats.SUFFIX[prep.kind],))
+    same_parser = source.suffix.lower() in (
+        (".xlsx", ".xlsm") if prep.kind in ("xlsx", "xlsm") else (formats.SUFFIX[prep.kind],)
+    )
     try:
         str(source).encode("utf-8")
         encodable = True
@@ -294,8 +297,7 @@ def _placeholder_tee(chunks, cells: dict, unplaced: list):
     """The chunks unchanged; those that may hold a formula or an error cell are scanned (a
     chunk ends between two cells, never inside one, so its decoded text is whole)."""
     for part in chunks:
-        if (b"<f" in part or b":f>" in part or b":f " in part or b'"e"' in part
-                or b"'e'" in part or b"v>-" in part):
+        if b"<f" in part or b":f>" in part or b":f " in part or b'"e"' in part or b"'e'" in part or b"v>-" in part:
             found, missing = _scan_cells(part.decode("utf-8", "replace"))
             cells.update(found)
             if missing:
@@ -347,8 +349,13 @@ def _scan_cells(xml: str, at: list[int] | None = None) -> tuple[dict, bool]:
     for attrs, body, where in _cells(xml, at):
         error = _ERROR_TYPE.search(attrs)
         formula_cell = "<f" in body or ":f" in body
-        negative = (not error and not formula_cell and _STYLED.search(attrs)
-                    and not _TYPED.search(attrs) and _NEGATIVE.search(body))
+        negative = (
+            not error
+            and not formula_cell
+            and _STYLED.search(attrs)
+            and not _TYPED.search(attrs)
+            and _NEGATIVE.search(body)
+        )
         if not (error or formula_cell or negative):
             continue
         if where is None:
@@ -379,8 +386,11 @@ _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _CALCEXT_TYPE = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
 _TEXT_P = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}p"
-_ODS_HINTS = (b'value-type="error"', b"Err:5", *(e.encode() for e in ("#DIV/0!", "#N/A", "#VALUE!",
-              "#REF!", "#NAME?", "#NUM!", "#NULL!")))
+_ODS_HINTS = (
+    b'value-type="error"',
+    b"Err:5",
+    *(e.encode() for e in ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!")),
+)
 
 
 def _member_has(zf: zipfile.ZipFile, member: str, needles: tuple[bytes, ...]) -> bool:
@@ -458,8 +468,16 @@ def _repeat(text: str | None) -> int:
         return 1
 
 
-_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
-                0x24: "#NUM!", 0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+    0x2B: "#GETTING_DATA",
+}
 
 
 def _xls_placeholders(stream: bytes) -> dict[str, dict[tuple[int, int], CellError | float]]:
@@ -478,7 +496,7 @@ def _xls_placeholders(stream: bytes) -> dict[str, dict[tuple[int, int], CellErro
             break
         if rtype == 0x0085 and size >= 8:  # BOUNDSHEET
             (offset,) = struct.unpack_from("<I", stream, body)
-            sheets[offset] = formats._boundsheet_name(stream[body + 6:body + size], biff8)
+            sheets[offset] = formats._boundsheet_name(stream[body + 6 : body + size], biff8)
         elif rtype == 0x0809:  # BOF: a sheet's, or a chart's embedded inside it
             if pos in sheets:
                 name = sheets[pos]
@@ -491,7 +509,7 @@ def _xls_placeholders(stream: bytes) -> dict[str, dict[tuple[int, int], CellErro
             if depth == 0:
                 cells = None
         elif cells is not None and depth == 1 and size >= 6:
-            _xls_cell(rtype, stream[body:body + size], cells)
+            _xls_cell(rtype, stream[body : body + size], cells)
         pos = body + size
     return {name: found for name, found in out.items() if found}
 
@@ -540,4 +558,3 @@ class Scratch:
     def cleanup(self) -> None:
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
-

@@ -142,8 +142,12 @@ class Sandbox:
         self.memory = memory
         self._scratch = tempfile.mkdtemp(prefix="hoctap-sandbox-")
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-        self._pool = pebble.ProcessPool(max_workers=self.workers, initializer=_worker_init,
-                                        initargs=(timeout, memory, self._scratch), context=ctx)
+        self._pool = pebble.ProcessPool(
+            max_workers=self.workers,
+            initializer=_worker_init,
+            initargs=(timeout, memory, self._scratch),
+            context=ctx,
+        )
 
     def __enter__(self) -> Sandbox:
         return self
@@ -162,8 +166,13 @@ class Sandbox:
         finally:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
-    def map(self, fn: Callable, jobs: list, on_error: Callable | None = None,
-            sizes: list[int] | None = None) -> list:
+    def map(
+        self,
+        fn: Callable,
+        jobs: list,
+        on_error: Callable | None = None,
+        sizes: list[int] | None = None,
+    ) -> list:
         """``fn`` over ``jobs`` in the workers, results in the order of ``jobs``.
 
         A job that fails (exception, worker killed by the alarm or the memory bound, crash)
@@ -184,8 +193,12 @@ class Sandbox:
             except Exception:
                 fut.cancel()
                 results.append(None)
-        singles = {(bi, j): self._schedule(fn, [job])
-                   for bi, res in enumerate(results) if res is None for j, job in enumerate(batches[bi])}
+        singles = {
+            (bi, j): self._schedule(fn, [job])
+            for bi, res in enumerate(results)
+            if res is None
+            for j, job in enumerate(batches[bi])
+        }
         out = []
         for bi, batch in enumerate(batches):
             res = results[bi]

@@ -52,10 +52,22 @@ INFO = Sheet(
         Field("template_id", "Mẫu biểu", "text"),
         Field("school_code", "Mã trường", "text"),
         Field("school_name", "Tên trường", "text", required=True),
-        Field("commune", "Xã, thị trấn", "text", required=True, aliases=("Xã", "Xã, phường, thị trấn", "Xã/thị trấn", "Xã, TT")),
+        Field(
+            "commune",
+            "Xã, thị trấn",
+            "text",
+            required=True,
+            aliases=("Xã", "Xã, phường, thị trấn", "Xã/thị trấn", "Xã, TT"),
+        ),
         Field("school_level", "Cấp học", "level"),
         Field("year", "Năm báo cáo", "year", required=True, aliases=("Năm",)),
-        Field("report_date", "Ngày báo cáo", "date", required=True, aliases=("Ngày lập", "Ngày", "Ngày lập biểu")),
+        Field(
+            "report_date",
+            "Ngày báo cáo",
+            "date",
+            required=True,
+            aliases=("Ngày lập", "Ngày", "Ngày lập biểu"),
+        ),
         Field("preparer", "Người lập biểu", "text", aliases=("Người lập",)),
         Field("phone", "Số điện thoại", "text", aliases=("Điện thoại", "SĐT", "Điện thoại liên hệ")),
     ),
@@ -76,7 +88,11 @@ UNIT = Sheet(
             aliases=('Trường đạt "Đơn vị học tập"', 'Đạt "Đơn vị học tập"'),
         ),
         Field("staff_total", "Tổng số cán bộ, giáo viên, nhân viên", "count"),
-        Field("staff_citizen", 'Số cán bộ, giáo viên, nhân viên đạt danh hiệu "Công dân học tập"', "count"),
+        Field(
+            "staff_citizen",
+            'Số cán bộ, giáo viên, nhân viên đạt danh hiệu "Công dân học tập"',
+            "count",
+        ),
         Field(
             "members_total",
             "Tổng số hội viên khuyến học tại trường",
@@ -114,7 +130,19 @@ VILLAGES = Sheet(
     aliases=("Địa bàn",),
     fields=(
         Field("row_number", "STT", "ignore", aliases=("Số TT", "TT")),
-        Field("village", "Thôn, buôn, tổ dân phố", "text", required=True, aliases=("Thôn, buôn", "Tên thôn, buôn, tổ dân phố", "Thôn", "Tên thôn", "Tên thôn, buôn")),
+        Field(
+            "village",
+            "Thôn, buôn, tổ dân phố",
+            "text",
+            required=True,
+            aliases=(
+                "Thôn, buôn",
+                "Tên thôn, buôn, tổ dân phố",
+                "Thôn",
+                "Tên thôn",
+                "Tên thôn, buôn",
+            ),
+        ),
         Field("households_total", "Tổng số hộ", "count"),
         Field("households_registered", 'Số hộ đăng ký "Gia đình học tập"', "count"),
         Field("households_family_title", 'Số hộ đạt "Gia đình học tập"', "count"),
@@ -135,14 +163,30 @@ ORGS = Sheet(
     aliases=("Cơ quan", "Cơ quan, tổ chức"),
     fields=(
         Field("row_number", "STT", "ignore", aliases=("Số TT", "TT")),
-        Field("org_name", "Tên cơ quan, tổ chức, doanh nghiệp", "text", required=True,
-              aliases=("Tên đơn vị", "Tên cơ quan", "Tên CQ, TC, DN",
-                       "Tên cơ quan, đơn vị, doanh nghiệp")),
+        Field(
+            "org_name",
+            "Tên cơ quan, tổ chức, doanh nghiệp",
+            "text",
+            required=True,
+            aliases=(
+                "Tên đơn vị",
+                "Tên cơ quan",
+                "Tên CQ, TC, DN",
+                "Tên cơ quan, đơn vị, doanh nghiệp",
+            ),
+        ),
         Field("org_type", "Loại hình", "org_type"),
         Field("org_unit_title", 'Đạt "Đơn vị học tập"', "yesno"),
         Field("org_staff_total", "Tổng số CB, CC, VC, người lao động", "count"),
-        Field("org_staff_citizen", 'Số đạt "Công dân học tập"', "count",
-              aliases=('Số CB, CC, VC, người lao động đạt "Công dân học tập"', 'Số người đạt "Công dân học tập"')),
+        Field(
+            "org_staff_citizen",
+            'Số đạt "Công dân học tập"',
+            "count",
+            aliases=(
+                'Số CB, CC, VC, người lao động đạt "Công dân học tập"',
+                'Số người đạt "Công dân học tập"',
+            ),
+        ),
     ),
 )
 
@@ -169,4 +213,6 @@ def count_fields(sheet: Sheet) -> list[str]:
     return [f.name for f in sheet.fields if f.kind == "count"]
 
 
-SHEET_ROLES = {sheet_key(n): s.key for s in SHEETS for n in (s.name, *s.aliases)}  # sheet_key of a template sheet name or alias -> its role
+SHEET_ROLES = {
+    sheet_key(n): s.key for s in SHEETS for n in (s.name, *s.aliases)
+}  # sheet_key of a template sheet name or alias -> its role

@@ -75,12 +75,15 @@ _TEXT_FIELDS = ("school_code", "school_name", "preparer", "phone")
 # Advance widths of Times New Roman (and metric-compatible Liberation Serif) in 1/1000 em for
 # ASCII 32-126; a Vietnamese letter is measured by its base letter. Used to size wrapped rows:
 # LibreOffice keeps the row heights stored in the file and does not grow rows to fit the text.
-_ADVANCE = tuple(int(w) for w in """
+_ADVANCE = tuple(
+    int(w)
+    for w in """
 250 333 408 500 500 833 778 180 333 333 500 564 250 333 250 278 500 500 500 500 500 500
 500 500 500 500 278 278 564 564 564 444 921 722 667 667 722 611 556 722 722 333 389 722
 611 889 722 722 556 722 667 556 611 722 722 944 722 722 611 333 278 333 469 500 333 444
 500 444 500 444 333 500 500 278 278 500 278 778 500 500 500 500 333 389 278 500 500 722
-500 500 444 480 200 480 541""".split())
+500 500 444 480 200 480 541""".split()
+)
 
 
 def _reference(workspace: Workspace | None) -> Reference:
@@ -113,7 +116,9 @@ def find_school(ref: Reference, query: str) -> pd.Series:
             f"{schools.loc[i, 'school_id']} ({schools.loc[i, 'name']}, {ref.commune_label(schools.loc[i, 'commune_code'])})"
             for i in hits
         )
-        raise HoctapError(f"Có nhiều trường tên “{q}”: {listed}. Hãy ghi mã trường, ví dụ --school {schools.loc[hits[0], 'school_id']}.")
+        raise HoctapError(
+            f"Có nhiều trường tên “{q}”: {listed}. Hãy ghi mã trường, ví dụ --school {schools.loc[hits[0], 'school_id']}."
+        )
     from rapidfuzz import fuzz, process
 
     choices = {row.school_id: school_key(row.name) for row in schools.itertuples()}
@@ -158,8 +163,16 @@ def stabilize_zip(
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 text = body.decode("utf-8")
-                text = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{stamp}\g<2>", text)
-                text = re.sub(r"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)", rf"\g<1>{stamp}\g<2>", text)
+                text = re.sub(
+                    r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rf"\g<1>{stamp}\g<2>",
+                    text,
+                )
+                text = re.sub(
+                    r"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)",
+                    rf"\g<1>{stamp}\g<2>",
+                    text,
+                )
                 body = text.encode("utf-8")
             elif cached and info.filename in cached:
                 text = body.decode("utf-8")
@@ -242,16 +255,12 @@ def text_lines(text: str, width: float, size: float = 11, bold: bool = False) ->
     return max(lines, 1)
 
 
-def row_height(
-    text: str, width: float, size: float = 11, bold: bool = False, pad: float = 4
-) -> float:
+def row_height(text: str, width: float, size: float = 11, bold: bool = False, pad: float = 4) -> float:
     """A row height (points) that shows every wrapped line of ``text``."""
     return text_lines(text, width, size, bold) * round(size * 1.36, 1) + pad
 
 
-def _fit_row(
-    ws, row: int, text: str, width: float, size: float = 11, bold: bool = False, least: float = 0
-) -> None:
+def _fit_row(ws, row: int, text: str, width: float, size: float = 11, bold: bool = False, least: float = 0) -> None:
     """Give ``row`` room for ``text``; only ever grows the row."""
     need = max(row_height(text, width, size, bold), least)
     dim = ws.row_dimensions[row]
@@ -358,32 +367,79 @@ def _instructions(wb: Workbook, year: int, ref: Reference, due: dt.date) -> None
     programme = plan.get("programme", PROGRAMME_NAME)
     lines: list[tuple[str, str]] = [
         ("title", f"HƯỚNG DẪN ĐIỀN BIỂU MẪU {schema.TEMPLATE_ID} - NĂM {year}"),
-        ("text", f"Báo cáo kết quả thực hiện Chương trình “{programme}” giai đoạn {PERIOD} của nhà trường, năm {year}."),
+        (
+            "text",
+            f"Báo cáo kết quả thực hiện Chương trình “{programme}” giai đoạn {PERIOD} của nhà trường, năm {year}.",
+        ),
         ("head", "1. Nội dung cần điền"),
-        ("text", f"• Trang {schema.INFO.name}: thông tin chung của trường (tên trường, xã, cấp học, ngày báo cáo, người lập biểu, số điện thoại)."),
-        ("text", f"• Trang {schema.UNIT.name}: nhà trường là “Đơn vị học tập”: danh hiệu, số cán bộ, giáo viên, nhân viên, hội viên khuyến học, cán bộ làm công tác khuyến học."),
-        ("text", f"• Trang {schema.VILLAGES.name}: mỗi thôn, buôn, tổ dân phố mà trường phối hợp ghi một dòng: số hộ, dòng họ, danh hiệu “Cộng đồng học tập”, người lao động."),
-        ("text", f"• Trang {schema.ORGS.name} (nếu có): các cơ quan, tổ chức, doanh nghiệp trên địa bàn xã và kết quả “Đơn vị học tập”, “Công dân học tập”."),
-        ("text", "• Chỉ điền vào các ô nền vàng nhạt. Không đổi tên trang, không sửa các ô tiêu đề, không xóa cột. Dòng “Tổng cộng” tự tính."),
+        (
+            "text",
+            f"• Trang {schema.INFO.name}: thông tin chung của trường (tên trường, xã, cấp học, ngày báo cáo, người lập biểu, số điện thoại).",
+        ),
+        (
+            "text",
+            f"• Trang {schema.UNIT.name}: nhà trường là “Đơn vị học tập”: danh hiệu, số cán bộ, giáo viên, nhân viên, hội viên khuyến học, cán bộ làm công tác khuyến học.",
+        ),
+        (
+            "text",
+            f"• Trang {schema.VILLAGES.name}: mỗi thôn, buôn, tổ dân phố mà trường phối hợp ghi một dòng: số hộ, dòng họ, danh hiệu “Cộng đồng học tập”, người lao động.",
+        ),
+        (
+            "text",
+            f"• Trang {schema.ORGS.name} (nếu có): các cơ quan, tổ chức, doanh nghiệp trên địa bàn xã và kết quả “Đơn vị học tập”, “Công dân học tập”.",
+        ),
+        (
+            "text",
+            "• Chỉ điền vào các ô nền vàng nhạt. Không đổi tên trang, không sửa các ô tiêu đề, không xóa cột. Dòng “Tổng cộng” tự tính.",
+        ),
         ("head", "2. Quy tắc ghi số liệu"),
-        ("text", "• Số lượng: ghi số nguyên không âm, không kèm chữ (ví dụ 125, không ghi “125 hộ”); không ghi tỷ lệ phần trăm."),
+        (
+            "text",
+            "• Số lượng: ghi số nguyên không âm, không kèm chữ (ví dụ 125, không ghi “125 hộ”); không ghi tỷ lệ phần trăm.",
+        ),
         ("text", "• Không có thì ghi 0; để trống nghĩa là chưa có số liệu."),
         ("text", f"• Câu hỏi Có/Không: chọn “{YES}” hoặc “{NO}” trong danh sách."),
-        ("text", "• Ngày báo cáo: ghi theo dạng ngày/tháng/năm (dd/mm/yyyy), ví dụ 25/11/" + str(year) + "."),
-        ("text", "• Xã, thị trấn: chọn trong danh sách (theo địa giới hành chính hiện hành); cấp học: chọn trong danh sách."),
-        ("text", "• Số đạt danh hiệu không lớn hơn tổng số; số hộ đạt “Gia đình học tập” không lớn hơn số hộ đăng ký."),
+        (
+            "text",
+            "• Ngày báo cáo: ghi theo dạng ngày/tháng/năm (dd/mm/yyyy), ví dụ 25/11/" + str(year) + ".",
+        ),
+        (
+            "text",
+            "• Xã, thị trấn: chọn trong danh sách (theo địa giới hành chính hiện hành); cấp học: chọn trong danh sách.",
+        ),
+        (
+            "text",
+            "• Số đạt danh hiệu không lớn hơn tổng số; số hộ đạt “Gia đình học tập” không lớn hơn số hộ đăng ký.",
+        ),
         ("head", "3. Thời hạn và nơi gửi"),
         ("text", f"• Gửi báo cáo {due_text}."),
-        ("text", f"• Gửi tệp Excel này (không chuyển sang PDF) qua thư điện tử về {recipient}" + (f" và {office}" if office else "") + "."),
-        ("text", f"• Đặt tên tệp gợi ý: {schema.TEMPLATE_ID}_<mã trường>_{year}.xlsx. Nếu gửi lại bản sửa, ghi ngày báo cáo mới."),
+        (
+            "text",
+            f"• Gửi tệp Excel này (không chuyển sang PDF) qua thư điện tử về {recipient}"
+            + (f" và {office}" if office else "")
+            + ".",
+        ),
+        (
+            "text",
+            f"• Đặt tên tệp gợi ý: {schema.TEMPLATE_ID}_<mã trường>_{year}.xlsx. Nếu gửi lại bản sửa, ghi ngày báo cáo mới.",
+        ),
         ("head", "4. Kiểm tra trước khi gửi"),
-        ("text", "• Tệp được kiểm tra tự động bằng lệnh “hoctap check <tệp>”: lỗi (số âm, tỷ lệ %, số đạt lớn hơn tổng số, sai năm, tên xã không có trong danh mục) sẽ được gửi lại để trường sửa."),
-        ("text", f"• Cần thêm dòng ở trang {schema.VILLAGES.name} hoặc {schema.ORGS.name}:"
-                 " chọn một dòng nền vàng hoặc dòng “Tổng cộng” rồi chèn dòng phía trên"
-                 " (Insert > Rows); “Tổng cộng” tự cộng cả các dòng mới."),
+        (
+            "text",
+            "• Tệp được kiểm tra tự động bằng lệnh “hoctap check <tệp>”: lỗi (số âm, tỷ lệ %, số đạt lớn hơn tổng số, sai năm, tên xã không có trong danh mục) sẽ được gửi lại để trường sửa.",
+        ),
+        (
+            "text",
+            f"• Cần thêm dòng ở trang {schema.VILLAGES.name} hoặc {schema.ORGS.name}:"
+            " chọn một dòng nền vàng hoặc dòng “Tổng cộng” rồi chèn dòng phía trên"
+            " (Insert > Rows); “Tổng cộng” tự cộng cả các dòng mới.",
+        ),
         ("text", "• Số điện thoại, mã trường được ghi dạng chữ nên giữ nguyên số 0 ở đầu."),
-        ("text", "• Trang tính được khóa ô tiêu đề nhưng không đặt mật khẩu: khi cần sửa bố cục,"
-                 " chọn Review > Unprotect Sheet (Công cụ > Bảo vệ trang tính)."),
+        (
+            "text",
+            "• Trang tính được khóa ô tiêu đề nhưng không đặt mật khẩu: khi cần sửa bố cục,"
+            " chọn Review > Unprotect Sheet (Công cụ > Bảo vệ trang tính).",
+        ),
     ]
     ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
     # An empty narrow column B: LibreOffice shrinks a print area to the page width only when
@@ -521,14 +577,25 @@ def build_workbook(year: int, ref: Reference, school: pd.Series | None = None) -
         if kind == "count":
             return _count_validation()
         if kind == "date":
-            dv = DataValidation(type="date", operator="between", formula1=f"DATE({START_YEAR},1,1)", formula2=f"DATE({END_YEAR + 1},12,31)", allow_blank=True)
+            dv = DataValidation(
+                type="date",
+                operator="between",
+                formula1=f"DATE({START_YEAR},1,1)",
+                formula2=f"DATE({END_YEAR + 1},12,31)",
+                allow_blank=True,
+            )
             dv.error = f"Ghi ngày theo dạng dd/mm/yyyy, ví dụ 25/11/{year}."
             dv.errorTitle = "Ngày không hợp lệ"
             dv.showErrorMessage = True
             return dv
         if kind == "year":
-            dv = DataValidation(type="whole", operator="between", formula1=str(START_YEAR),
-                                formula2=str(END_YEAR), allow_blank=True)
+            dv = DataValidation(
+                type="whole",
+                operator="between",
+                formula1=str(START_YEAR),
+                formula2=str(END_YEAR),
+                allow_blank=True,
+            )
             dv.error = f"Năm báo cáo từ {START_YEAR} đến {END_YEAR}."
             dv.errorTitle = "Năm không hợp lệ"
             dv.showErrorMessage = True

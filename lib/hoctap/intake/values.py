@@ -95,7 +95,9 @@ class CellError:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CellError) and (other.value, other.formula) == (
-            self.value, self.formula)
+            self.value,
+            self.formula,
+        )
 
     def __hash__(self) -> int:
         return hash(("CellError", self.value, self.formula))
@@ -393,9 +395,15 @@ def _choice(value: object, choices: tuple[str, ...], code: str) -> str | None | 
 
 
 _LEVEL_ALIASES = {
-    "mamnon": "Mầm non", "mn": "Mầm non", "tieuhoc": "Tiểu học", "th": "Tiểu học",
-    "trunghoccoso": "THCS", "trunghocphothong": "THPT", "thvathcs": "TH&THCS",
-    "tieuhocvatrunghoccoso": "TH&THCS", "gdnngdtx": "GDNN-GDTX",
+    "mamnon": "Mầm non",
+    "mn": "Mầm non",
+    "tieuhoc": "Tiểu học",
+    "th": "Tiểu học",
+    "trunghoccoso": "THCS",
+    "trunghocphothong": "THPT",
+    "thvathcs": "TH&THCS",
+    "tieuhocvatrunghoccoso": "TH&THCS",
+    "gdnngdtx": "GDNN-GDTX",
 }
 
 

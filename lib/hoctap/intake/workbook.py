@@ -112,6 +112,7 @@ def _text(v: object) -> str:
 
 # ---- reading --------------------------------------------------------------------------------
 
+
 def read_workbook(path: str | Path) -> Submission:
     """Read a workbook into a Submission; never raises for a bad file (``fatal`` says why).
 
@@ -211,7 +212,11 @@ def _read(wb, sub: Submission, formulas: dict) -> None:
         if not any(any(_present(v) for row in _grid(wb, n, {})[0] for v in row) for n in others):
             sub.fatal = "file_empty"
             return
-    for role, label, code in (("info", "ThongTin", "missing_sheet"), ("villages", "DiaBan", "missing_sheet"), ("unit", "DonVi", "missing_unit_sheet")):
+    for role, label, code in (
+        ("info", "ThongTin", "missing_sheet"),
+        ("villages", "DiaBan", "missing_sheet"),
+        ("unit", "DonVi", "missing_unit_sheet"),
+    ):
         if role not in sub.sheets:
             sub.findings.append(Finding(code, sheet=label, params={"label": label}))
     if "info" in sub.sheets:
@@ -219,7 +224,14 @@ def _read(wb, sub: Submission, formulas: dict) -> None:
             if f.required and sub.info.get(f.name) is None and not _cell_has_problem(sub, "info", f.name):
                 addr = sub.info_cells.get(f.name, "")
                 where = f" (ô {addr})" if addr else ""
-                sub.findings.append(Finding("missing_field", sheet=sub.sheets["info"], field=f.name, params={"label": f.label, "where": where}))
+                sub.findings.append(
+                    Finding(
+                        "missing_field",
+                        sheet=sub.sheets["info"],
+                        field=f.name,
+                        params={"label": f.label, "where": where},
+                    )
+                )
 
 
 def _pick_sheet(role: str, names: list[str], findings: list) -> str:
@@ -231,8 +243,14 @@ def _pick_sheet(role: str, names: list[str], findings: list) -> str:
     chosen = next((n for n in names if clean_text(n) == canonical), names[0])
     for other in names:
         if other != chosen:
-            findings.append(Finding("duplicate_sheet", sheet=other, value=chosen,
-                                    params={"label": canonical, "other": other}))
+            findings.append(
+                Finding(
+                    "duplicate_sheet",
+                    sheet=other,
+                    value=chosen,
+                    params={"label": canonical, "other": other},
+                )
+            )
     return chosen
 
 
@@ -253,8 +271,15 @@ def _parse_cell(kind: str, raw: object, sheet: str, r0: int, c0: int, fname: str
     value = parse(kind, raw)
     if isinstance(value, Problem):
         findings.append(
-            Finding(value.code, sheet=sheet, row=r0 + 1, column=col_letter(c0), field=fname,
-                    value=_show(raw), params={"detail": value.detail})
+            Finding(
+                value.code,
+                sheet=sheet,
+                row=r0 + 1,
+                column=col_letter(c0),
+                field=fname,
+                value=_show(raw),
+                params={"detail": value.detail},
+            )
         )
         return None
     return value
@@ -302,17 +327,36 @@ def _read_pairs(grid: list[list], sheet: schema.Sheet, name: str, findings: list
             cells[fname] = f"{name}!{col_letter(vc)}{r0 + 1}"
             values[fname] = _parse_cell(kinds[fname], grid[r0][vc], name, r0, vc, fname, findings)
         if not hit.exact:
-            findings.append(_label_finding("label_fuzzy", name, r0, c0, hit.text, sheet, fname,
-                                           score=round(hit.score)))
+            findings.append(_label_finding("label_fuzzy", name, r0, c0, hit.text, sheet, fname, score=round(hit.score)))
     for slot, best, runner_up in got.ambiguous:
         r0, c0 = slot.key
-        findings.append(_label_finding("label_ambiguous", name, r0, c0, slot.texts[0], sheet, best,
-                                       other=sheet.field(runner_up).label))
+        findings.append(
+            _label_finding(
+                "label_ambiguous",
+                name,
+                r0,
+                c0,
+                slot.texts[0],
+                sheet,
+                best,
+                other=sheet.field(runner_up).label,
+            )
+        )
     for slot, fname, winner in got.duplicates:
         r0, c0 = slot.key
         if value_col[slot.key] is not None:
-            findings.append(_label_finding("label_duplicate", name, r0, c0, slot.texts[0], sheet, fname,
-                                           other=f"{col_letter(winner[1])}{winner[0] + 1}"))
+            findings.append(
+                _label_finding(
+                    "label_duplicate",
+                    name,
+                    r0,
+                    c0,
+                    slot.texts[0],
+                    sheet,
+                    fname,
+                    other=f"{col_letter(winner[1])}{winner[0] + 1}",
+                )
+            )
     for f in sheet.fields:
         # required fields are missing_field (read), the template id row is absent before 2023
         if f.name not in got.by_field and not f.required and f.name != "template_id":
@@ -320,11 +364,19 @@ def _read_pairs(grid: list[list], sheet: schema.Sheet, name: str, findings: list
     return values, cells
 
 
-def _label_finding(code: str, name: str, r0: int, c0: int, text: object, sheet: schema.Sheet,
-                   fname: str, **params) -> Finding:
+def _label_finding(
+    code: str, name: str, r0: int, c0: int, text: object, sheet: schema.Sheet, fname: str, **params
+) -> Finding:
     """A finding about a header or label cell that names the template field it was taken for."""
-    return Finding(code, sheet=name, row=r0 + 1, column=col_letter(c0), field=fname, value=_text(text),
-                   params={"label": sheet.field(fname).label, **params})
+    return Finding(
+        code,
+        sheet=name,
+        row=r0 + 1,
+        column=col_letter(c0),
+        field=fname,
+        value=_text(text),
+        params={"label": sheet.field(fname).label, **params},
+    )
 
 
 def _header_texts(grid, merged, r0: int, two: bool) -> list[list[str]]:
@@ -362,8 +414,16 @@ def _map_header(texts: list[list[str]], sheet: schema.Sheet) -> matching.Assignm
     return matching.assign(sheet.key, [matching.Slot(c, tuple(o)) for c, o in enumerate(texts) if o])
 
 
-def _header_findings(grid, texts, got: matching.Assignment, sheet: schema.Sheet, name: str,
-                     hr: int, two: bool, findings: list) -> None:
+def _header_findings(
+    grid,
+    texts,
+    got: matching.Assignment,
+    sheet: schema.Sheet,
+    name: str,
+    hr: int,
+    two: bool,
+    findings: list,
+) -> None:
     """Fuzzy, ambiguous, duplicate and extra header cells, and every template column not found."""
     start = hr + (2 if two else 1)
     child = grid[hr + 1] if two and hr + 1 < len(grid) else []
@@ -376,25 +436,69 @@ def _header_findings(grid, texts, got: matching.Assignment, sheet: schema.Sheet,
 
     for c, hit in sorted(got.hits.items()):
         if not hit.exact:
-            findings.append(_label_finding("header_fuzzy", name, row0(c), c, hit.text, sheet, hit.field,
-                                           score=round(hit.score)))
+            findings.append(
+                _label_finding(
+                    "header_fuzzy",
+                    name,
+                    row0(c),
+                    c,
+                    hit.text,
+                    sheet,
+                    hit.field,
+                    score=round(hit.score),
+                )
+            )
     flagged = set()
     for slot, best, runner_up in got.ambiguous:
         flagged.add(slot.key)
-        findings.append(_label_finding("header_ambiguous", name, row0(slot.key), slot.key, slot.texts[0],
-                                       sheet, best, other=sheet.field(runner_up).label))
+        findings.append(
+            _label_finding(
+                "header_ambiguous",
+                name,
+                row0(slot.key),
+                slot.key,
+                slot.texts[0],
+                sheet,
+                best,
+                other=sheet.field(runner_up).label,
+            )
+        )
     for slot, fname, winner in got.duplicates:
         if has_data(slot.key):
             flagged.add(slot.key)
-            findings.append(_label_finding("header_duplicate", name, row0(slot.key), slot.key, slot.texts[0],
-                                           sheet, fname, other=col_letter(winner)))
+            findings.append(
+                _label_finding(
+                    "header_duplicate",
+                    name,
+                    row0(slot.key),
+                    slot.key,
+                    slot.texts[0],
+                    sheet,
+                    fname,
+                    other=col_letter(winner),
+                )
+            )
     for c, options in enumerate(texts):
         if c not in got.hits and c not in flagged and options:
-            findings.append(Finding("extra_column", sheet=name, row=hr + 1, column=col_letter(c), value=options[-1] if two else options[0]))
+            findings.append(
+                Finding(
+                    "extra_column",
+                    sheet=name,
+                    row=hr + 1,
+                    column=col_letter(c),
+                    value=options[-1] if two else options[0],
+                )
+            )
     for f in sheet.fields:
         if f.name not in got.by_field and f.kind != "ignore":  # the STT column may be absent
-            findings.append(Finding("missing_column", sheet=name, field=f.name,
-                                    params={"label": f.label, "header_row": hr + 1}))
+            findings.append(
+                Finding(
+                    "missing_column",
+                    sheet=name,
+                    field=f.name,
+                    params={"label": f.label, "header_row": hr + 1},
+                )
+            )
 
 
 _MARKER = re.compile(r"^\(?[0-9a-zA-Z]{1,2}\)?$")
@@ -446,7 +550,12 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
         if first:
             first = False
             shown = [v for v in row if _present(v)]
-            if shown and all(isinstance(v, (str, int, float)) and _MARKER.match(_show(v)) for v in shown) and not isinstance(cells[name_field], (int, float)) and (not _present(cells[name_field]) or _MARKER.match(_show(cells[name_field]))):
+            if (
+                shown
+                and all(isinstance(v, (str, int, float)) and _MARKER.match(_show(v)) for v in shown)
+                and not isinstance(cells[name_field], (int, float))
+                and (not _present(cells[name_field]) or _MARKER.match(_show(cells[name_field])))
+            ):
                 continue  # a column-numbering row "(1) (2) (3)" under the header
         label_cells = [cells[name_field]] + ([row[stt_col]] if stt_col is not None and stt_col < len(row) else [])
         if any(isinstance(v, str) and _maybe_total(v) and _key(v) in _TOTAL_KEYS for v in label_cells):
@@ -460,10 +569,32 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
         if values.get(name_field) is None and not any(
             fd.row == r0 + 1 and fd.sheet == name and fd.field == name_field for fd in findings
         ):
-            findings.append(Finding(f"missing_{'village' if name_field == 'village' else 'org_name'}", sheet=name, row=r0 + 1, column=col_letter(name_col), field=name_field))
+            findings.append(
+                Finding(
+                    f"missing_{'village' if name_field == 'village' else 'org_name'}",
+                    sheet=name,
+                    row=r0 + 1,
+                    column=col_letter(name_col),
+                    field=name_field,
+                )
+            )
         if sheet.key in PART_WHOLE:
-            _check_part_whole(values, {f: f"{name}!{c}{r0 + 1}" for f, c in field_letters.items()}, sheet.key, name, r0 + 1, findings)
-        rows.append(RowRecord(source_row=r0 + 1, values=values, letters=field_letters, key=fold(values.get(name_field) or "")))
+            _check_part_whole(
+                values,
+                {f: f"{name}!{c}{r0 + 1}" for f, c in field_letters.items()},
+                sheet.key,
+                name,
+                r0 + 1,
+                findings,
+            )
+        rows.append(
+            RowRecord(
+                source_row=r0 + 1,
+                values=values,
+                letters=field_letters,
+                key=fold(values.get(name_field) or ""),
+            )
+        )
     if total is not None:
         r0, row = total
         for c, f in data_cols.items():
@@ -481,10 +612,32 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
             if typed and summed - sum(r.values[f] for r in typed) == stated:
                 names = [f"{col_letter(c)}{r.source_row}" for r in typed]
                 shown = ", ".join(names[:10]) + (f" và {len(names) - 10} ô khác" if len(names) > 10 else "")
-                findings.append(Finding("total_text_cells", sheet=name, row=r0 + 1, column=col_letter(c), field=f, value=str(stated),
-                                        params={"expected": summed, "cells": ("ô " if len(names) == 1 else "các ô ") + shown}))
+                findings.append(
+                    Finding(
+                        "total_text_cells",
+                        sheet=name,
+                        row=r0 + 1,
+                        column=col_letter(c),
+                        field=f,
+                        value=str(stated),
+                        params={
+                            "expected": summed,
+                            "cells": ("ô " if len(names) == 1 else "các ô ") + shown,
+                        },
+                    )
+                )
             else:
-                findings.append(Finding("total_mismatch", sheet=name, row=r0 + 1, column=col_letter(c), field=f, value=str(stated), params={"expected": summed}))
+                findings.append(
+                    Finding(
+                        "total_mismatch",
+                        sheet=name,
+                        row=r0 + 1,
+                        column=col_letter(c),
+                        field=f,
+                        value=str(stated),
+                        params={"expected": summed},
+                    )
+                )
     return rows
 
 
@@ -502,15 +655,37 @@ def _check_part_whole(values: dict, cells: dict, role: str, sheet_name: str, row
         p, w = values.get(part), values.get(whole)
         if isinstance(p, int) and isinstance(w, int) and p > w:
             addr = cells.get(part, "")
-            findings.append(Finding(
-                "part_whole", sheet=sheet_name, row=row if row is not None else _addr_row(addr), column=_addr_col(addr), field=part,
-                value=str(p), params={"part": p, "whole": w, "part_label": _lower_first(labels[part]), "whole_label": _lower_first(labels[whole])},
-            ))
+            findings.append(
+                Finding(
+                    "part_whole",
+                    sheet=sheet_name,
+                    row=row if row is not None else _addr_row(addr),
+                    column=_addr_col(addr),
+                    field=part,
+                    value=str(p),
+                    params={
+                        "part": p,
+                        "whole": w,
+                        "part_label": _lower_first(labels[part]),
+                        "whole_label": _lower_first(labels[whole]),
+                    },
+                )
+            )
     if role == "villages":
         p, w = values.get("households_family_title"), values.get("households_registered")
         if isinstance(p, int) and isinstance(w, int) and p > w:
             addr = cells.get("households_family_title", "")
-            findings.append(Finding("awarded_unregistered", sheet=sheet_name, row=row, column=_addr_col(addr), field="households_family_title", value=str(p), params={"part": p, "whole": w}))
+            findings.append(
+                Finding(
+                    "awarded_unregistered",
+                    sheet=sheet_name,
+                    row=row,
+                    column=_addr_col(addr),
+                    field="households_family_title",
+                    value=str(p),
+                    params={"part": p, "whole": w},
+                )
+            )
 
 
 def _lower_first(text: str) -> str:

@@ -78,11 +78,7 @@ class AnnualData(ReportData):
         return latest_report_date(self.intake) or latest_report_date(self.completeness)
 
     def source_caption(self) -> str:
-        n = (
-            int(as_bool(self.completeness["submitted"]).sum())
-            if self.completeness is not None
-            else None
-        )
+        n = int(as_bool(self.completeness["submitted"]).sum()) if self.completeness is not None else None
         who = f"{number(n)} trường" if n is not None else "các trường"
         when = f", số liệu tính đến ngày {date_vn(self.data_date)}" if self.data_date else ""
         return f"Nguồn: tổng hợp báo cáo năm {self.year} của {who} (biểu mẫu HTSD-01){when}."
@@ -108,9 +104,7 @@ def load(ws: Workspace, year: int) -> AnnualData:
     cat = Catalog(ws)
     indicators = cat.read("indicators", optional=True, year=year)
     if indicators is None:
-        raise HoctapError(
-            f"chưa có {cat.path('indicators', year=year)}: hãy chạy `hoctap indicators --year {year}`"
-        )
+        raise HoctapError(f"chưa có {cat.path('indicators', year=year)}: hãy chạy `hoctap indicators --year {year}`")
     prev = cat.read("indicators", optional=True, year=year - 1)
     if prev is not None:
         prev = prev[prev["geo_level"] == "area"]
@@ -122,8 +116,10 @@ def load(ws: Workspace, year: int) -> AnnualData:
         reference=ref,
         indicators=indicators,
         previous=prev,
-        **{name: cat.read(name, optional=True, year=year)
-           for name in ("intake", "issues", "completeness", "schools", "villages", "orgs")},
+        **{
+            name: cat.read(name, optional=True, year=year)
+            for name in ("intake", "issues", "completeness", "schools", "villages", "orgs")
+        },
     )
 
 
@@ -142,9 +138,7 @@ def preamble(d: AnnualData) -> Section:
     first = f"Thực hiện {ref};" if ref else f"Thực hiện kế hoạch năm {d.year};"
     second = (
         f"Trên cơ sở tổng hợp báo cáo của các trường học, {short} báo cáo kết quả thực hiện năm "
-        f"{d.year} trên địa bàn {d.area_name}"
-        + (f" gửi {recipient}" if recipient else "")
-        + " như sau:"
+        f"{d.year} trên địa bàn {d.area_name}" + (f" gửi {recipient}" if recipient else "") + " như sau:"
     )
     return Section([*common.synthetic_notice(d), Paragraph(first), Paragraph(second)], "preamble")
 
@@ -181,30 +175,34 @@ def section_submissions(d: AnnualData) -> Section:
     extra = df[~df["expected_b"] & df["submitted_b"]]
     rate = 100 * sub / n_exp if n_exp else None
     rate_on = 100 * on_time / n_exp if n_exp else None
-    out.append(Paragraph(
-        f"Năm {d.year}, có {number(n_exp)} trường học phải báo cáo theo danh sách; "
-        f"{number(sub)} trường đã nộp báo cáo (đạt {pct(rate)}), trong đó {number(on_time)} "
-        f"trường nộp đúng hạn ({common.deadline_words(d, d.year)}, đạt {pct(rate_on)}) và "
-        f"{number(late)} trường nộp muộn; {number(len(missing))} trường chưa nộp báo cáo."
-    ))
+    out.append(
+        Paragraph(
+            f"Năm {d.year}, có {number(n_exp)} trường học phải báo cáo theo danh sách; "
+            f"{number(sub)} trường đã nộp báo cáo (đạt {pct(rate)}), trong đó {number(on_time)} "
+            f"trường nộp đúng hạn ({common.deadline_words(d, d.year)}, đạt {pct(rate_on)}) và "
+            f"{number(late)} trường nộp muộn; {number(len(missing))} trường chưa nộp báo cáo."
+        )
+    )
     if len(extra):
-        out.append(Paragraph(
-            f"Ngoài ra có {number(len(extra))} báo cáo của trường không có trong danh sách "
-            "trường học của năm; số liệu được tiếp nhận và cần rà soát lại danh sách."
-        ))
+        out.append(
+            Paragraph(
+                f"Ngoài ra có {number(len(extra))} báo cáo của trường không có trong danh sách "
+                "trường học của năm; số liệu được tiếp nhận và cần rà soát lại danh sách."
+            )
+        )
     if len(missing):
         out.append(Paragraph("Các trường chưa nộp báo cáo:"))
-        out.append(common.dash_list(
-            f"{r.school_name} ({r.commune_name})" for r in missing.itertuples()
-        ))
+        out.append(common.dash_list(f"{r.school_name} ({r.commune_name})" for r in missing.itertuples()))
     late_df = exp[exp["submitted_b"] & ~exp["on_time_b"]]
     if len(late_df):
         out.append(Paragraph("Các trường nộp báo cáo muộn:"))
-        out.append(common.dash_list(
-            f"{r.school_name} ({r.commune_name}), nộp ngày "
-            f"{date_vn(pd.to_datetime(r.report_date, errors='coerce'))}"
-            for r in vn_sorted(late_df, ["commune_name", "school_name"]).itertuples()
-        ))
+        out.append(
+            common.dash_list(
+                f"{r.school_name} ({r.commune_name}), nộp ngày "
+                f"{date_vn(pd.to_datetime(r.report_date, errors='coerce'))}"
+                for r in vn_sorted(late_df, ["commune_name", "school_name"]).itertuples()
+            )
+        )
     return Section(out, "submissions")
 
 
@@ -214,11 +212,7 @@ def section_submissions(d: AnnualData) -> Section:
 def _target_text(row, with_year: bool = True) -> str:
     if is_missing(row.get("target_pct")):
         return DASH
-    ty = (
-        ""
-        if is_missing(row.get("target_year")) or not with_year
-        else f" (năm {int(row['target_year'])})"
-    )
+    ty = "" if is_missing(row.get("target_year")) or not with_year else f" (năm {int(row['target_year'])})"
     return target_pct(row["target_pct"]) + ty
 
 
@@ -233,13 +227,9 @@ def _target_column(df: pd.DataFrame) -> tuple[pd.Series, str]:
 def coverage_text(row) -> str:
     parts = []
     if not is_missing(row.get("schools_expected")):
-        parts.append(
-            f"{number(row.get('schools_reporting'))}/{number(row['schools_expected'])} trường"
-        )
+        parts.append(f"{number(row.get('schools_reporting'))}/{number(row['schools_expected'])} trường")
     if not is_missing(row.get("villages_known")) and float(row["villages_known"]) > 0:
-        parts.append(
-            f"{number(row.get('villages_reporting'))}/{number(row['villages_known'])} thôn"
-        )
+        parts.append(f"{number(row.get('villages_reporting'))}/{number(row['villages_known'])} thôn")
     return "; ".join(parts) if parts else DASH
 
 
@@ -266,9 +256,15 @@ def indicator_table(d: AnnualData) -> Section:
     area["coverage_txt"] = area.apply(coverage_text, axis=1)
     table = frame_table(
         area,
-        [("label_vn", "Chỉ tiêu"), ("numerator", "Số đạt"), ("denominator", "Tổng số"),
-         ("rate_txt", "Tỷ lệ"), ("target_txt", target_head), ("status_txt", "Đánh giá"),
-         ("coverage_txt", "Số đơn vị báo cáo")],
+        [
+            ("label_vn", "Chỉ tiêu"),
+            ("numerator", "Số đạt"),
+            ("denominator", "Tổng số"),
+            ("rate_txt", "Tỷ lệ"),
+            ("target_txt", target_head),
+            ("status_txt", "Đánh giá"),
+            ("coverage_txt", "Số đơn vị báo cáo"),
+        ],
         formats={"numerator": number, "denominator": number},
         numeric=("numerator", "denominator", "rate_txt"),
         caption=f"Bảng 1. Kết quả thực hiện các chỉ tiêu năm {d.year}, toàn {d.area_name}",
@@ -276,8 +272,7 @@ def indicator_table(d: AnnualData) -> Section:
             "status_txt": lambda r: {"italic": r.get("status") in BEHIND},
             "target_txt": lambda r: {"align": "center"},
         },
-        note='Tỷ lệ tính bằng tổng số đạt chia tổng số của các đơn vị báo cáo; "—": không có số '
-        "liệu để tính.",
+        note='Tỷ lệ tính bằng tổng số đạt chia tổng số của các đơn vị báo cáo; "—": không có số liệu để tính.',
     )
     return Section([table], "indicator-table")
 
@@ -285,11 +280,9 @@ def indicator_table(d: AnnualData) -> Section:
 def area_chart(d: AnnualData) -> Section:
     fig = charts.area_chart(d.area, d.meta, d.year, d.area_name)
     caption = (
-        f"Biểu đồ 1. Tỷ lệ đạt của các chỉ tiêu năm {d.year} so với chỉ tiêu kế hoạch (vạch đen). "
-        + d.source_caption()
+        f"Biểu đồ 1. Tỷ lệ đạt của các chỉ tiêu năm {d.year} so với chỉ tiêu kế hoạch (vạch đen). " + d.source_caption()
     )
-    return Section([charts.figure(fig, f"Biểu đồ kết quả các chỉ tiêu năm {d.year}", caption)],
-                   "area-chart")
+    return Section([charts.figure(fig, f"Biểu đồ kết quả các chỉ tiêu năm {d.year}", caption)], "area-chart")
 
 
 def _previous_rate(d: AnnualData, code: str):
@@ -310,8 +303,7 @@ def indicator_sentence(d: AnnualData, row) -> str:
     if is_missing(row.get("rate_pct")):
         return f"{label}: chưa có số liệu để tính tỷ lệ (không có đơn vị báo cáo)."
     text = (
-        f"Toàn {d.area_name} có {number(row['numerator'])}/{number(row['denominator'])} "
-        f"{subject}, đạt {rate_text(row)}"
+        f"Toàn {d.area_name} có {number(row['numerator'])}/{number(row['denominator'])} {subject}, đạt {rate_text(row)}"
     )
     if not is_missing(row.get("target_pct")):
         ty = "" if is_missing(row.get("target_year")) else f" năm {int(row['target_year'])}"
@@ -325,15 +317,12 @@ def indicator_sentence(d: AnnualData, row) -> str:
 
 
 def indicator_paragraphs(d: AnnualData) -> Section:
-    return Section([Paragraph(indicator_sentence(d, r)) for _, r in d.area.iterrows()],
-                   "indicator-paragraphs")
+    return Section([Paragraph(indicator_sentence(d, r)) for _, r in d.area.iterrows()], "indicator-paragraphs")
 
 
 def _commune_wide(d: AnnualData) -> tuple[pd.DataFrame, list[str]]:
     com = d.communes
-    codes = [c for c in d.meta if c in set(com["indicator"])] + sorted(
-        set(com["indicator"]) - set(d.meta)
-    )
+    codes = [c for c in d.meta if c in set(com["indicator"])] + sorted(set(com["indicator"]) - set(d.meta))
     names = sorted(com["geo_name"].dropna().unique(), key=vn_key)
     rows = []
     for name in names:
@@ -341,8 +330,7 @@ def _commune_wide(d: AnnualData) -> tuple[pd.DataFrame, list[str]]:
         first = sub.iloc[0]
         rec = {
             "geo_name": name,
-            "coverage": f"{number(first.get('schools_reporting'))}/"
-            f"{number(first.get('schools_expected'))}",
+            "coverage": f"{number(first.get('schools_reporting'))}/{number(first.get('schools_expected'))}",
         }
         for code in codes:
             if code in sub.index:
@@ -369,11 +357,8 @@ def commune_table(d: AnnualData) -> Section:
         numeric=codes + ["coverage"],
         style="wide",
         caption=f"Bảng 2. Tỷ lệ đạt các chỉ tiêu theo xã, thị trấn năm {d.year}",
-        cell_style={
-            c: (lambda r, c=c: {"italic": r.get(c + "_behind") is True}) for c in codes
-        },
-        note=f"{key}. Chữ nghiêng: chưa đạt hoặc chậm tiến độ so với chỉ tiêu; \"—\": không có "
-        "số liệu.",
+        cell_style={c: (lambda r, c=c: {"italic": r.get(c + "_behind") is True}) for c in codes},
+        note=f'{key}. Chữ nghiêng: chưa đạt hoặc chậm tiến độ so với chỉ tiêu; "—": không có số liệu.',
     )
     return Section([table], "commune-table")
 
@@ -390,8 +375,10 @@ def commune_chart(d: AnnualData) -> Section:
 
 def section_indicators_intro(d: AnnualData) -> Section:
     return Section(
-        [Heading("II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"),
-         Heading(f"1. Kết quả toàn {d.area_name}", 2)],
+        [
+            Heading("II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"),
+            Heading(f"1. Kết quả toàn {d.area_name}", 2),
+        ],
         "indicators-intro",
     )
 
@@ -403,8 +390,7 @@ def section_communes_intro(d: AnnualData) -> Section:
         f"{date_vn(deadline(d.settings, d.year))}) được trình bày ở Bảng 2 và Biểu đồ 2; chi "
         "tiết số đạt, tổng số của từng chỉ tiêu ở Phụ lục 1."
     )
-    return Section([Heading("2. Kết quả theo xã, thị trấn", 2), Paragraph(text)],
-                   "communes-intro")
+    return Section([Heading("2. Kết quả theo xã, thị trấn", 2), Paragraph(text)], "communes-intro")
 
 
 # ---- III. data quality ------------------------------------------------------------------------
@@ -448,10 +434,7 @@ def _excluded_rows(d: AnnualData) -> list[str]:
     if d.schools is not None and "status" in d.schools:
         q = int((d.schools["status"] == QUARANTINED).sum())
         if q:
-            excluded.append(
-                f"{number(q)} trường có lỗi ở phần số liệu đơn vị nên số liệu đơn vị không được "
-                "tính"
-            )
+            excluded.append(f"{number(q)} trường có lỗi ở phần số liệu đơn vị nên số liệu đơn vị không được tính")
     return excluded
 
 
@@ -459,38 +442,49 @@ def section_quality(d: AnnualData) -> Section:
     out = [Heading("III. CHẤT LƯỢNG SỐ LIỆU")]
     if d.intake is not None and len(d.intake):
         counts = d.intake["status"].value_counts()
-        parts = [
-            f"{number(int(counts[s]))} tệp {w}" for s, w in INTAKE_WORDS.items() if s in counts
-        ]
-        out.append(Paragraph(f"Đã nhận {number(len(d.intake))} tệp báo cáo: " + ", ".join(parts)
-                             + "."))
+        parts = [f"{number(int(counts[s]))} tệp {w}" for s, w in INTAKE_WORDS.items() if s in counts]
+        out.append(Paragraph(f"Đã nhận {number(len(d.intake))} tệp báo cáo: " + ", ".join(parts) + "."))
         bad = d.intake[d.intake["status"] == REJECTED]
         if len(bad):
-            out.append(frame_table(
-                bad.assign(file=bad["path"].map(_file_name)),
-                [("file", "Tệp"), ("school_name", "Trường"), ("reason", "Lý do không tiếp nhận")],
-                caption="Bảng 3. Các tệp không được tiếp nhận",
-            ))
+            out.append(
+                frame_table(
+                    bad.assign(file=bad["path"].map(_file_name)),
+                    [
+                        ("file", "Tệp"),
+                        ("school_name", "Trường"),
+                        ("reason", "Lý do không tiếp nhận"),
+                    ],
+                    caption="Bảng 3. Các tệp không được tiếp nhận",
+                )
+            )
     else:
         out.append(Paragraph("Không có tệp báo cáo nào được nhận."))
     if d.issues is not None and len(d.issues):
         sev = d.issues["severity"].value_counts()
         n_err, n_warn = int(sev.get(ERROR, 0)), int(sev.get(WARNING, 0))
-        out.append(Paragraph(
-            f"Khi kiểm tra số liệu phát hiện {number(n_err)} lỗi và {number(n_warn)} cảnh báo. "
-            "Dòng số liệu có lỗi không được tính vào cả số đạt và tổng số của chỉ tiêu; dòng chỉ "
-            "có cảnh báo vẫn được tính; ô để trống không được coi là số 0. Danh sách lỗi của từng "
-            "trường được gửi lại trường để sửa."
-        ))
-        out.append(frame_table(
-            _issue_kinds(d),
-            [("example", "Vấn đề (ví dụ)"), ("severity_vn", "Mức độ"), ("n", "Số lần"),
-             ("schools", "Số trường")],
-            formats={"n": number, "schools": number},
-            numeric=("n", "schools"),
-            cell_style={"severity_vn": lambda r: {"nowrap": True}},
-            caption="Bảng 4. Các loại vấn đề phát hiện trong số liệu",
-        ))
+        out.append(
+            Paragraph(
+                f"Khi kiểm tra số liệu phát hiện {number(n_err)} lỗi và {number(n_warn)} cảnh báo. "
+                "Dòng số liệu có lỗi không được tính vào cả số đạt và tổng số của chỉ tiêu; dòng chỉ "
+                "có cảnh báo vẫn được tính; ô để trống không được coi là số 0. Danh sách lỗi của từng "
+                "trường được gửi lại trường để sửa."
+            )
+        )
+        out.append(
+            frame_table(
+                _issue_kinds(d),
+                [
+                    ("example", "Vấn đề (ví dụ)"),
+                    ("severity_vn", "Mức độ"),
+                    ("n", "Số lần"),
+                    ("schools", "Số trường"),
+                ],
+                formats={"n": number, "schools": number},
+                numeric=("n", "schools"),
+                cell_style={"severity_vn": lambda r: {"nowrap": True}},
+                caption="Bảng 4. Các loại vấn đề phát hiện trong số liệu",
+            )
+        )
     else:
         out.append(Paragraph("Không phát hiện lỗi trong số liệu các trường gửi."))
     excluded = _excluded_rows(d)
@@ -516,25 +510,28 @@ def section_assessment(d: AnnualData) -> Section:
     with_target = area[area["target_pct"].notna() & area["rate_pct"].notna()]
     good = with_target[with_target["status"].isin(GOOD)]
     behind = with_target[with_target["status"].isin(BEHIND)]
-    out.append(Paragraph(
-        f"Trong {number(len(with_target))} chỉ tiêu có chỉ tiêu kế hoạch và có số liệu, "
-        f"{number(len(good))} chỉ tiêu đạt hoặc đúng tiến độ, {number(len(behind))} chỉ tiêu chưa "
-        "đạt hoặc chậm tiến độ."
-    ))
+    out.append(
+        Paragraph(
+            f"Trong {number(len(with_target))} chỉ tiêu có chỉ tiêu kế hoạch và có số liệu, "
+            f"{number(len(good))} chỉ tiêu đạt hoặc đúng tiến độ, {number(len(behind))} chỉ tiêu chưa "
+            "đạt hoặc chậm tiến độ."
+        )
+    )
     if len(behind):
         out.append(Paragraph("Các chỉ tiêu chưa đạt hoặc chậm tiến độ:"))
-        out.append(common.dash_list(
-            f"{d.label(r['indicator'], r.get('label'))}: đạt {rate_text(r)}, chỉ tiêu "
-            f"{target_pct(r['target_pct'])}"
-            f"{'' if is_missing(r.get('target_year')) else ' năm ' + str(int(r['target_year']))}"
-            f" ({r['status'].lower()})"
-            for _, r in behind.iterrows()
-        ))
+        out.append(
+            common.dash_list(
+                f"{d.label(r['indicator'], r.get('label'))}: đạt {rate_text(r)}, chỉ tiêu "
+                f"{target_pct(r['target_pct'])}"
+                f"{'' if is_missing(r.get('target_year')) else ' năm ' + str(int(r['target_year']))}"
+                f" ({r['status'].lower()})"
+                for _, r in behind.iterrows()
+            )
+        )
     rank = commune_ranking(d.communes)
     if len(rank):
         k = 3 if len(rank) >= 6 else 1
-        out.append(_ranked_line("Xã, thị trấn có kết quả tốt nhất (so với chỉ tiêu kế hoạch): ",
-                                rank.head(k)))
+        out.append(_ranked_line("Xã, thị trấn có kết quả tốt nhất (so với chỉ tiêu kế hoạch): ", rank.head(k)))
         if len(rank) > k:
             out.append(_ranked_line("Xã, thị trấn có kết quả thấp nhất: ", rank.tail(k).iloc[::-1]))
     out.append(Heading("2. Đề xuất", 2))
@@ -556,10 +553,7 @@ def _proposals(d: AnnualData, behind: pd.DataFrame, rank: pd.DataFrame) -> list[
                 f"{short or 'cơ quan tổng hợp'}."
             )
         if late:
-            proposals.append(
-                "Các trường nộp báo cáo đúng hạn "
-                f"({common.deadline_words(d, d.year, every_year=True)})."
-            )
+            proposals.append(f"Các trường nộp báo cáo đúng hạn ({common.deadline_words(d, d.year, every_year=True)}).")
     if d.issues is not None and (d.issues["severity"] == ERROR).any():
         proposals.append(
             "Các trường rà soát, sửa các lỗi số liệu đã được thông báo và kiểm tra tệp bằng công "
@@ -569,9 +563,7 @@ def _proposals(d: AnnualData, behind: pd.DataFrame, rank: pd.DataFrame) -> list[
         label = d.label(r["indicator"], r.get("label"))
         proposals.append(f"Tập trung chỉ đạo nâng cao {label[:1].lower()}{label[1:]}.")
     if len(rank) > 1 and rank["margin"].iloc[-1] < 0:
-        proposals.append(
-            f"Quan tâm hỗ trợ {rank['geo_name'].iloc[-1]} và các xã, thị trấn có kết quả thấp."
-        )
+        proposals.append(f"Quan tâm hỗ trợ {rank['geo_name'].iloc[-1]} và các xã, thị trấn có kết quả thấp.")
     if not proposals:
         proposals.append("Tiếp tục duy trì và nâng cao chất lượng các danh hiệu học tập đã đạt.")
     return proposals
@@ -588,16 +580,24 @@ def appendix_communes(d: AnnualData) -> Section:
     com = d.communes
     for i, name in enumerate(sorted(com["geo_name"].dropna().unique(), key=vn_key), 1):
         sub, target_head = _with_texts(d, d.ordered(com[com["geo_name"] == name]))
-        out.append(frame_table(
-            sub,
-            [("label_vn", "Chỉ tiêu"), ("numerator", "Số đạt"), ("denominator", "Tổng số"),
-             ("rate_txt", "Tỷ lệ"), ("target_txt", target_head), ("status_txt", "Đánh giá")],
-            formats={"numerator": number, "denominator": number},
-            numeric=("numerator", "denominator", "rate_txt"),
-            caption=f"1.{i}. {name}",
-            cell_style={"target_txt": lambda r: {"align": "center"}},
-            note=f"Số đơn vị báo cáo: {coverage_text(sub.iloc[0])}.",
-        ))
+        out.append(
+            frame_table(
+                sub,
+                [
+                    ("label_vn", "Chỉ tiêu"),
+                    ("numerator", "Số đạt"),
+                    ("denominator", "Tổng số"),
+                    ("rate_txt", "Tỷ lệ"),
+                    ("target_txt", target_head),
+                    ("status_txt", "Đánh giá"),
+                ],
+                formats={"numerator": number, "denominator": number},
+                numeric=("numerator", "denominator", "rate_txt"),
+                caption=f"1.{i}. {name}",
+                cell_style={"target_txt": lambda r: {"align": "center"}},
+                note=f"Số đơn vị báo cáo: {coverage_text(sub.iloc[0])}.",
+            )
+        )
     return Section(out, "appendix-communes")
 
 
@@ -612,28 +612,18 @@ def school_rows(d: AnnualData) -> pd.DataFrame:
     if d.completeness is None:
         return pd.DataFrame()
     df = completeness(d)
-    df["date_txt"] = (
-        pd.to_datetime(df["report_date"], errors="coerce").map(date_vn)
-        if "report_date" in df
-        else DASH
-    )
+    df["date_txt"] = pd.to_datetime(df["report_date"], errors="coerce").map(date_vn) if "report_date" in df else DASH
     if d.schools is not None and len(d.schools):
         cols = [
-            c
-            for c in ("school_id", "school_unit_title", "staff_total", "staff_citizen", "status")
-            if c in d.schools
+            c for c in ("school_id", "school_unit_title", "staff_total", "staff_citizen", "status") if c in d.schools
         ]
-        sch = (
-            d.schools[cols].rename(columns={"status": "school_status"}).drop_duplicates("school_id")
-        )
+        sch = d.schools[cols].rename(columns={"status": "school_status"}).drop_duplicates("school_id")
         df = df.merge(sch, on="school_id", how="left")
     for c in ("school_unit_title", "staff_total", "staff_citizen", "school_status"):
         if c not in df:
             df[c] = pd.NA
     df["title_txt"] = df["school_unit_title"].map(_yes_no)
-    df.loc[df["school_status"] == QUARANTINED, "state"] = (
-        df["state"] + " (số liệu đơn vị có lỗi, không tính)"
-    )
+    df.loc[df["school_status"] == QUARANTINED, "state"] = df["state"] + " (số liệu đơn vị có lỗi, không tính)"
     return vn_sorted(df, ["commune_name", "school_name"])
 
 
@@ -642,17 +632,27 @@ def appendix_schools(d: AnnualData) -> Section:
     out = [Heading("Phụ lục 2. Tình hình báo cáo và số liệu đơn vị của từng trường", 2)]
     if not len(df):
         return Section(out + [Paragraph("Chưa có số liệu.")], "appendix-schools")
-    out.append(frame_table(
-        df,
-        [("school_name", "Trường"), ("commune_name", "Xã, thị trấn"),
-         ("date_txt", "Ngày báo cáo"), ("state", "Tình trạng"), ("title_txt", "Đơn vị học tập"),
-         ("staff_total", "Tổng số CB, GV, NV"), ("staff_citizen", "Số đạt Công dân học tập")],
-        formats={"staff_total": number, "staff_citizen": number},
-        numeric=("staff_total", "staff_citizen"),
-        style="wide",
-        cell_style={"commune_name": lambda r: {"nowrap": True},
-                    "date_txt": lambda r: {"nowrap": True}},
-    ))
+    out.append(
+        frame_table(
+            df,
+            [
+                ("school_name", "Trường"),
+                ("commune_name", "Xã, thị trấn"),
+                ("date_txt", "Ngày báo cáo"),
+                ("state", "Tình trạng"),
+                ("title_txt", "Đơn vị học tập"),
+                ("staff_total", "Tổng số CB, GV, NV"),
+                ("staff_citizen", "Số đạt Công dân học tập"),
+            ],
+            formats={"staff_total": number, "staff_citizen": number},
+            numeric=("staff_total", "staff_citizen"),
+            style="wide",
+            cell_style={
+                "commune_name": lambda r: {"nowrap": True},
+                "date_txt": lambda r: {"nowrap": True},
+            },
+        )
+    )
     return Section(out, "appendix-schools")
 
 
@@ -666,21 +666,24 @@ def document(
     run_time: dt.datetime | None = None,
 ) -> Document:
     """The annual report: every section in the order of ``report-format.md``."""
-    return Document(report_title(d.year), [
-        common.header(d, date),
-        preamble(d),
-        section_submissions(d),
-        section_indicators_intro(d),
-        indicator_table(d),
-        area_chart(d),
-        indicator_paragraphs(d),
-        section_communes_intro(d),
-        commune_table(d),
-        commune_chart(d),
-        section_quality(d),
-        section_assessment(d),
-        common.closing(d),
-        appendix_communes(d),
-        appendix_schools(d),
-        common.provenance(d, parameters, run_time),
-    ])
+    return Document(
+        report_title(d.year),
+        [
+            common.header(d, date),
+            preamble(d),
+            section_submissions(d),
+            section_indicators_intro(d),
+            indicator_table(d),
+            area_chart(d),
+            indicator_paragraphs(d),
+            section_communes_intro(d),
+            commune_table(d),
+            commune_chart(d),
+            section_quality(d),
+            section_assessment(d),
+            common.closing(d),
+            appendix_communes(d),
+            appendix_schools(d),
+            common.provenance(d, parameters, run_time),
+        ],
+    )

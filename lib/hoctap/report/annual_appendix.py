@@ -62,16 +62,18 @@ def _schools(d: AnnualData) -> Table:
     rows = []
     for _, r in school_rows(d).iterrows():
         date = pd.to_datetime(r.get("report_date"), errors="coerce")
-        rows.append([
-            datum(r.get("school_id")),
-            datum(r.get("school_name")),
-            datum(r.get("commune_name")),
-            datum(None if pd.isna(date) else date.to_pydatetime()),
-            datum(r.get("state")),
-            datum(r.get("title_txt")),
-            datum(r.get("staff_total")),
-            datum(r.get("staff_citizen")),
-        ])
+        rows.append(
+            [
+                datum(r.get("school_id")),
+                datum(r.get("school_name")),
+                datum(r.get("commune_name")),
+                datum(None if pd.isna(date) else date.to_pydatetime()),
+                datum(r.get("state")),
+                datum(r.get("title_txt")),
+                datum(r.get("staff_total")),
+                datum(r.get("staff_citizen")),
+            ]
+        )
     columns = [
         _col("Mã trường", "", 10),
         _col("Tên trường", "", 38),
@@ -82,24 +84,30 @@ def _schools(d: AnnualData) -> Table:
         _col("Tổng số CB, GV, NV", INT, 11),
         _col("Số đạt Công dân học tập", INT, 12),
     ]
-    return Table(columns, rows, caption=f"Tình hình báo cáo của các trường năm {d.year}",
-                 name="Trường báo cáo")
+    return Table(
+        columns,
+        rows,
+        caption=f"Tình hình báo cáo của các trường năm {d.year}",
+        name="Trường báo cáo",
+    )
 
 
 def _issues(d: AnnualData) -> Table:
     rows = []
     for _, r in (d.issues if d.issues is not None else pd.DataFrame()).iterrows():
         path, value = r.get("path"), r.get("value")
-        rows.append([
-            datum(None if is_missing(path) else Path(str(path)).name),
-            datum(r.get("school_id")),
-            datum(r.get("sheet")),
-            datum(r.get("row")),
-            datum(r.get("column")),
-            datum(SEVERITY_WORDS.get(r.get("severity"), r.get("severity"))),
-            datum(r.get("message")),
-            datum(None if is_missing(value) else str(value)),
-        ])
+        rows.append(
+            [
+                datum(None if is_missing(path) else Path(str(path)).name),
+                datum(r.get("school_id")),
+                datum(r.get("sheet")),
+                datum(r.get("row")),
+                datum(r.get("column")),
+                datum(SEVERITY_WORDS.get(r.get("severity"), r.get("severity"))),
+                datum(r.get("message")),
+                datum(None if is_missing(value) else str(value)),
+            ]
+        )
     columns = [
         _col("Tệp", "", 28),
         _col("Mã trường", "", 10),
@@ -110,8 +118,12 @@ def _issues(d: AnnualData) -> Table:
         _col("Nội dung", "", 60),
         _col("Giá trị đã nhập", "", 16),
     ]
-    return Table(columns, rows, caption=f"Các vấn đề phát hiện trong số liệu năm {d.year}",
-                 name="Vấn đề số liệu")
+    return Table(
+        columns,
+        rows,
+        caption=f"Các vấn đề phát hiện trong số liệu năm {d.year}",
+        name="Vấn đề số liệu",
+    )
 
 
 def document(d: AnnualData) -> Document:
@@ -119,16 +131,25 @@ def document(d: AnnualData) -> Document:
     year = d.year
     com = d.ordered(d.communes, by=["geo_name"])
     tables = [
-        Table(INDICATOR_COLUMNS, _indicator_rows(d, d.area), name="Chỉ tiêu toàn địa bàn",
-              caption=f"Kết quả thực hiện các chỉ tiêu năm {year}, toàn {d.area_name}"),
-        Table([_col("Xã, thị trấn", "", 18), *INDICATOR_COLUMNS],
-              _indicator_rows(d, com, lead=["geo_name"]), name="Chỉ tiêu theo xã",
-              caption=f"Kết quả thực hiện các chỉ tiêu theo xã, thị trấn năm {year}"),
+        Table(
+            INDICATOR_COLUMNS,
+            _indicator_rows(d, d.area),
+            name="Chỉ tiêu toàn địa bàn",
+            caption=f"Kết quả thực hiện các chỉ tiêu năm {year}, toàn {d.area_name}",
+        ),
+        Table(
+            [_col("Xã, thị trấn", "", 18), *INDICATOR_COLUMNS],
+            _indicator_rows(d, com, lead=["geo_name"]),
+            name="Chỉ tiêu theo xã",
+            caption=f"Kết quả thực hiện các chỉ tiêu theo xã, thị trấn năm {year}",
+        ),
         _schools(d),
         _issues(d),
-        common.sources_table(d, f"Nguồn số liệu và thông tin lập bảng năm {year}",
-                             [("Năm báo cáo", str(year))],
-                             [("Thư mục dữ liệu", str(d.ws.data_dir))]),
+        common.sources_table(
+            d,
+            f"Nguồn số liệu và thông tin lập bảng năm {year}",
+            [("Năm báo cáo", str(year))],
+            [("Thư mục dữ liệu", str(d.ws.data_dir))],
+        ),
     ]
     return Document(f"Phụ lục số liệu năm {year}", [Section(tables, "appendix")])
-

@@ -200,8 +200,7 @@ def _words(b) -> str:
     if isinstance(b, Figure):
         return b.caption
     if isinstance(b, DocumentHeader):
-        return "\n".join([*b.parent, b.issuer, b.nation, b.motto, b.number, b.place_date,
-                          b.doc_type, b.summary])
+        return "\n".join([*b.parent, b.issuer, b.nation, b.motto, b.number, b.place_date, b.doc_type, b.summary])
     if isinstance(b, Closing):
         return "\n".join([b.recipients_head, *b.recipients, *b.sign_titles, b.signer])
     return ""
@@ -275,8 +274,22 @@ def _plain(value) -> str:
 
 # ---- JSON -------------------------------------------------------------------------------------
 
-_TYPES = {cls.__name__: cls for cls in (Heading, Paragraph, DashList, Cell, Column, Table, Figure,
-                                        DocumentHeader, Closing, Section, Document)}
+_TYPES = {
+    cls.__name__: cls
+    for cls in (
+        Heading,
+        Paragraph,
+        DashList,
+        Cell,
+        Column,
+        Table,
+        Figure,
+        DocumentHeader,
+        Closing,
+        Section,
+        Document,
+    )
+}
 
 
 def to_data(obj):

@@ -84,22 +84,14 @@ def area_chart(area: pd.DataFrame, meta: Mapping[str, Meta], year: int, area_nam
                 )
                 if not is_missing(r.get("target_year")):
                     target_years.add(int(r["target_year"]))
-            label = (
-                pct(rate, target=target, status=r.get("status"))
-                if rate is not None
-                else "— (chưa có số liệu)"
-            )
+            label = pct(rate, target=target, status=r.get("status")) if rate is not None else "— (chưa có số liệu)"
             if target is not None:
                 label += f"  (chỉ tiêu {target_pct(target)})"
             ax.text(max(rate or 0, target or 0) + 1.5, y, label, va="center", ha="left", fontsize=8)
         ax.set_yticks(range(n))
         ax.set_yticklabels(
             [
-                (
-                    meta[r["indicator"]].short_label
-                    if r["indicator"] in meta
-                    else str(r.get("label", ""))
-                )
+                (meta[r["indicator"]].short_label if r["indicator"] in meta else str(r.get("label", "")))
                 for r in reversed(rows)
             ]
         )
@@ -135,9 +127,7 @@ def area_chart(area: pd.DataFrame, meta: Mapping[str, Meta], year: int, area_nam
     return fig
 
 
-def commune_chart(
-    communes: pd.DataFrame, meta: Mapping[str, Meta], codes: Sequence[str], year: int
-) -> Figure:
+def commune_chart(communes: pd.DataFrame, meta: Mapping[str, Meta], codes: Sequence[str], year: int) -> Figure:
     """Small multiples: one panel per indicator, one bar per commune, the target as a line."""
     codes = [c for c in codes if c in set(communes["indicator"])]
     names = sorted(communes["geo_name"].dropna().unique(), key=vn_key)
@@ -209,9 +199,7 @@ def commune_chart(
                 ax.spines[side].set_visible(False)
         for k in range(len(codes), nrow * ncol):
             axes[k // ncol][k % ncol].set_visible(False)
-        fig.suptitle(
-            f"Tỷ lệ đạt các danh hiệu theo xã, thị trấn năm {year}", fontsize=10, fontweight="bold"
-        )
+        fig.suptitle(f"Tỷ lệ đạt các danh hiệu theo xã, thị trấn năm {year}", fontsize=10, fontweight="bold")
         fig.supxlabel("Tỷ lệ đạt (%); đường gạch: chỉ tiêu", fontsize=8)
     return fig
 
@@ -268,25 +256,53 @@ def series_chart(
     ncol = 2
     nrow = (len(codes) + ncol - 1) // ncol
     with style():
-        fig, axes = plt.subplots(nrow, ncol, figsize=(WIDTH_IN, 1.55 * nrow + 0.7), sharex=True,
-                                 layout="constrained", squeeze=False)
+        fig, axes = plt.subplots(
+            nrow,
+            ncol,
+            figsize=(WIDTH_IN, 1.55 * nrow + 0.7),
+            sharex=True,
+            layout="constrained",
+            squeeze=False,
+        )
         for k, code in enumerate(codes):
             ax = axes[k // ncol][k % ncol]
             m = meta[code]
             s = area[area["indicator"] == code].sort_values("year")
             s = s[s["rate_pct"].notna()]
             xs, ys = s["year"].astype(int).tolist(), s["rate_pct"].astype(float).tolist()
-            ax.plot(xs, ys, color=m.colour, marker=m.marker, markersize=4.5,
-                    markeredgecolor="#000000", markeredgewidth=0.6, linewidth=1.8, zorder=3)
+            ax.plot(
+                xs,
+                ys,
+                color=m.colour,
+                marker=m.marker,
+                markersize=4.5,
+                markeredgecolor="#000000",
+                markeredgewidth=0.6,
+                linewidth=1.8,
+                zorder=3,
+            )
             panel_targets: dict[float, list[int]] = {}
             for t in targets[targets["indicator"] == code].itertuples():
                 ty, tp = int(t.target_year), float(t.target_pct)
                 if year_from <= ty <= x_end:
                     panel_targets.setdefault(tp, []).append(ty)
-                    ax.plot([year_from - 0.3, ty], [tp, tp], color="#000000", linestyle=":",
-                            linewidth=0.9, zorder=2)
-                    ax.plot([ty], [tp], marker="_", markersize=11, markeredgewidth=2.2,
-                            color="#000000", zorder=2)
+                    ax.plot(
+                        [year_from - 0.3, ty],
+                        [tp, tp],
+                        color="#000000",
+                        linestyle=":",
+                        linewidth=0.9,
+                        zorder=2,
+                    )
+                    ax.plot(
+                        [ty],
+                        [tp],
+                        marker="_",
+                        markersize=11,
+                        markeredgewidth=2.2,
+                        color="#000000",
+                        zorder=2,
+                    )
             proj = projections.get(code)
             proj = None if is_missing(proj) else float(proj)
 
@@ -306,26 +322,60 @@ def series_chart(
                 above = v is None or v < tp
                 label_above[ty] = above
                 # Right-aligned at the marker: the label lies over the years leading to the target.
-                ax.text(ty + 0.25, tp + (3 if above else -3),
-                        f"CT {', '.join(str(v) for v in sorted(tys))}: {target_pct(tp)}",
-                        ha="right", va="bottom" if above else "top", fontsize=6.2, zorder=5,
-                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.85})
+                ax.text(
+                    ty + 0.25,
+                    tp + (3 if above else -3),
+                    f"CT {', '.join(str(v) for v in sorted(tys))}: {target_pct(tp)}",
+                    ha="right",
+                    va="bottom" if above else "top",
+                    fontsize=6.2,
+                    zorder=5,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.85},
+                )
             if xs:  # the last observed rate, on the side away from a target label at that year
                 below = label_above.get(xs[-1], False)
-                ax.annotate(decimal(ys[-1], 1) + "%", (xs[-1], ys[-1]), textcoords="offset points",
-                            xytext=(0, -11 if below else 6), ha="center", fontsize=6.5, zorder=6,
-                            bbox=_LABEL_BOX)
+                ax.annotate(
+                    decimal(ys[-1], 1) + "%",
+                    (xs[-1], ys[-1]),
+                    textcoords="offset points",
+                    xytext=(0, -11 if below else 6),
+                    ha="center",
+                    fontsize=6.5,
+                    zorder=6,
+                    bbox=_LABEL_BOX,
+                )
             if show_projection and xs and proj is not None and xs[-1] < projection_year:
-                ax.plot([xs[-1], projection_year], [ys[-1], proj], color=m.colour,
-                        linestyle=(0, (4, 2)), linewidth=1.3, zorder=3)
-                ax.plot([projection_year], [proj], marker=m.marker, markersize=4.5,
-                        markerfacecolor="white", markeredgecolor="#000000", markeredgewidth=0.7,
-                        linestyle="none", zorder=4)
+                ax.plot(
+                    [xs[-1], projection_year],
+                    [ys[-1], proj],
+                    color=m.colour,
+                    linestyle=(0, (4, 2)),
+                    linewidth=1.3,
+                    zorder=3,
+                )
+                ax.plot(
+                    [projection_year],
+                    [proj],
+                    marker=m.marker,
+                    markersize=4.5,
+                    markerfacecolor="white",
+                    markeredgecolor="#000000",
+                    markeredgewidth=0.7,
+                    linestyle="none",
+                    zorder=4,
+                )
                 above = not label_above.get(projection_year, False)
-                ax.annotate(f"dự báo {decimal(proj, 1)}%", (projection_year, proj),
-                            textcoords="offset points", xytext=(-4, 5 if above else -10),
-                            ha="right", fontsize=6.3, style="italic", zorder=4,
-                            bbox=_LABEL_BOX)
+                ax.annotate(
+                    f"dự báo {decimal(proj, 1)}%",
+                    (projection_year, proj),
+                    textcoords="offset points",
+                    xytext=(-4, 5 if above else -10),
+                    ha="right",
+                    fontsize=6.3,
+                    style="italic",
+                    zorder=4,
+                    bbox=_LABEL_BOX,
+                )
             ax.set_title(m.short_label, fontsize=8.5)
             ax.set_ylim(0, 112)
             ax.set_yticks(range(0, 101, 25))
@@ -343,17 +393,46 @@ def series_chart(
         for k in range(len(codes), nrow * ncol):
             axes[k // ncol][k % ncol].set_visible(False)
         handles = [
-            Line2D([0], [0], color="#555555", marker="o", markeredgecolor="#000000", linewidth=1.8,
-                   label=f"Tỷ lệ đạt (các năm {years_text})"),
-            Line2D([0], [0], color="#000000", linestyle=":", marker="_", markersize=9,
-                   markeredgewidth=2, label="Chỉ tiêu (CT) kế hoạch"),
+            Line2D(
+                [0],
+                [0],
+                color="#555555",
+                marker="o",
+                markeredgecolor="#000000",
+                linewidth=1.8,
+                label=f"Tỷ lệ đạt (các năm {years_text})",
+            ),
+            Line2D(
+                [0],
+                [0],
+                color="#000000",
+                linestyle=":",
+                marker="_",
+                markersize=9,
+                markeredgewidth=2,
+                label="Chỉ tiêu (CT) kế hoạch",
+            ),
         ]
         if show_projection:
-            handles.append(Line2D([0], [0], color="#555555", linestyle=(0, (4, 2)), marker="o",
-                                  markerfacecolor="white", markeredgecolor="#000000",
-                                  label=f"Dự báo đến năm {projection_year} (xu hướng)"))
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=7,
-                   frameon=True, edgecolor="#000000")
-        fig.suptitle(f"Tỷ lệ đạt các chỉ tiêu qua các năm, toàn {area_name}", fontsize=10,
-                     fontweight="bold")
+            handles.append(
+                Line2D(
+                    [0],
+                    [0],
+                    color="#555555",
+                    linestyle=(0, (4, 2)),
+                    marker="o",
+                    markerfacecolor="white",
+                    markeredgecolor="#000000",
+                    label=f"Dự báo đến năm {projection_year} (xu hướng)",
+                )
+            )
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=len(handles),
+            fontsize=7,
+            frameon=True,
+            edgecolor="#000000",
+        )
+        fig.suptitle(f"Tỷ lệ đạt các chỉ tiêu qua các năm, toàn {area_name}", fontsize=10, fontweight="bold")
     return fig

@@ -88,9 +88,7 @@ def dash_list(items, punctuate: bool = True) -> DashList:
     """Lines in the Vietnamese manner: "...;" and the last "...." (when ``punctuate``)."""
     items = [str(i).rstrip() for i in items]
     if punctuate:
-        items = [
-            i.rstrip(".;") + ("." if k == len(items) - 1 else ";") for k, i in enumerate(items)
-        ]
+        items = [i.rstrip(".;") + ("." if k == len(items) - 1 else ";") for k, i in enumerate(items)]
     return DashList(items)
 
 
@@ -121,9 +119,7 @@ def software() -> str:
     return f"hoctap {__version__} (Python {platform.python_version()})"
 
 
-def provenance(
-    d: ReportData, parameters: dict | None = None, run_time: dt.datetime | None = None
-) -> Section:
+def provenance(d: ReportData, parameters: dict | None = None, run_time: dt.datetime | None = None) -> Section:
     """What the report was built from and with: facts, folders, software version, time, files."""
     run_time = run_time or dt.datetime.now().astimezone()
     p = parameters or {}
@@ -200,7 +196,9 @@ def sources_table(
     for r in input_files(d).itertuples():
         path = r.path if is_missing(r.year) else f"{int(r.year)}: {r.path}"
         rows.append([datum(path), datum(r.status_vn), datum(r.sha256)])
-    columns = [Column("Tệp / thông tin", width=widths[0]),
-               Column("Tình trạng / giá trị", width=widths[1]),
-               Column("Mã băm SHA-256", width=widths[2])]
+    columns = [
+        Column("Tệp / thông tin", width=widths[0]),
+        Column("Tình trạng / giá trị", width=widths[1]),
+        Column("Mã băm SHA-256", width=widths[2]),
+    ]
     return Table(columns, rows, caption=caption, name="Nguồn số liệu")

@@ -117,26 +117,17 @@ def _span(cell) -> str:
 
 
 def table_html(t: Table) -> str:
-    head = "".join(
-        "<tr>" + "".join(f"<th{_span(c)}>{esc(c.text)}</th>" for c in row) + "</tr>"
-        for row in t.headers()
-    )
+    head = "".join("<tr>" + "".join(f"<th{_span(c)}>{esc(c.text)}</th>" for c in row) + "</tr>" for row in t.headers())
     body = []
     for row in t.rows:
-        cells = "".join(
-            f"<td{_attr(_cell_classes(t, j, c))}{_span(c)}>{esc(c.text)}</td>"
-            for j, c in enumerate(row)
-        )
+        cells = "".join(f"<td{_attr(_cell_classes(t, j, c))}{_span(c)}>{esc(c.text)}</td>" for j, c in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
     if not body:
         body.append(f'<tr><td class="c" colspan="{len(t.columns)}">{esc(t.empty_text)}</td></tr>')
     # A paragraph, not <caption>: WeasyPrint keeps a block with what follows, not a caption.
     cap = f'<p class="table-caption">{esc(t.caption)}</p>' if t.caption else ""
     foot = f'<p class="table-note">{esc(t.note)}</p>' if t.note else ""
-    out = (
-        f'{cap}<table class="{esc(t.style)}"><thead>{head}</thead>'
-        f"<tbody>{''.join(body)}</tbody></table>{foot}"
-    )
+    out = f'{cap}<table class="{esc(t.style)}"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>{foot}'
     return f'<div class="keep">{out}</div>' if t.keep_together else out
 
 

@@ -76,12 +76,10 @@ def update_index(ws: Workspace) -> Path:
     rows = []
     for e in _entries(ws):
         links = " ".join(
-            f'<a href="{esc(e["folder"])}/{esc(p.name)}">{labels[ext]}</a>'
-            for ext, p in e["files"].items()
+            f'<a href="{esc(e["folder"])}/{esc(p.name)}">{labels[ext]}</a>' for ext, p in e["files"].items()
         )
         rows.append(
-            f'<tr><td>{esc(e["title"])}</td><td class="c">{e["built"]:%d/%m/%Y}</td>'
-            f'<td class="links">{links}</td></tr>'
+            f'<tr><td>{esc(e["title"])}</td><td class="c">{e["built"]:%d/%m/%Y}</td><td class="links">{links}</td></tr>'
         )
     if not rows:
         rows.append('<tr><td colspan="3" class="c">Chưa có báo cáo nào.</td></tr>')

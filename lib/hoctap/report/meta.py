@@ -14,8 +14,20 @@ from hoctap.analysis.indicators import INDICATORS
 from hoctap.fmt import DASH, is_missing
 from hoctap.text import fold
 
-__all__ = ["DASH", "Meta", "date_vn", "date_words", "decimal", "indicator_meta", "is_missing",
-           "number", "pct", "pp_words", "target_pct", "vn_key"]
+__all__ = [
+    "DASH",
+    "Meta",
+    "date_vn",
+    "date_words",
+    "decimal",
+    "indicator_meta",
+    "is_missing",
+    "number",
+    "pct",
+    "pp_words",
+    "target_pct",
+    "vn_key",
+]
 
 
 def vn_key(name) -> tuple[str, str]:
@@ -98,7 +110,14 @@ SUBJECTS = {
 def indicator_meta() -> dict[str, Meta]:
     """Metadata per indicator code, in the order of the plan."""
     return {
-        i.code: Meta(i.code, i.label, i.short_label, i.colour, i.hatch, i.marker,
-                     SUBJECTS.get(i.code, i.label[0].lower() + i.label[1:]))
+        i.code: Meta(
+            i.code,
+            i.label,
+            i.short_label,
+            i.colour,
+            i.hatch,
+            i.marker,
+            SUBJECTS.get(i.code, i.label[0].lower() + i.label[1:]),
+        )
         for i in INDICATORS
     }

@@ -33,11 +33,12 @@ def _check(nb, nb_path: Path | None = None) -> None:
         failed = cell.get("metadata", {}).get("papermill", {}).get("exception")
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors or failed:
-            detail = (
-                f"{errors[0].get('ename', '')}: {errors[0].get('evalue', '')}" if errors else "lỗi"
+            detail = f"{errors[0].get('ename', '')}: {errors[0].get('evalue', '')}" if errors else "lỗi"
+            raise NotebookError(
+                f"ô {i} của notebook có lỗi ({detail}); không xuất bản báo cáo",
+                notebook=nb_path,
+                cell=i,
             )
-            raise NotebookError(f"ô {i} của notebook có lỗi ({detail}); không xuất bản báo cáo",
-                                notebook=nb_path, cell=i)
 
 
 def read_document(executed_ipynb: Path) -> Document:
@@ -49,8 +50,7 @@ def read_document(executed_ipynb: Path) -> Document:
         for cell in nb.cells
         if cell.cell_type == "code"
         for out in cell.get("outputs", [])
-        if out.get("output_type") in ("display_data", "execute_result")
-        and MIME in out.get("data", {})
+        if out.get("output_type") in ("display_data", "execute_result") and MIME in out.get("data", {})
     ]
     if not found:
         raise NotebookError("notebook không có nội dung báo cáo (chưa chạy hoặc không có kết quả)")

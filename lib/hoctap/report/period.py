@@ -38,8 +38,10 @@ from hoctap.vocabulary import (
 
 PERIOD_TARGET_YEAR = programme_calendar.REVIEW_TARGET_YEAR
 PROJECTION_YEAR = programme_calendar.END_YEAR
-KIND_WORDS = {programme_calendar.SO_KET: ("Sơ kết", "sơ kết", 5),
-              programme_calendar.TONG_KET: ("Tổng kết", "tổng kết", 10)}
+KIND_WORDS = {
+    programme_calendar.SO_KET: ("Sơ kết", "sơ kết", 5),
+    programme_calendar.TONG_KET: ("Tổng kết", "tổng kết", 10),
+}
 COVERAGE_SHIFT_PP = 10.0  # a change in the reporting rate this large is worth a sentence
 
 
@@ -139,10 +141,7 @@ class PeriodData(ReportData):
         plan = self.settings.get("plan", {})
         programme = plan.get("programme", programme_calendar.NAME)
         cap, _low, n = self.words
-        line = (
-            f'{cap} {n} năm thực hiện Chương trình "{programme}" giai đoạn '
-            f"{self.year_from}-{self.year_to}"
-        )
+        line = f'{cap} {n} năm thực hiện Chương trình "{programme}" giai đoạn {self.year_from}-{self.year_to}'
         return line if self.is_over else line + f" (tính đến năm {self.last_year})"
 
     def provenance_facts(self):
@@ -185,17 +184,24 @@ def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=
     notes = cat.read("period_notes", optional=True, **keys)
     ref = Reference(ws.reference_dir)
     d = PeriodData(
-        ws=ws, kind=kind, year_from=int(year_from), year_to=int(year_to),
-        geography_date=geo or dt.date.today(), settings=ref.settings, reference=ref,
+        ws=ws,
+        kind=kind,
+        year_from=int(year_from),
+        year_to=int(year_to),
+        geography_date=geo or dt.date.today(),
+        settings=ref.settings,
+        reference=ref,
         indicators=indicators,
         summary=summary if summary is not None else pd.DataFrame(),
-        candidates=(candidates if candidates is not None
-                    else pd.DataFrame(columns=periods.CANDIDATE_COLUMNS)),
+        candidates=(candidates if candidates is not None else pd.DataFrame(columns=periods.CANDIDATE_COLUMNS)),
         notes=notes.splitlines() if notes is not None else [],
     )
     for year in range(d.year_from, d.year_to + 1):
-        for name, store in (("completeness", d.completeness), ("intake", d.intake),
-                            ("issues", d.issues)):
+        for name, store in (
+            ("completeness", d.completeness),
+            ("intake", d.intake),
+            ("issues", d.issues),
+        ):
             df = cat.read(name, optional=True, year=year)
             if df is not None:
                 store[year] = df
@@ -231,9 +237,16 @@ def geography(d: PeriodData) -> dict:
     changed = sorted({c for c in changed if period[0] < c <= period[1]})
     after = bool(starts) and min(starts) > period[0]
     before = len(com) > 0 and all(x is not None for x in com["valid_to_date"]) and bool(changed)
-    return {"codes": codes, "n": len(codes), "units": _units_word(com["kind"].tolist()),
-            "after": after, "before": before, "changed": changed,
-            "start": min(starts) if after else None, "end": max(ends) if before else None}
+    return {
+        "codes": codes,
+        "n": len(codes),
+        "units": _units_word(com["kind"].tolist()),
+        "after": after,
+        "before": before,
+        "changed": changed,
+        "start": min(starts) if after else None,
+        "end": max(ends) if before else None,
+    }
 
 
 def geography_words(d: PeriodData, short: bool = False) -> str:
@@ -242,8 +255,7 @@ def geography_words(d: PeriodData, short: bool = False) -> str:
     if g["after"]:
         what = f"địa giới {g['n']} {g['units']} sau sắp xếp (hiệu lực {day_month(g['start'])})"
     elif g["before"]:
-        what = (f"địa giới {g['n']} {g['units']} trước sắp xếp (có hiệu lực đến "
-                f"{day_month(g['end'])})")
+        what = f"địa giới {g['n']} {g['units']} trước sắp xếp (có hiệu lực đến {day_month(g['end'])})"
     else:
         what = f"địa giới {g['n']} {g['units']} tại ngày {day_month(d.geography_date)}"
     if short:
@@ -254,8 +266,17 @@ def geography_words(d: PeriodData, short: bool = False) -> str:
 # ---- coverage and quality over the years -------------------------------------------------------
 
 
-COVERAGE_COLUMNS = ["year", "expected", "submitted", "on_time", "late", "missing", "unexpected",
-                    "reporting_rate", "on_time_rate"]
+COVERAGE_COLUMNS = [
+    "year",
+    "expected",
+    "submitted",
+    "on_time",
+    "late",
+    "missing",
+    "unexpected",
+    "reporting_rate",
+    "on_time_rate",
+]
 
 
 def coverage_by_year(d: PeriodData) -> pd.DataFrame:
@@ -273,8 +294,7 @@ def coverage_by_year(d: PeriodData) -> pd.DataFrame:
             sub = as_bool(exp["submitted"])
             on = as_bool(exp["on_time"]) & sub
             n_exp, n_sub, n_on = len(exp), int(sub.sum()), int(on.sum())
-            extra = (int((as_bool(comp["submitted"]) & ~as_bool(comp["expected"])).sum())
-                     if "expected" in comp else 0)
+            extra = int((as_bool(comp["submitted"]) & ~as_bool(comp["expected"])).sum()) if "expected" in comp else 0
         else:
             a = area[area["year"] == year]
             if not len(a) or is_missing(a.iloc[0]["schools_expected"]):
@@ -285,13 +305,19 @@ def coverage_by_year(d: PeriodData) -> pd.DataFrame:
             rate = first.get("on_time_rate_pct")
             n_on = None if is_missing(rate) else round(float(rate) * n_exp / 100)
             extra = 0
-        rows.append({
-            "year": year, "expected": n_exp, "submitted": n_sub, "on_time": n_on,
-            "late": None if n_on is None else n_sub - n_on, "missing": n_exp - n_sub,
-            "unexpected": extra,
-            "reporting_rate": 100 * n_sub / n_exp if n_exp else None,
-            "on_time_rate": 100 * n_on / n_exp if n_exp and n_on is not None else None,
-        })
+        rows.append(
+            {
+                "year": year,
+                "expected": n_exp,
+                "submitted": n_sub,
+                "on_time": n_on,
+                "late": None if n_on is None else n_sub - n_on,
+                "missing": n_exp - n_sub,
+                "unexpected": extra,
+                "reporting_rate": 100 * n_sub / n_exp if n_exp else None,
+                "on_time_rate": 100 * n_on / n_exp if n_exp and n_on is not None else None,
+            }
+        )
     return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
 
 
@@ -317,13 +343,18 @@ def quality_by_year(d: PeriodData) -> pd.DataFrame:
         if intake is None and issues is None:
             continue
         counts = intake["status"].value_counts() if intake is not None else pd.Series(dtype=int)
-        sev = (issues["severity"].value_counts() if issues is not None and len(issues)
-               else pd.Series(dtype=int))
-        rows.append({"year": year, "files": 0 if intake is None else len(intake),
-                     "accepted": int(counts.get(ACCEPTED, 0)),
-                     "rejected": int(counts.get(REJECTED, 0)),
-                     "superseded": int(counts.get(SUPERSEDED, 0)),
-                     "errors": int(sev.get(ERROR, 0)), "warnings": int(sev.get(WARNING, 0))})
+        sev = issues["severity"].value_counts() if issues is not None and len(issues) else pd.Series(dtype=int)
+        rows.append(
+            {
+                "year": year,
+                "files": 0 if intake is None else len(intake),
+                "accepted": int(counts.get(ACCEPTED, 0)),
+                "rejected": int(counts.get(REJECTED, 0)),
+                "superseded": int(counts.get(SUPERSEDED, 0)),
+                "errors": int(sev.get(ERROR, 0)),
+                "warnings": int(sev.get(WARNING, 0)),
+            }
+        )
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
 
@@ -369,8 +400,7 @@ def status_words(status, target, target_year) -> str:
     if is_missing(status) or not str(status).strip():
         return ""
     status = str(status)
-    goal = (f"chỉ tiêu năm {int(target_year)} ({target_pct(target)})"
-            if not is_missing(target_year) else "chỉ tiêu")
+    goal = f"chỉ tiêu năm {int(target_year)} ({target_pct(target)})" if not is_missing(target_year) else "chỉ tiêu"
     return {
         STATUS_MET: f"đạt {goal}",
         STATUS_NOT_MET: f"chưa đạt {goal}",
@@ -393,8 +423,7 @@ def most_improved(d: PeriodData) -> pd.DataFrame:
 
 def behind_target(d: PeriodData) -> dict[str, pd.DataFrame]:
     """Per indicator, the communes not meeting (or behind) the target at the period's end."""
-    return {code: df for code, df in periods.behind_target(d.indicators, d.last_year).items()
-            if len(df)}
+    return {code: df for code, df in periods.behind_target(d.indicators, d.last_year).items() if len(df)}
 
 
 def commune_order(d: PeriodData) -> list[tuple[str, str]]:

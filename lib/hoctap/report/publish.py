@@ -38,9 +38,7 @@ def publish_annual(ws: Workspace, year: int, executed_notebook: Path) -> dict[st
     return {**files, "index": update_index(ws)}
 
 
-def publish_period(
-    ws: Workspace, kind: str, year_from: int, year_to: int, executed_notebook: Path
-) -> dict[str, Path]:
+def publish_period(ws: Workspace, kind: str, year_from: int, year_to: int, executed_notebook: Path) -> dict[str, Path]:
     """reports/<kind>-<from>-<to>/<kind>-<from>-<to>.html, .pdf, .xlsx; the index."""
     doc = read_document(Path(executed_notebook))
     d = period.load(ws, kind, year_from, year_to)

@@ -23,10 +23,22 @@ from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 
 FORMAT_VERSION = 1
 YEAR = 2024
-COMMUNES = [("TT-PHUTUC", "Thị trấn Phú Túc"), ("X-CHUDRANG", "Chư Drăng"), ("X-CHUGU", "Chư Gu"), ("X-CHUNGOC", "Chư Ngọc"),
-            ("X-CHURCAM", "Chư Rcăm"), ("X-DATBANG", "Đất Bằng"), ("X-IAHDREH", "Ia Hdreh"), ("X-IAMLAH", "Ia Mlah"),
-            ("X-IARMOK", "Ia Rmok"), ("X-IARSAI", "Ia Rsai"), ("X-IARSUOM", "Ia Rsươm"), ("X-KRONGNANG", "Krông Năng"),
-            ("X-PHUCAN", "Phú Cần"), ("X-UAR", "Uar")]
+COMMUNES = [
+    ("TT-PHUTUC", "Thị trấn Phú Túc"),
+    ("X-CHUDRANG", "Chư Drăng"),
+    ("X-CHUGU", "Chư Gu"),
+    ("X-CHUNGOC", "Chư Ngọc"),
+    ("X-CHURCAM", "Chư Rcăm"),
+    ("X-DATBANG", "Đất Bằng"),
+    ("X-IAHDREH", "Ia Hdreh"),
+    ("X-IAMLAH", "Ia Mlah"),
+    ("X-IARMOK", "Ia Rmok"),
+    ("X-IARSAI", "Ia Rsai"),
+    ("X-IARSUOM", "Ia Rsươm"),
+    ("X-KRONGNANG", "Krông Năng"),
+    ("X-PHUCAN", "Phú Cần"),
+    ("X-UAR", "Uar"),
+]
 
 
 def _school(i: int) -> tuple[str, str, str, str]:
@@ -39,8 +51,17 @@ def _write_one(args: tuple[int, str]) -> None:
     rng = random.Random(i)
     sid, name, _, commune = _school(i)
     wb = openpyxl.Workbook(write_only=True)
-    info = {"template_id": "HTSD-01", "school_code": sid, "school_name": name, "commune": commune, "school_level": "Tiểu học",
-            "year": YEAR, "report_date": f"{rng.randint(1, 9):02d}/12/{YEAR}", "preparer": "Người lập (giả lập)", "phone": "0900000000"}
+    info = {
+        "template_id": "HTSD-01",
+        "school_code": sid,
+        "school_name": name,
+        "commune": commune,
+        "school_level": "Tiểu học",
+        "year": YEAR,
+        "report_date": f"{rng.randint(1, 9):02d}/12/{YEAR}",
+        "preparer": "Người lập (giả lập)",
+        "phone": "0900000000",
+    }
     ws = wb.create_sheet("ThongTin")
     ws.append([schema.INFO.title])
     ws.append([])
@@ -50,8 +71,15 @@ def _write_one(args: tuple[int, str]) -> None:
     ws.append([schema.UNIT.title])
     ws.append([])
     staff = rng.randint(15, 80)
-    unit = {"school_unit_title": rng.choice(["Có", "Không"]), "staff_total": staff, "staff_citizen": rng.randint(0, staff),
-            "members_total": staff, "members_policy": rng.randint(0, staff), "cadres_total": 5, "cadres_clc_it": rng.randint(0, 5)}
+    unit = {
+        "school_unit_title": rng.choice(["Có", "Không"]),
+        "staff_total": staff,
+        "staff_citizen": rng.randint(0, staff),
+        "members_total": staff,
+        "members_policy": rng.randint(0, staff),
+        "cadres_total": 5,
+        "cadres_clc_it": rng.randint(0, 5),
+    }
     for f in schema.UNIT.fields:
         ws.append([f.label, unit[f.name]])
     ws = wb.create_sheet("DiaBan")
@@ -63,8 +91,20 @@ def _write_one(args: tuple[int, str]) -> None:
         reg = rng.randint(0, h)
         clans = rng.randint(2, 15)
         workers = rng.randint(50, 600)
-        ws.append([v + 1, f"Thôn {i}-{v + 1}", h, reg, rng.randint(0, reg), clans, rng.randint(0, clans),
-                   rng.choice(["Có", "Không"]), workers, rng.randint(0, workers)])
+        ws.append(
+            [
+                v + 1,
+                f"Thôn {i}-{v + 1}",
+                h,
+                reg,
+                rng.randint(0, reg),
+                clans,
+                rng.randint(0, clans),
+                rng.choice(["Có", "Không"]),
+                workers,
+                rng.randint(0, workers),
+            ]
+        )
     ws = wb.create_sheet("CoQuan")
     ws.append([schema.ORGS.title])
     ws.append([])
@@ -84,8 +124,19 @@ def build(n: int, root: Path) -> Workspace:
         shutil.rmtree(root, ignore_errors=True)
         raw.mkdir(parents=True)
         shutil.copytree(SHIPPED_REFERENCE_DIR, data / "reference", dirs_exist_ok=True)
-        reg = [{"school_id": sid, "name": name, "aliases": "", "commune_code": code, "level": "Tiểu học",
-                "active_from": 2021, "active_to": "", "note": "Dữ liệu giả lập (synthetic)"} for sid, name, code, _ in map(_school, range(n))]
+        reg = [
+            {
+                "school_id": sid,
+                "name": name,
+                "aliases": "",
+                "commune_code": code,
+                "level": "Tiểu học",
+                "active_from": 2021,
+                "active_to": "",
+                "note": "Dữ liệu giả lập (synthetic)",
+            }
+            for sid, name, code, _ in map(_school, range(n))
+        ]
         pd.DataFrame(reg).to_csv(data / "reference" / "schools.csv", index=False)
         with mp.get_context("fork").Pool(2) as pool:
             pool.map(_write_one, [(i, str(raw)) for i in range(n)], chunksize=50)
@@ -130,12 +181,16 @@ def main(argv: list[str] | None = None) -> int:
         _openpyxl_read(f)
     t_base, cpu_base = time.perf_counter() - t0, _cpu() - c0
     rate_base = len(files) / t_base
-    print(f"pandas.read_excel(openpyxl), mọi trang: {len(files)} tệp trong {t_base:.2f} s = {rate_base:.1f} bảng tính/giây "
-          f"(CPU {1000 * cpu_base / len(files):.2f} ms/bảng tính)")
+    print(
+        f"pandas.read_excel(openpyxl), mọi trang: {len(files)} tệp trong {t_base:.2f} s = {rate_base:.1f} bảng tính/giây "
+        f"(CPU {1000 * cpu_base / len(files):.2f} ms/bảng tính)"
+    )
     for label, wall, cpu in runs:
         rate = args.n / wall
-        print(f"clean_year {label}: {args.n} tệp ({accepted} được dùng) trong {wall:.2f} s = {rate:.0f} bảng tính/giây, "
-              f"nhanh gấp {rate / rate_base:.1f} lần (CPU {1000 * cpu / args.n:.2f} ms/bảng tính, cả tiến trình con)")
+        print(
+            f"clean_year {label}: {args.n} tệp ({accepted} được dùng) trong {wall:.2f} s = {rate:.0f} bảng tính/giây, "
+            f"nhanh gấp {rate / rate_base:.1f} lần (CPU {1000 * cpu / args.n:.2f} ms/bảng tính, cả tiến trình con)"
+        )
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"Bộ nhớ đỉnh: tiến trình chính {peak_self:.0f} MB, tiến trình con {peak_children:.0f} MB")

@@ -41,38 +41,135 @@ from hoctap.text import fold, strip_diacritics
 
 # Tolerated variations dealt out to about one file in six each year.
 VARIATION_KINDS = (
-    "sheet_names", "sheet_order", "extra_sheet", "header_case", "header_no_diacritics",
-    "header_linebreak", "header_abbrev", "column_order", "extra_columns", "title_block",
-    "two_row_header", "blank_rows", "numbered_labels", "count_text", "yesno_symbols",
-    "total_row", "total_formula", "total_mismatch", "school_name_variant", "empty_code",
-    "commune_variant", "text_date",
+    "sheet_names",
+    "sheet_order",
+    "extra_sheet",
+    "header_case",
+    "header_no_diacritics",
+    "header_linebreak",
+    "header_abbrev",
+    "column_order",
+    "extra_columns",
+    "title_block",
+    "two_row_header",
+    "blank_rows",
+    "numbered_labels",
+    "count_text",
+    "yesno_symbols",
+    "total_row",
+    "total_formula",
+    "total_mismatch",
+    "school_name_variant",
+    "empty_code",
+    "commune_variant",
+    "text_date",
 )
 N_VARIATION_FILES = 10
 
 # Bad cases per year: every kind appears in 2025 (the merger year, the stress test) and in
 # at least two other years; other years hold a handful.
 ALL_BAD = (
-    "part_whole", "awarded_without_registering", "percent_in_count", "negative_count",
-    "unit_part_whole", "wrong_year", "unknown_commune", "unregistered_school", "corrupt",
-    "empty", "duplicate_same_date", "outlier", "lock_file", "hidden_file", "other_format",
+    "part_whole",
+    "awarded_without_registering",
+    "percent_in_count",
+    "negative_count",
+    "unit_part_whole",
+    "wrong_year",
+    "unknown_commune",
+    "unregistered_school",
+    "corrupt",
+    "empty",
+    "duplicate_same_date",
+    "outlier",
+    "lock_file",
+    "hidden_file",
+    "other_format",
 )
 BAD_SCHEDULE = {
-    2021: ("part_whole", "awarded_without_registering", "negative_count", "unregistered_school", "empty", "lock_file", "other_format"),
-    2022: ("part_whole", "awarded_without_registering", "percent_in_count", "unknown_commune", "corrupt", "outlier", "lock_file", "hidden_file"),
-    2023: ("part_whole", "awarded_without_registering", "negative_count", "unit_part_whole", "wrong_year", "unregistered_school", "outlier", "lock_file", "other_format"),
-    2024: ("part_whole", "awarded_without_registering", "percent_in_count", "unknown_commune", "corrupt", "empty", "duplicate_same_date", "outlier", "lock_file", "other_format"),
+    2021: (
+        "part_whole",
+        "awarded_without_registering",
+        "negative_count",
+        "unregistered_school",
+        "empty",
+        "lock_file",
+        "other_format",
+    ),
+    2022: (
+        "part_whole",
+        "awarded_without_registering",
+        "percent_in_count",
+        "unknown_commune",
+        "corrupt",
+        "outlier",
+        "lock_file",
+        "hidden_file",
+    ),
+    2023: (
+        "part_whole",
+        "awarded_without_registering",
+        "negative_count",
+        "unit_part_whole",
+        "wrong_year",
+        "unregistered_school",
+        "outlier",
+        "lock_file",
+        "other_format",
+    ),
+    2024: (
+        "part_whole",
+        "awarded_without_registering",
+        "percent_in_count",
+        "unknown_commune",
+        "corrupt",
+        "empty",
+        "duplicate_same_date",
+        "outlier",
+        "lock_file",
+        "other_format",
+    ),
     2025: ALL_BAD,
-    2026: ("part_whole", "awarded_without_registering", "percent_in_count", "wrong_year", "unregistered_school", "empty", "outlier", "lock_file", "hidden_file"),
+    2026: (
+        "part_whole",
+        "awarded_without_registering",
+        "percent_in_count",
+        "wrong_year",
+        "unregistered_school",
+        "empty",
+        "outlier",
+        "lock_file",
+        "hidden_file",
+    ),
 }
 # Bad kinds that live in a school's own workbook (the others are stray files or extra schools).
 SCHOOL_BAD = {
-    "part_whole", "awarded_without_registering", "percent_in_count", "negative_count", "unit_part_whole",
-    "wrong_year", "unknown_commune", "corrupt", "empty", "duplicate_same_date", "outlier",
+    "part_whole",
+    "awarded_without_registering",
+    "percent_in_count",
+    "negative_count",
+    "unit_part_whole",
+    "wrong_year",
+    "unknown_commune",
+    "corrupt",
+    "empty",
+    "duplicate_same_date",
+    "outlier",
 }
-ROW_BAD = {"part_whole", "awarded_without_registering", "percent_in_count", "negative_count", "outlier"}
+ROW_BAD = {
+    "part_whole",
+    "awarded_without_registering",
+    "percent_in_count",
+    "negative_count",
+    "outlier",
+}
 REJECTING = {"wrong_year", "unknown_commune", "corrupt", "empty", "duplicate_same_date"}
 UNKNOWN_COMMUNE = "xã Ia Ma Rơn"
-UNREGISTERED = {"name": "Trường Mầm non tư thục Hoa Sữa", "commune": "X-UAR", "level": "Mầm non", "staff": 14}
+UNREGISTERED = {
+    "name": "Trường Mầm non tư thục Hoa Sữa",
+    "commune": "X-UAR",
+    "level": "Mầm non",
+    "staff": 14,
+}
 FOLDERS = ("email", "Thu dien tu 12-2", "bo sung", "Tai ve tu Zalo")
 OLD_TEMPLATE_YEARS = (2021, 2022)
 
@@ -123,7 +220,12 @@ def _commune_variants(ref: Reference, code: str, on: dt.date) -> list[str]:
     """Spellings of a commune that still resolve to ``code`` on ``on`` (checked, not assumed)."""
     row = ref.communes.loc[ref.communes["code"] == code].iloc[0]
     name, kind = row["name"], row["kind"]
-    cands = [name, f"{kind.capitalize()} {name}", strip_diacritics(name).lower(), name.replace(" ", "")]
+    cands = [
+        name,
+        f"{kind.capitalize()} {name}",
+        strip_diacritics(name).lower(),
+        name.replace(" ", ""),
+    ]
     if " " in name:
         first, rest = name.split(" ", 1)
         cands.append(f"{first} {rest[0]}'{rest[1:]}")
@@ -142,14 +244,20 @@ def school_target(ref: Reference, code: str, on: dt.date) -> str:
 
 
 def _school_name_variants(ref: Reference, s: School, commune: str, on: dt.date) -> list[str]:
-    bare = s.name[len("Trường "):] if s.name.startswith("Trường ") else s.name
-    cands = [*s.aliases, bare, strip_diacritics(s.name), s.name.upper(), strip_diacritics(bare).lower()]
+    bare = s.name[len("Trường ") :] if s.name.startswith("Trường ") else s.name
+    cands = [
+        *s.aliases,
+        bare,
+        strip_diacritics(s.name),
+        s.name.upper(),
+        strip_diacritics(bare).lower(),
+    ]
     return [c for c in dict.fromkeys(cands) if c != s.name and ref.find_school(None, c, commune, on) == [s.school_id]]
 
 
 def _short(s_name: str, aliases: list[str]) -> str:
     name = aliases[0] if aliases else s_name
-    return name[len("Trường "):] if name.startswith("Trường ") else name
+    return name[len("Trường ") :] if name.startswith("Trường ") else name
 
 
 def _file_name(r: random.Random, short: str, code: str, year: int, ext: str) -> str:
@@ -205,8 +313,17 @@ class _YearPlanner:
         return _date_between(r, dt.date(y, 11, 8), dt.date(y, 12, 8))
 
     # -- the content of one school's workbook
-    def content(self, s: School, date: dt.date, kinds: set[str], r: random.Random, *, written_commune: str | None = None,
-                conflict: set[str] = frozenset(), old_name: bool = False) -> tuple[Content, dict, list[dict], list[dict]]:
+    def content(
+        self,
+        s: School,
+        date: dt.date,
+        kinds: set[str],
+        r: random.Random,
+        *,
+        written_commune: str | None = None,
+        conflict: set[str] = frozenset(),
+        old_name: bool = False,
+    ) -> tuple[Content, dict, list[dict], list[dict]]:
         year = self.year
         target = school_commune_on(self.ref, s.commune, date)
         commune_code = s.commune if old_name else target
@@ -230,7 +347,9 @@ class _YearPlanner:
         info["commune"] = commune_text
         info["school_level"] = s.level
         info["year"] = year
-        info["report_date"] = date.strftime("%d/%m/%Y") if "text_date" in kinds else dt.datetime(date.year, date.month, date.day)
+        info["report_date"] = (
+            date.strftime("%d/%m/%Y") if "text_date" in kinds else dt.datetime(date.year, date.month, date.day)
+        )
         info["preparer"] = SYNTHETIC
         info["phone"] = f"0900 {r.randint(100, 999)} {r.randint(100, 999)}"
         figs = self.w.school_figures(s, year) if s.school_id in self.w.schools else dict(s.__dict__.get("_figs"))
@@ -242,32 +361,59 @@ class _YearPlanner:
 
         unit = {k: (_yesno(v, symbols, r) if isinstance(v, bool) else cnt(k, v)) for k, v in figs.items()}
         villages_written, villages_truth = [], []
-        for v, second in self.w.villages_of(s.school_id, year) if s.school_id in self.w.schools else s.__dict__["_villages"]:
+        for v, second in (
+            self.w.villages_of(s.school_id, year) if s.school_id in self.w.schools else s.__dict__["_villages"]
+        ):
             f = self.w.village_figures(v, year)
             if v.name in conflict:
                 f = dict(f)
                 f["households_total"] += r.randint(4, 9)
-                f["households_family_title"] = min(f["households_total"], f["households_family_title"] + r.randint(2, 5))
+                f["households_family_title"] = min(
+                    f["households_total"], f["households_family_title"] + r.randint(2, 5)
+                )
                 f["households_registered"] = max(f["households_registered"], f["households_family_title"])
                 f["workers_total"] += r.randint(5, 15)
             row = {"village": v.name, "_people": f["households_total"] * 4}
             row.update({k: (_yesno(x, symbols, r) if isinstance(x, bool) else cnt(k, x)) for k, x in f.items()})
             villages_written.append(row)
-            villages_truth.append({
-                "village": v.name, "village_key": fold(v.name), "old_commune_code": v.commune,
-                "commune_code": school_commune_on(self.ref, v.commune, self.geo),
-                "school_id": s.school_id if s.school_id in self.w.schools else None,
-                "second_coordinator": second, "figures": f, "problems": [],
-                "report_date": date.isoformat(),
-            })
+            villages_truth.append(
+                {
+                    "village": v.name,
+                    "village_key": fold(v.name),
+                    "old_commune_code": v.commune,
+                    "commune_code": school_commune_on(self.ref, v.commune, self.geo),
+                    "school_id": s.school_id if s.school_id in self.w.schools else None,
+                    "second_coordinator": second,
+                    "figures": f,
+                    "problems": [],
+                    "report_date": date.isoformat(),
+                }
+            )
         orgs_written, orgs_truth = None, []
         if not self.old:
             orgs_written = []
             if self.w.org_reporter.get(s.commune) == s.school_id:
                 for o in self.w.orgs[s.commune]:
                     f = self.w.org_figures(o, year)
-                    orgs_written.append({k: (_yesno(x, symbols, r) if isinstance(x, bool) else (cnt(k, x) if isinstance(x, int) else x)) for k, x in f.items()})
-                    orgs_truth.append({"org_name": o.name, "org_key": fold(o.name), "commune_code": school_commune_on(self.ref, o.commune, self.geo), "figures": f, "problems": []})
+                    orgs_written.append(
+                        {
+                            k: (
+                                _yesno(x, symbols, r)
+                                if isinstance(x, bool)
+                                else (cnt(k, x) if isinstance(x, int) else x)
+                            )
+                            for k, x in f.items()
+                        }
+                    )
+                    orgs_truth.append(
+                        {
+                            "org_name": o.name,
+                            "org_key": fold(o.name),
+                            "commune_code": school_commune_on(self.ref, o.commune, self.geo),
+                            "figures": f,
+                            "problems": [],
+                        }
+                    )
         content = Content(info, unit, villages_written, orgs_written, set(kinds))
         school_truth = {
             "school_id": s.school_id if s.school_id in self.w.schools else None,
@@ -283,7 +429,16 @@ class _YearPlanner:
         }
         return content, school_truth, villages_truth, orgs_truth
 
-    def _rel(self, s_name: str, aliases: list[str], code: str, r: random.Random, ext: str, folder: str | None = None, suffix: str = "") -> str:
+    def _rel(
+        self,
+        s_name: str,
+        aliases: list[str],
+        code: str,
+        r: random.Random,
+        ext: str,
+        folder: str | None = None,
+        suffix: str = "",
+    ) -> str:
         name = _file_name(r, _short(s_name, aliases), code, self.year, ext)
         if suffix:
             stem, _, e = name.rpartition(".")
@@ -292,11 +447,26 @@ class _YearPlanner:
             folder = r.choice(FOLDERS)
         return self._unique(f"{folder}/{name}" if folder else name)
 
-    def add(self, s: School, *, kinds: set[str], fmt: str, date: dt.date, bad: str | None, r: random.Random,
-            conflict: set[str], old_name: bool, status: str = "accepted", folder: str | None = None,
-            suffix: str = "", mutate: str | None = None) -> FilePlan:
+    def add(
+        self,
+        s: School,
+        *,
+        kinds: set[str],
+        fmt: str,
+        date: dt.date,
+        bad: str | None,
+        r: random.Random,
+        conflict: set[str],
+        old_name: bool,
+        status: str = "accepted",
+        folder: str | None = None,
+        suffix: str = "",
+        mutate: str | None = None,
+    ) -> FilePlan:
         written_commune = UNKNOWN_COMMUNE if bad == "unknown_commune" else None
-        content, st, vt, ot = self.content(s, date, kinds, r, written_commune=written_commune, conflict=conflict, old_name=old_name)
+        content, st, vt, ot = self.content(
+            s, date, kinds, r, written_commune=written_commune, conflict=conflict, old_name=old_name
+        )
         problems: list[str] = []
         variations = sorted(kinds)
         if old_name:
@@ -318,14 +488,36 @@ class _YearPlanner:
             # the older version of a resubmission: one village figure later corrected
             i = r.randrange(len(vt)) if vt else None
             if i is not None:
-                content.villages[i]["households_family_title"] = vt[i]["figures"]["households_family_title"] + r.randint(6, 15)
+                content.villages[i]["households_family_title"] = vt[i]["figures"][
+                    "households_family_title"
+                ] + r.randint(6, 15)
         if mutate == "same_date_other":
             if vt:
                 content.villages[0]["households_total"] = vt[0]["figures"]["households_total"] + r.randint(3, 12)
         if bad and bad not in ROW_BAD and bad != "unit_part_whole":
             problems.append(bad)
-        rel = self._rel(s.name, s.aliases, s.school_id if s.school_id in self.w.schools else "", r, "." + fmt, folder, suffix)
-        plan = FilePlan(rel, st["school_id"], status, fmt, problems, variations, date, content, school=st, villages=vt, orgs=ot)
+        rel = self._rel(
+            s.name,
+            s.aliases,
+            s.school_id if s.school_id in self.w.schools else "",
+            r,
+            "." + fmt,
+            folder,
+            suffix,
+        )
+        plan = FilePlan(
+            rel,
+            st["school_id"],
+            status,
+            fmt,
+            problems,
+            variations,
+            date,
+            content,
+            school=st,
+            villages=vt,
+            orgs=ot,
+        )
         for row in vt:
             problems.extend(p for p in row["problems"] if p not in problems)
         problems.extend(p for p in st["problems"] if p not in problems)
@@ -363,7 +555,9 @@ class _YearPlanner:
             row["households_registered"] = reg
             f["households_registered"] = reg  # a warning: the row counts with what was written
         elif bad == "percent_in_count":
-            row["households_family_title"] = f"{round(100 * f['households_family_title'] / max(1, f['households_total']))}%"
+            row["households_family_title"] = (
+                f"{round(100 * f['households_family_title'] / max(1, f['households_total']))}%"
+            )
             t["status"] = "quarantined"
             t["written"] = {"households_family_title": row["households_family_title"]}
         elif bad == "negative_count":
@@ -417,7 +611,17 @@ class _YearPlanner:
         # formats carry one simple variation sometimes
         for sid in fmts:
             if r.random() < 0.5:
-                kinds_for[sid] = {r.choice(("commune_variant", "school_name_variant", "empty_code", "blank_rows", "total_row"))}
+                kinds_for[sid] = {
+                    r.choice(
+                        (
+                            "commune_variant",
+                            "school_name_variant",
+                            "empty_code",
+                            "blank_rows",
+                            "total_row",
+                        )
+                    )
+                }
         submitting = [sid for sid in active if sid not in missing]
         late = set(r.sample(sorted(set(submitting) - set(resubmit)), 5))
         old_names = set()
@@ -431,7 +635,11 @@ class _YearPlanner:
             dates[on_deadline] = deadline(self.ref.settings, year)
         # conflicting duplicate villages: both coordinators submit an accepted file, dates differ
         ok = {sid for sid in submitting if roles.get(sid) not in REJECTING and sid not in resubmit}
-        cands = [v for v in w.villages if v.second and v.school in ok and v.second in ok and dates[v.school] != dates[v.second]]
+        cands = [
+            v
+            for v in w.villages
+            if v.second and v.school in ok and v.second in ok and dates[v.school] != dates[v.second]
+        ]
         conflicts = {v.name: v.second for v in r.sample(cands, min(2, len(cands)))}
 
         for sid in submitting:
@@ -447,11 +655,26 @@ class _YearPlanner:
                 older = self.add(s, date=first, bad=None, status="superseded", mutate="older", **common)
                 older.problems.append("superseded")
                 folder = rs.choice((None, "Nop lan 2", "sua lai"))
-                self.add(s, date=dates[sid], bad=None, folder=folder, suffix=rs.choice((" (sua lai)", "_v2", " - ban cuoi", "")), **common)
+                self.add(
+                    s,
+                    date=dates[sid],
+                    bad=None,
+                    folder=folder,
+                    suffix=rs.choice((" (sua lai)", "_v2", " - ban cuoi", "")),
+                    **common,
+                )
                 continue
             if bad == "duplicate_same_date":
                 a = self.add(s, date=dates[sid], bad=bad, status="rejected", **common)
-                b = self.add(s, date=dates[sid], bad=bad, status="rejected", mutate="same_date_other", suffix=" - ban 2", **common)
+                b = self.add(
+                    s,
+                    date=dates[sid],
+                    bad=bad,
+                    status="rejected",
+                    mutate="same_date_other",
+                    suffix=" - ban 2",
+                    **common,
+                )
                 for p in (a, b):
                     p.school["status"] = "rejected"
                 continue
@@ -467,7 +690,16 @@ class _YearPlanner:
             target = r.choice(others)
             folder, _, name = target.rel.rpartition("/")
             rel = self._unique((folder + "/" if folder else "") + "~$" + name)
-            self.plans.append(FilePlan(rel, None, "ignored", "lock", ["lock_file"], raw=lock_file_bytes("Nguyễn Văn A (giả lập)")))
+            self.plans.append(
+                FilePlan(
+                    rel,
+                    None,
+                    "ignored",
+                    "lock",
+                    ["lock_file"],
+                    raw=lock_file_bytes("Nguyễn Văn A (giả lập)"),
+                )
+            )
         if "hidden_file" in bad_kinds:
             target = r.choice(others)
             folder, _, name = target.rel.rpartition("/")
@@ -493,17 +725,40 @@ class _YearPlanner:
     def _unregistered(self) -> None:
         info = UNREGISTERED
         r = _rng(self.w.seed, "unregistered", self.year)
-        s = School("", info["name"], ["MN tư thục Hoa Sữa"], info["commune"], info["level"], 2021, None,
-                   info["staff"], 0.3, self.w.commune_factor.get(info["commune"], 1.0))
+        s = School(
+            "",
+            info["name"],
+            ["MN tư thục Hoa Sữa"],
+            info["commune"],
+            info["level"],
+            2021,
+            None,
+            info["staff"],
+            0.3,
+            self.w.commune_factor.get(info["commune"], 1.0),
+        )
         local = [v for v in self.w.villages if v.commune == info["commune"]]
         s.__dict__["_villages"] = [(local[0], True)]
         s.__dict__["_figs"] = {
-            "school_unit_title": self.year >= 2024, "staff_total": info["staff"] + (self.year - 2021),
-            "staff_citizen": 4 + (self.year - 2021) * 2, "members_total": 12, "members_policy": 11,
-            "cadres_total": 3, "cadres_clc_it": 1,
+            "school_unit_title": self.year >= 2024,
+            "staff_total": info["staff"] + (self.year - 2021),
+            "staff_citizen": 4 + (self.year - 2021) * 2,
+            "members_total": 12,
+            "members_policy": 11,
+            "cadres_total": 3,
+            "cadres_clc_it": 1,
         }
         date = self._date(r)
-        self.add(s, kinds={"empty_code"}, fmt="xlsx", date=date, bad=None, r=r, conflict=set(), old_name=False)
+        self.add(
+            s,
+            kinds={"empty_code"},
+            fmt="xlsx",
+            date=date,
+            bad=None,
+            r=r,
+            conflict=set(),
+            old_name=False,
+        )
 
     def _resolve_duplicates(self) -> None:
         """Expected village/org statuses: identical repeats merged, conflicts won by the latest date."""
@@ -639,7 +894,9 @@ def generate(ws: Workspace, years=range(2021, 2027), seed: int = 387, progress=N
     _ensure_reference(ws)
     ref = Reference(ws.reference_dir)
     world = build_world(ref, seed)
-    say(f"Tạo dữ liệu giả lập (hạt giống {seed}): {len(world.schools)} trường, {len(world.villages)} thôn, buôn, tổ dân phố.")
+    say(
+        f"Tạo dữ liệu giả lập (hạt giống {seed}): {len(world.schools)} trường, {len(world.villages)} thôn, buôn, tổ dân phố."
+    )
     summary: dict = {"seed": seed, "years": {}, "villages": len(world.villages)}
     for year in years:
         _check_target(ws, year)
@@ -649,9 +906,15 @@ def generate(ws: Workspace, years=range(2021, 2027), seed: int = 387, progress=N
         for p in plans:
             write_bytes(folder / p.rel, _bytes_for(p))
         truth = _truth(planner, seed)
-        write_text(ws.data_dir / "demo_truth" / f"{year}.json", json.dumps(truth, ensure_ascii=False, indent=1, default=str) + "\n")
+        write_text(
+            ws.data_dir / "demo_truth" / f"{year}.json",
+            json.dumps(truth, ensure_ascii=False, indent=1, default=str) + "\n",
+        )
         st = Counter(p.status for p in plans)
-        summary["years"][year] = {"files": len(plans), **{f"status_{k}": v for k, v in sorted(st.items())}}
+        summary["years"][year] = {
+            "files": len(plans),
+            **{f"status_{k}": v for k, v in sorted(st.items())},
+        }
         say(
             f"Năm {year}: {len(plans)} tệp ({st['accepted']} hợp lệ, {st['superseded']} bản cũ, "
             f"{st['rejected']} bị từ chối, {st['ignored']} bỏ qua) -> {folder}"

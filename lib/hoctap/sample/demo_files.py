@@ -129,7 +129,12 @@ NOTES = ("", "", "", "Thôn đặc biệt khó khăn", "", "Mới sáp nhập", 
 
 
 def _table(
-    sheet: schema.Sheet, rows: list[dict[str, object]], c: Content, r: random.Random, school: str, year: object
+    sheet: schema.Sheet,
+    rows: list[dict[str, object]],
+    c: Content,
+    r: random.Random,
+    school: str,
+    year: object,
 ) -> Grid:
     g = Grid(sheet.name)
     v = c.variations
@@ -155,9 +160,13 @@ def _table(
     if two:
         # Group headings over the family/clan/worker columns; single columns merged vertically.
         groups = {
-            "households_total": "Hộ gia đình", "households_registered": "Hộ gia đình",
-            "households_family_title": "Hộ gia đình", "clans_total": "Dòng họ", "clans_title": "Dòng họ",
-            "workers_total": "Người lao động", "workers_citizen": "Người lao động",
+            "households_total": "Hộ gia đình",
+            "households_registered": "Hộ gia đình",
+            "households_family_title": "Hộ gia đình",
+            "clans_total": "Dòng họ",
+            "clans_title": "Dòng họ",
+            "workers_total": "Người lao động",
+            "workers_citizen": "Người lao động",
         }
         j = 1
         while j <= len(fields):
@@ -355,7 +364,9 @@ def to_ods(sheets: list[Grid]) -> bytes:
 def _label_odf_meta(text: str) -> str:
     """Label the document itself as synthetic (ODF meta title and description)."""
     return text.replace(
-        "<office:document-meta ", '<office:document-meta xmlns:dc="http://purl.org/dc/elements/1.1/" ', 1
+        "<office:document-meta ",
+        '<office:document-meta xmlns:dc="http://purl.org/dc/elements/1.1/" ',
+        1,
     ).replace(
         "<office:meta>",
         f"<office:meta><dc:title>{DOC_TITLE}</dc:title><dc:description>{SYNTHETIC_NOTE}</dc:description>",

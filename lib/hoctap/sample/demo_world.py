@@ -36,22 +36,133 @@ FIRST_YEAR = 2021
 
 # Jarai-sounding names for "buôn" (synthetic; any resemblance to real hamlets is accidental).
 BUON = (
-    "Ma Giai", "Chư Jú", "Blăk", "Tang", "Mlăh", "H'Ngôm", "Ơi Jrai", "Ia Rnho", "Bir", "Drăng",
-    "Thim", "Mlai", "Prông", "Djrơng", "Pan", "Ma Rai", "Hyu", "Kdăm", "Rnoh", "Ia Ptao",
-    "Luh", "Tơ Nia", "Chai", "Bhă Ơi", "Jơ Lang", "Kơ Tơ", "Đăk Jong", "Ia Bia", "Nai", "Sai",
-    "Ơi Khăl", "Dơng", "Ia Klăh", "Jăm", "Krông", "Hrăng", "Tơ Kăn", "Mơ Nang", "Ia Tul", "Puh",
-    "Ơi H'Lang", "Rơ Ưng", "Kting", "Ia Jơk", "Ama Lao", "Chư Mố", "Ia Kdăm", "Jrai Dăp", "Kơ Jơng",
-    "Hơ Mun", "Ia Băng", "Rơ Chai", "Plei Ơi", "Tơ Đrah", "Ia Mlơ", "Kdrông", "Ơi Nu", "Hlang",
-    "Ia Pêt", "Đak Dơng", "Ea Hing", "Chư Băh", "Ia Dul", "Mơ Hra", "Ơi Đăk", "Rơ Mah", "Ia Sươr",
-    "Kơ Nia", "Plei Jut", "Ia Glai", "Tơ Lơ", "Ia Yok", "Chư Prông", "Ơi Rơk", "Jơ Drăng", "Ia Hrung",
-    "Rơ Kơi", "Ia Mơr", "Kơ Dang", "Tơ Veh", "Ia Phang", "Ơi Yuh", "Hra Bầu", "Ia Tơi", "Ama Dơn",
+    "Ma Giai",
+    "Chư Jú",
+    "Blăk",
+    "Tang",
+    "Mlăh",
+    "H'Ngôm",
+    "Ơi Jrai",
+    "Ia Rnho",
+    "Bir",
+    "Drăng",
+    "Thim",
+    "Mlai",
+    "Prông",
+    "Djrơng",
+    "Pan",
+    "Ma Rai",
+    "Hyu",
+    "Kdăm",
+    "Rnoh",
+    "Ia Ptao",
+    "Luh",
+    "Tơ Nia",
+    "Chai",
+    "Bhă Ơi",
+    "Jơ Lang",
+    "Kơ Tơ",
+    "Đăk Jong",
+    "Ia Bia",
+    "Nai",
+    "Sai",
+    "Ơi Khăl",
+    "Dơng",
+    "Ia Klăh",
+    "Jăm",
+    "Krông",
+    "Hrăng",
+    "Tơ Kăn",
+    "Mơ Nang",
+    "Ia Tul",
+    "Puh",
+    "Ơi H'Lang",
+    "Rơ Ưng",
+    "Kting",
+    "Ia Jơk",
+    "Ama Lao",
+    "Chư Mố",
+    "Ia Kdăm",
+    "Jrai Dăp",
+    "Kơ Jơng",
+    "Hơ Mun",
+    "Ia Băng",
+    "Rơ Chai",
+    "Plei Ơi",
+    "Tơ Đrah",
+    "Ia Mlơ",
+    "Kdrông",
+    "Ơi Nu",
+    "Hlang",
+    "Ia Pêt",
+    "Đak Dơng",
+    "Ea Hing",
+    "Chư Băh",
+    "Ia Dul",
+    "Mơ Hra",
+    "Ơi Đăk",
+    "Rơ Mah",
+    "Ia Sươr",
+    "Kơ Nia",
+    "Plei Jut",
+    "Ia Glai",
+    "Tơ Lơ",
+    "Ia Yok",
+    "Chư Prông",
+    "Ơi Rơk",
+    "Jơ Drăng",
+    "Ia Hrung",
+    "Rơ Kơi",
+    "Ia Mơr",
+    "Kơ Dang",
+    "Tơ Veh",
+    "Ia Phang",
+    "Ơi Yuh",
+    "Hra Bầu",
+    "Ia Tơi",
+    "Ama Dơn",
 )
 THON = (
-    "Thắng Lợi", "Đồng Tâm", "Quý Đức", "Hòa Bình", "Ngọc Phú", "Quy Hậu", "Tân Lập", "Thanh Bình",
-    "Phú Hòa", "Đoàn Kết", "Tân Phú", "Mỹ Thạnh", "Hiệp Hòa", "Tân Hà", "Phú Lợi", "Bình Minh",
-    "Kim Tân", "Thống Nhất", "Đồng Tiến", "Hòa Mỹ", "Tân Sơn", "Phú Thịnh", "Hòa Thuận", "Quyết Thắng",
-    "Tân Tiến", "Đông Hưng", "Bình Hòa", "Thanh Xuân", "Phước Lộc", "Mỹ Hòa", "Tân Hiệp", "Hưng Phú",
-    "An Bình", "Tân Thành", "Phú Xuân", "Thuận An", "Hòa Hiệp", "Kim Phú", "Long Bình", "Sơn Hà",
+    "Thắng Lợi",
+    "Đồng Tâm",
+    "Quý Đức",
+    "Hòa Bình",
+    "Ngọc Phú",
+    "Quy Hậu",
+    "Tân Lập",
+    "Thanh Bình",
+    "Phú Hòa",
+    "Đoàn Kết",
+    "Tân Phú",
+    "Mỹ Thạnh",
+    "Hiệp Hòa",
+    "Tân Hà",
+    "Phú Lợi",
+    "Bình Minh",
+    "Kim Tân",
+    "Thống Nhất",
+    "Đồng Tiến",
+    "Hòa Mỹ",
+    "Tân Sơn",
+    "Phú Thịnh",
+    "Hòa Thuận",
+    "Quyết Thắng",
+    "Tân Tiến",
+    "Đông Hưng",
+    "Bình Hòa",
+    "Thanh Xuân",
+    "Phước Lộc",
+    "Mỹ Hòa",
+    "Tân Hiệp",
+    "Hưng Phú",
+    "An Bình",
+    "Tân Thành",
+    "Phú Xuân",
+    "Thuận An",
+    "Hòa Hiệp",
+    "Kim Phú",
+    "Long Bình",
+    "Sơn Hà",
 )
 # One old commune per new commune writes its villages "Thôn 1".."Thôn n" (names stay unique
 # within every new commune, since a village keeps its name across the merger).
@@ -65,7 +176,16 @@ ORG_KINDS = (
     ("Hợp tác xã nông nghiệp {c}", "Cơ sở sản xuất"),
     ("Công ty TNHH {n}", "Doanh nghiệp"),
 )
-COMPANY = ("Phú Gia", "Tây Nguyên Xanh", "Minh Phát", "Hưng Thịnh", "Ayun Pa", "Krông Pa Mía Đường", "Đức An", "Thành Công")
+COMPANY = (
+    "Phú Gia",
+    "Tây Nguyên Xanh",
+    "Minh Phát",
+    "Hưng Thịnh",
+    "Ayun Pa",
+    "Krông Pa Mía Đường",
+    "Đức An",
+    "Thành Công",
+)
 
 
 @dataclass
@@ -212,7 +332,15 @@ def build_world(ref: Reference, seed: int) -> World:
     schools: dict[str, School] = {}
     for row in ref.schools.itertuples():
         r = _rng(seed, "school", row.school_id)
-        base = {"Mầm non": 24, "Tiểu học": 32, "THCS": 36, "THPT": 58, "TH&THCS": 44, "PTDTBT": 40, "GDNN-GDTX": 22}
+        base = {
+            "Mầm non": 24,
+            "Tiểu học": 32,
+            "THCS": 36,
+            "THPT": 58,
+            "TH&THCS": 44,
+            "PTDTBT": 40,
+            "GDNN-GDTX": 22,
+        }
         aliases = [a.strip() for a in (row.aliases or "").split("|") if a.strip()]
         schools[row.school_id] = School(
             school_id=row.school_id,
@@ -284,9 +412,22 @@ def build_world(ref: Reference, seed: int) -> World:
             name = pattern.format(c=names_by_code[c], n=r.choice(COMPANY))
             if kinds.get(c) == TOWN_KIND:
                 name = name.replace("xã ", "thị trấn ")
-            lst.append(Org(name, c, kind, r.randint(4, 25), round(r.random(), 4), round(commune_factor[c] * r.uniform(0.9, 1.1), 4)))
+            lst.append(
+                Org(
+                    name,
+                    c,
+                    kind,
+                    r.randint(4, 25),
+                    round(r.random(), 4),
+                    round(commune_factor[c] * r.uniform(0.9, 1.1), 4),
+                )
+            )
         orgs[c] = lst
-        steady = sorted(s.school_id for s in schools.values() if s.commune == c and s.active_to is None and s.active_from == FIRST_YEAR)
+        steady = sorted(
+            s.school_id
+            for s in schools.values()
+            if s.commune == c and s.active_to is None and s.active_from == FIRST_YEAR
+        )
         org_reporter[c] = steady[-1]
     # Villages ahead earn the community title first, and keep it: one cut per year by quantile.
     scores = sorted(v.factor + v.community_bias for v in villages)

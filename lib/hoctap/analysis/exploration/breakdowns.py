@@ -24,8 +24,12 @@ def _zip(a, b):
     return zip(a, b, strict=False)
 
 
-def breakdown(mapped: dict[str, pd.DataFrame], indicator: str, labels: dict[str, pd.Series],
-              commune: str | None = None) -> pd.DataFrame:
+def breakdown(
+    mapped: dict[str, pd.DataFrame],
+    indicator: str,
+    labels: dict[str, pd.Series],
+    commune: str | None = None,
+) -> pd.DataFrame:
     """The indicator recomputed per group: ``labels[table]`` gives each row of that unit table
     (aligned with ``mapped[table]``) its group; rows with no label are left out.
 
@@ -58,10 +62,11 @@ def breakdown(mapped: dict[str, pd.DataFrame], indicator: str, labels: dict[str,
     return g[["group", "numerator", "denominator", "rate_pct", "ci_low", "ci_high"]]
 
 
-def _school_labels(mapped: dict[str, pd.DataFrame],
-                   by_school: dict[str, str]) -> dict[str, pd.Series]:
-    return {name: df["school_id"].astype("string").map(by_school) if "school_id" in df else None
-            for name, df in mapped.items()}
+def _school_labels(mapped: dict[str, pd.DataFrame], by_school: dict[str, str]) -> dict[str, pd.Series]:
+    return {
+        name: df["school_id"].astype("string").map(by_school) if "school_id" in df else None
+        for name, df in mapped.items()
+    }
 
 
 def school_levels(reference: Reference, schools: pd.DataFrame) -> dict[str, str]:
@@ -81,8 +86,7 @@ def school_levels(reference: Reference, schools: pd.DataFrame) -> dict[str, str]
     return out
 
 
-def breakdown_by_level(data: Exploration, indicator: str, year: int,
-                       commune: str | None = None) -> pd.DataFrame:
+def breakdown_by_level(data: Exploration, indicator: str, year: int, commune: str | None = None) -> pd.DataFrame:
     """The indicator by school level: villages and organizations count under the level of the
     school that reported them, schools under their own."""
     mapped = data.mapped[year]
@@ -93,30 +97,29 @@ def breakdown_by_level(data: Exploration, indicator: str, year: int,
     return out.sort_values(["_o", "group"]).drop(columns="_o").reset_index(drop=True)
 
 
-def breakdown_by_timeliness(data: Exploration, indicator: str, year: int,
-                            commune: str | None = None) -> pd.DataFrame:
+def breakdown_by_timeliness(data: Exploration, indicator: str, year: int, commune: str | None = None) -> pd.DataFrame:
     """The indicator for figures from schools that reported on time against late ones
     (completeness.csv ``on_time``): late reporters may be the weaker schools."""
     comp = data.completeness.get(year)
     if comp is None or not len(comp):
         return breakdown({}, indicator, {}, commune)
     submitted = comp.loc[comp["submitted"].astype(str).str.lower().isin(["true", "1"])]
-    by_school = {str(s): (ON_TIME if str(t).lower() in ("true", "1") else LATE)
-                 for s, t in _zip(submitted["school_id"], submitted["on_time"])}
+    by_school = {
+        str(s): (ON_TIME if str(t).lower() in ("true", "1") else LATE)
+        for s, t in _zip(submitted["school_id"], submitted["on_time"])
+    }
     mapped = data.mapped[year]
     return breakdown(mapped, indicator, _school_labels(mapped, by_school), commune)
 
 
-def breakdown_by_village(data: Exploration, indicator: str, year: int,
-                         commune: str | None) -> pd.DataFrame:
+def breakdown_by_village(data: Exploration, indicator: str, year: int, commune: str | None) -> pd.DataFrame:
     """The indicator for each village of one commune, lowest first: which villages pull the
     commune down. Empty for an indicator not counted over villages, or without a commune (none
     has a rate)."""
     if commune is None or indicator not in VILLAGE_INDICATORS:
         return breakdown({}, indicator, {}, commune)
     v = data.mapped[year]["villages"]
-    out = breakdown({"villages": v}, indicator, {"villages": v["village"].astype("string")},
-                    commune)
+    out = breakdown({"villages": v}, indicator, {"villages": v["village"].astype("string")}, commune)
     return out.sort_values(["rate_pct", "group"], na_position="first").reset_index(drop=True)
 
 
@@ -138,18 +141,13 @@ def registered_vs_awarded(villages: pd.DataFrame, by: str = "commune_code") -> p
     cols = ["households_total", "households_registered", "households_family_title"]
     v = v.dropna(subset=cols)
     w = v["weight"].astype(float) if "weight" in v.columns else pd.Series(1.0, index=v.index)
-    over = (v["households_family_title"].astype(float)
-            - v["households_registered"].astype(float)).clip(lower=0)
+    over = (v["households_family_title"].astype(float) - v["households_registered"].astype(float)).clip(lower=0)
     v = v.assign(**{c: v[c].astype(float) * w for c in cols}, awarded_unregistered=over * w)
     g = v.groupby(by, sort=True)[cols + ["awarded_unregistered"]].sum().reset_index()
     for c in [*cols, "awarded_unregistered"]:
         g[c] = counts(g[c]).values
-    g["registered_pct"] = [
-        percent(a, b) for a, b in _zip(g["households_registered"], g["households_total"])
-    ]
-    g["awarded_pct"] = [
-        percent(a, b) for a, b in _zip(g["households_family_title"], g["households_total"])
-    ]
+    g["registered_pct"] = [percent(a, b) for a, b in _zip(g["households_registered"], g["households_total"])]
+    g["awarded_pct"] = [percent(a, b) for a, b in _zip(g["households_family_title"], g["households_total"])]
     g["awarded_of_registered_pct"] = [
         percent(a, b) for a, b in _zip(g["households_family_title"], g["households_registered"])
     ]

@@ -36,12 +36,14 @@ from hoctap.reference import Reference
 # The indicators counted over villages: the only ones village coverage and village breakdowns
 # concern.
 VILLAGE_INDICATORS = {
-    "family_title_rate", "clan_title_rate", "community_title_rate", "worker_citizen_rate",
+    "family_title_rate",
+    "clan_title_rate",
+    "community_title_rate",
+    "worker_citizen_rate",
 }
 
 
-def indicator_rows(ind: pd.DataFrame, indicator: str, level: str,
-                   year: int | None = None) -> pd.DataFrame:
+def indicator_rows(ind: pd.DataFrame, indicator: str, level: str, year: int | None = None) -> pd.DataFrame:
     """The rows of an indicators.csv-shaped table for one indicator, level and (optionally) year."""
     sel = (ind["indicator"] == indicator) & (ind["geo_level"] == level)
     if year is not None:
@@ -56,8 +58,7 @@ def _zip(a, b):
 # ---- communes side by side -----------------------------------------------------------------
 
 
-def commune_table(ind: pd.DataFrame, indicator: str, year: int,
-                  targets: pd.DataFrame | None = None) -> pd.DataFrame:
+def commune_table(ind: pd.DataFrame, indicator: str, year: int, targets: pd.DataFrame | None = None) -> pd.DataFrame:
     """Communes side by side for one indicator and year, with what makes a rate readable.
 
     ``ind`` has the columns of ``indicators.csv`` (commune and area rows). Each commune keeps its
@@ -70,12 +71,13 @@ def commune_table(ind: pd.DataFrame, indicator: str, year: int,
     if len(area):
         area_rate = percent(area["numerator"].iloc[0], area["denominator"].iloc[0])
     else:  # ratio of sums over the communes shown, never the mean of their rates
-        area_rate = percent(com["numerator"].astype("Float64").sum(),
-                            com["denominator"].astype("Float64").sum())
-    out = pd.DataFrame({
-        "geo_code": com["geo_code"].astype(str),
-        "geo_name": com["geo_name"].astype(str),
-    }).reset_index(drop=True)
+        area_rate = percent(com["numerator"].astype("Float64").sum(), com["denominator"].astype("Float64").sum())
+    out = pd.DataFrame(
+        {
+            "geo_code": com["geo_code"].astype(str),
+            "geo_name": com["geo_name"].astype(str),
+        }
+    ).reset_index(drop=True)
     out["numerator"] = counts(com["numerator"])
     out["denominator"] = counts(com["denominator"])
     pairs = list(_zip(out["numerator"], out["denominator"]))
@@ -88,8 +90,7 @@ def commune_table(ind: pd.DataFrame, indicator: str, year: int,
     out["band"] = [funnel_band(z) for z in out["z"]]
     if targets is not None:
         gov = governing_target(targets, indicator, int(year))
-        out["target_year"], out["target_pct"] = (float(gov[0]), gov[1]) if gov else (math.nan,
-                                                                                     math.nan)
+        out["target_year"], out["target_pct"] = (float(gov[0]), gov[1]) if gov else (math.nan, math.nan)
     else:
         for c in ("target_year", "target_pct"):
             out[c] = pd.to_numeric(com.get(c), errors="coerce").astype(float).values
@@ -100,9 +101,7 @@ def commune_table(ind: pd.DataFrame, indicator: str, year: int,
         missing = [pd.NA] * len(com)
         out[f"{what}_reporting"] = counts(rep.values if rep is not None else missing).values
         out[f"{what}_base"] = counts(base.values if base is not None else missing).values
-        out[f"{what}_coverage_pct"] = [
-            percent(a, b) for a, b in _zip(out[f"{what}_reporting"], out[f"{what}_base"])
-        ]
+        out[f"{what}_coverage_pct"] = [percent(a, b) for a, b in _zip(out[f"{what}_reporting"], out[f"{what}_base"])]
     return out.sort_values(["rate_pct", "geo_name"], na_position="first").reset_index(drop=True)
 
 
@@ -117,21 +116,40 @@ def year_changes(ind: pd.DataFrame, indicator: str) -> pd.DataFrame:
         prev = None
         for r in g.itertuples():
             rate = percent(r.numerator, r.denominator)
-            row = {"geo_code": code, "geo_name": r.geo_name, "year": r.year,
-                   "numerator": r.numerator, "denominator": r.denominator, "rate_pct": rate,
-                   "prev_rate_pct": math.nan, "change_pp": math.nan, "z": math.nan,
-                   "beyond_chance": False}
+            row = {
+                "geo_code": code,
+                "geo_name": r.geo_name,
+                "year": r.year,
+                "numerator": r.numerator,
+                "denominator": r.denominator,
+                "rate_pct": rate,
+                "prev_rate_pct": math.nan,
+                "change_pp": math.nan,
+                "z": math.nan,
+                "beyond_chance": False,
+            }
             if prev is not None and prev.year == r.year - 1:
                 row["prev_rate_pct"] = percent(prev.numerator, prev.denominator)
                 row["change_pp"] = rate - row["prev_rate_pct"]
-                row["z"] = two_proportion_z(prev.numerator, prev.denominator,
-                                            r.numerator, r.denominator)
+                row["z"] = two_proportion_z(prev.numerator, prev.denominator, r.numerator, r.denominator)
                 row["beyond_chance"] = beyond_chance(row["z"])
             rows.append(row)
             prev = r
-    out = pd.DataFrame(rows, columns=["geo_code", "geo_name", "year", "numerator", "denominator",
-                                      "rate_pct", "prev_rate_pct", "change_pp", "z",
-                                      "beyond_chance"])
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "geo_code",
+            "geo_name",
+            "year",
+            "numerator",
+            "denominator",
+            "rate_pct",
+            "prev_rate_pct",
+            "change_pp",
+            "z",
+            "beyond_chance",
+        ],
+    )
     out["numerator"] = counts(out["numerator"])
     out["denominator"] = counts(out["denominator"])
     return out
@@ -143,18 +161,14 @@ def relationship(ind: pd.DataFrame, x: str, y: str, year: int) -> pd.DataFrame:
     With a handful of communes a correlation is a hint, never a finding: ``pearson`` on the
     result gives it, the notebook prints the number of communes beside it.
     """
-    a = indicator_rows(ind, x, "commune", year)[["geo_code", "geo_name", "numerator",
-                                                  "denominator"]]
+    a = indicator_rows(ind, x, "commune", year)[["geo_code", "geo_name", "numerator", "denominator"]]
     b = indicator_rows(ind, y, "commune", year)[["geo_code", "numerator", "denominator"]]
     m = a.merge(b, on="geo_code", suffixes=("_x", "_y"), how="inner")
-    out = pd.DataFrame({"geo_code": m["geo_code"].astype(str),
-                        "geo_name": m["geo_name"].astype(str)})
+    out = pd.DataFrame({"geo_code": m["geo_code"].astype(str), "geo_name": m["geo_name"].astype(str)})
     for s in ("x", "y"):
         out[f"numerator_{s}"] = counts(m[f"numerator_{s}"]).values
         out[f"denominator_{s}"] = counts(m[f"denominator_{s}"]).values
-        out[f"rate_{s}_pct"] = [
-            percent(p, q) for p, q in _zip(out[f"numerator_{s}"], out[f"denominator_{s}"])
-        ]
+        out[f"rate_{s}_pct"] = [percent(p, q) for p, q in _zip(out[f"numerator_{s}"], out[f"denominator_{s}"])]
     return out.sort_values("geo_name").reset_index(drop=True)
 
 
@@ -185,8 +199,7 @@ def partner_indicator(indicator: str, compare_with: str = "") -> str:
 # ---- data-quality signals -----------------------------------------------------------------
 
 
-def coverage_flags(ind: pd.DataFrame, indicator: str, rate_pp: float = 5.0,
-                   coverage_pp: float = 10.0) -> pd.DataFrame:
+def coverage_flags(ind: pd.DataFrame, indicator: str, rate_pp: float = 5.0, coverage_pp: float = 10.0) -> pd.DataFrame:
     """Commune-years whose rate moved, beyond the area's own movement, while coverage moved too.
 
     ``excess_change_pp`` is the commune's change minus the area's change that year (the area's
@@ -211,7 +224,9 @@ def coverage_flags(ind: pd.DataFrame, indicator: str, rate_pp: float = 5.0,
         prev = None
         for r in g.itertuples():
             row = {
-                "geo_code": code, "geo_name": r.geo_name, "year": r.year,
+                "geo_code": code,
+                "geo_name": r.geo_name,
+                "year": r.year,
                 "rate_pct": percent(r.numerator, r.denominator),
                 "schools_coverage_pct": percent(r.schools_reporting, r.schools_expected),
                 "villages_coverage_pct": percent(r.villages_reporting, r.villages_known),
@@ -220,33 +235,47 @@ def coverage_flags(ind: pd.DataFrame, indicator: str, rate_pp: float = 5.0,
             for k in ("rate", "schools_coverage", "villages_coverage"):
                 row[f"{k}_change_pp"] = row[f"{k}_pct"] - prev[f"{k}_pct"] if follows else math.nan
             area_change = area_rate.get(r.year, math.nan) - area_rate.get(r.year - 1, math.nan)
-            row["excess_change_pp"] = row["rate_change_pp"] - (
-                0.0 if math.isnan(area_change) else area_change)
+            row["excess_change_pp"] = row["rate_change_pp"] - (0.0 if math.isnan(area_change) else area_change)
             moved = abs(row["excess_change_pp"]) >= rate_pp
-            changes = [(k, row[f"{k}_change_pp"]) for k in kinds
-                       if not math.isnan(row[f"{k}_change_pp"])]
-            row["coverage_change_pp"] = (max(changes, key=lambda kv: abs(kv[1]))[1] if changes
-                                         else math.nan)
+            changes = [(k, row[f"{k}_change_pp"]) for k in kinds if not math.isnan(row[f"{k}_change_pp"])]
+            row["coverage_change_pp"] = max(changes, key=lambda kv: abs(kv[1]))[1] if changes else math.nan
             cov = [(k, v) for k, v in changes if abs(v) >= coverage_pp]
             row["flag"] = bool(moved and cov)
             row["reason"] = _flag_reason(row["excess_change_pp"], cov) if row["flag"] else ""
             rows.append(row)
             prev = row
-    cols = ["geo_code", "geo_name", "year", "rate_pct", "rate_change_pp", "excess_change_pp",
-            "schools_coverage_pct", "schools_coverage_change_pp", "villages_coverage_pct",
-            "villages_coverage_change_pp", "coverage_change_pp", "flag", "reason"]
+    cols = [
+        "geo_code",
+        "geo_name",
+        "year",
+        "rate_pct",
+        "rate_change_pp",
+        "excess_change_pp",
+        "schools_coverage_pct",
+        "schools_coverage_change_pp",
+        "villages_coverage_pct",
+        "villages_coverage_change_pp",
+        "coverage_change_pp",
+        "flag",
+        "reason",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
 def _flag_reason(rate_change: float, cov: list[tuple[str, float]]) -> str:
     """The Vietnamese note of a flag: how far the rate moved beyond the area and how coverage
     moved."""
-    what = {"schools_coverage": "tỷ lệ trường báo cáo",
-            "villages_coverage": "tỷ lệ thôn, buôn có số liệu"}
+    what = {
+        "schools_coverage": "tỷ lệ trường báo cáo",
+        "villages_coverage": "tỷ lệ thôn, buôn có số liệu",
+    }
     parts = [f"{what[k]} {'tăng' if v > 0 else 'giảm'} {distance_text(abs(v))}" for k, v in cov]
-    return (f"Tỷ lệ {'tăng' if rate_change > 0 else 'giảm'} {distance_text(abs(rate_change))} "
-            "so với xu hướng chung của toàn địa bàn, cùng năm " + " và ".join(parts)
-            + ": thay đổi có thể do thay đổi nguồn báo cáo, cần kiểm tra.")
+    return (
+        f"Tỷ lệ {'tăng' if rate_change > 0 else 'giảm'} {distance_text(abs(rate_change))} "
+        "so với xu hướng chung của toàn địa bàn, cùng năm "
+        + " và ".join(parts)
+        + ": thay đổi có thể do thay đổi nguồn báo cáo, cần kiểm tra."
+    )
 
 
 # ---- the exploration's data: every year on one geography --------------------------------

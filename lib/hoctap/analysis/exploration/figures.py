@@ -38,8 +38,7 @@ RC = {
 }
 WIDTH_IN = 8.0
 GREY = "#555555"
-_BAND_MARKER = {"above_998": "^", "above_95": "^", "within": "o", "below_95": "v",
-                "below_998": "v"}
+_BAND_MARKER = {"above_998": "^", "above_95": "^", "within": "o", "below_95": "v", "below_998": "v"}
 _LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "pad": 1}
 
 
@@ -87,28 +86,54 @@ def fig_communes(ct: pd.DataFrame, indicator: str, year: int):
             ax.plot([r.ci_low, r.ci_high], [i, i], color="#000000", linewidth=1.2)
             for end in (r.ci_low, r.ci_high):
                 ax.plot([end, end], [i - 0.15, i + 0.15], color="#000000", linewidth=1.2)
-            ax.plot(r.rate_pct, i, marker=st["marker"], markersize=8, color=st["colour"],
-                    markeredgecolor="#000000", linestyle="none")
-            ax.text(101.5, i, f"{pct_text(r.rate_pct)} ({frac_text(r.numerator, r.denominator)})",
-                    va="center", fontsize=8)
+            ax.plot(
+                r.rate_pct,
+                i,
+                marker=st["marker"],
+                markersize=8,
+                color=st["colour"],
+                markeredgecolor="#000000",
+                linestyle="none",
+            )
+            ax.text(
+                101.5,
+                i,
+                f"{pct_text(r.rate_pct)} ({frac_text(r.numerator, r.denominator)})",
+                va="center",
+                fontsize=8,
+            )
         area = ct["area_rate_pct"].iloc[0] if n else math.nan
         if not math.isnan(area):
             ax.axvline(area, color=GREY, linewidth=1.2)
-            ax.text(area, n - 0.3, f"Toàn địa bàn {pct_text(area)}", ha="center", va="bottom",
-                    fontsize=8, color=GREY, bbox=_LABEL_BOX)
+            ax.text(
+                area,
+                n - 0.3,
+                f"Toàn địa bàn {pct_text(area)}",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color=GREY,
+                bbox=_LABEL_BOX,
+            )
         tgt = ct["target_pct"].dropna()
         if len(tgt):
             t = float(tgt.iloc[0])
             ax.axvline(t, color="#000000", linestyle="--", linewidth=1.1)
-            ax.text(t, -0.9, f"Chỉ tiêu {target_text(t)}", ha="center", va="top", fontsize=8,
-                    bbox=_LABEL_BOX)
+            ax.text(
+                t,
+                -0.9,
+                f"Chỉ tiêu {target_text(t)}",
+                ha="center",
+                va="top",
+                fontsize=8,
+                bbox=_LABEL_BOX,
+            )
         ax.set_yticks(range(n))
         ax.set_yticklabels(ct["geo_name"].tolist())
         ax.set_ylim(-1.4, n + 0.2)
         ax.set_xlim(0, 130)
         _pct_axis(ax)
-        ax.set_xlabel("Tỷ lệ (%); đoạn thẳng: khoảng tin cậy 95% (Wilson); "
-                      "trong ngoặc: tử số/mẫu số")
+        ax.set_xlabel("Tỷ lệ (%); đoạn thẳng: khoảng tin cậy 95% (Wilson); trong ngoặc: tử số/mẫu số")
         _tidy(ax)
         ax.set_title(f"{st['short_label']}: các xã năm {year}, tỷ lệ và khoảng tin cậy 95%")
     return fig
@@ -139,21 +164,42 @@ def fig_funnel(ct: pd.DataFrame, indicator: str, year: int):
         lim = funnel_limits(area, grid)
         ax.axhline(area, color=GREY, linewidth=1.2)
         for side in ("lower", "upper"):
-            ax.plot(lim["denominator"], lim[f"{side}_95"], color="#000000", linestyle="--",
-                    linewidth=0.9)
-            ax.plot(lim["denominator"], lim[f"{side}_998"], color="#000000", linestyle=":",
-                    linewidth=1.2)
+            ax.plot(
+                lim["denominator"],
+                lim[f"{side}_95"],
+                color="#000000",
+                linestyle="--",
+                linewidth=0.9,
+            )
+            ax.plot(
+                lim["denominator"],
+                lim[f"{side}_998"],
+                color="#000000",
+                linestyle=":",
+                linewidth=1.2,
+            )
         # Communes on the same point (same count and rate) share one marker and one label.
         points: dict[tuple[float, float], list] = {}
         for r in data.itertuples():
             points.setdefault((float(r.denominator), round(r.rate_pct, 9)), []).append(r)
         for (den, rate), rs in points.items():
             band = rs[0].band
-            ax.plot(den, rate, marker=_BAND_MARKER[band], markersize=8,
-                    color=st["colour"] if band != "within" else "white",
-                    markeredgecolor="#000000", linestyle="none")
-            ax.annotate(", ".join(r.geo_name for r in rs), (den, rate), xytext=(5, 4),
-                        textcoords="offset points", fontsize=7.5)
+            ax.plot(
+                den,
+                rate,
+                marker=_BAND_MARKER[band],
+                markersize=8,
+                color=st["colour"] if band != "within" else "white",
+                markeredgecolor="#000000",
+                linestyle="none",
+            )
+            ax.annotate(
+                ", ".join(r.geo_name for r in rs),
+                (den, rate),
+                xytext=(5, 4),
+                textcoords="offset points",
+                fontsize=7.5,
+            )
         if log:
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(lambda v, _p: num_text(v))
@@ -165,27 +211,37 @@ def fig_funnel(ct: pd.DataFrame, indicator: str, year: int):
         if math.isnan(area):
             ax.set_ylim(0, 105)
         else:
-            ax.set_ylim(max(0, min([area - 20, *rates]) - 5),
-                        min(105, max([area + 20, *rates]) + 5))
+            ax.set_ylim(max(0, min([area - 20, *rates]) - 5), min(105, max([area + 20, *rates]) + 5))
         ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0f}%")
-        ax.set_xlabel(f"Mẫu số ({st['units'] or 'số đơn vị'}){', thang logarit' if log else ''}: "
-                      "mẫu số càng lớn, giới hạn càng hẹp")
+        ax.set_xlabel(
+            f"Mẫu số ({st['units'] or 'số đơn vị'}){', thang logarit' if log else ''}: "
+            "mẫu số càng lớn, giới hạn càng hẹp"
+        )
         ax.set_ylabel("Tỷ lệ (%)")
         marker = {"markeredgecolor": "#000000", "linestyle": "none"}
         handles = [
             Line2D([0], [0], color=GREY, linewidth=1.2, label=f"Toàn địa bàn {pct_text(area)}"),
             Line2D([0], [0], color="#000000", linestyle="--", linewidth=0.9, label="Giới hạn 95%"),
-            Line2D([0], [0], color="#000000", linestyle=":", linewidth=1.2,
-                   label="Giới hạn 99,8%"),
-            Line2D([0], [0], marker="^", color=st["colour"], **marker,
-                   label="Cao hơn, vượt mức ngẫu nhiên"),
-            Line2D([0], [0], marker="v", color=st["colour"], **marker,
-                   label="Thấp hơn, vượt mức ngẫu nhiên"),
-            Line2D([0], [0], marker="o", color="white", **marker,
-                   label="Trong giới hạn ngẫu nhiên"),
+            Line2D([0], [0], color="#000000", linestyle=":", linewidth=1.2, label="Giới hạn 99,8%"),
+            Line2D(
+                [0],
+                [0],
+                marker="^",
+                color=st["colour"],
+                **marker,
+                label="Cao hơn, vượt mức ngẫu nhiên",
+            ),
+            Line2D(
+                [0],
+                [0],
+                marker="v",
+                color=st["colour"],
+                **marker,
+                label="Thấp hơn, vượt mức ngẫu nhiên",
+            ),
+            Line2D([0], [0], marker="o", color="white", **marker, label="Trong giới hạn ngẫu nhiên"),
         ]
-        fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7.5,
-                   frameon=False)
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7.5, frameon=False)
         _tidy(ax, "y")
         ax.set_title(f"Biểu đồ phễu: {st['short_label']} theo xã năm {year}")
     return fig
@@ -207,40 +263,76 @@ def fig_trends(ind: pd.DataFrame, indicator: str, year_from: int, year_to: int):
     nrow = max(1, math.ceil(len(names) / ncol))
     years = list(range(int(year_from), int(year_to) + 1))
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(nrow, ncol, figsize=(WIDTH_IN, 2.2 * nrow + 0.8), sharex=True,
-                                 sharey=True, layout="constrained", squeeze=False)
+        fig, axes = plt.subplots(
+            nrow,
+            ncol,
+            figsize=(WIDTH_IN, 2.2 * nrow + 0.8),
+            sharex=True,
+            sharey=True,
+            layout="constrained",
+            squeeze=False,
+        )
         for k, (code, name) in enumerate(names.items()):
             ax = axes[k // ncol][k % ncol]
             g = com.loc[com["geo_code"] == code].sort_values("year")
             rate = [percent(a, b) for a, b in _zip(g["numerator"], g["denominator"])]
             ci = [wilson_interval(a, b) for a, b in _zip(g["numerator"], g["denominator"])]
-            ax.fill_between(g["year"], [c[0] for c in ci], [c[1] for c in ci], facecolor="none",
-                            edgecolor=st["colour"], hatch=st["hatch"], linewidth=0)
+            ax.fill_between(
+                g["year"],
+                [c[0] for c in ci],
+                [c[1] for c in ci],
+                facecolor="none",
+                edgecolor=st["colour"],
+                hatch=st["hatch"],
+                linewidth=0,
+            )
             ax.plot(area["year"], area_rate, color=GREY, linestyle="--", linewidth=1)
-            ax.plot(g["year"], rate, color=st["colour"], marker=st["marker"],
-                    markeredgecolor="#000000", linewidth=1.6)
+            ax.plot(
+                g["year"],
+                rate,
+                color=st["colour"],
+                marker=st["marker"],
+                markeredgecolor="#000000",
+                linewidth=1.6,
+            )
             if len(rate) and not math.isnan(rate[-1]):
-                ax.annotate(pct_text(rate[-1]), (g["year"].iloc[-1], rate[-1]), xytext=(0, 6),
-                            textcoords="offset points", ha="center", fontsize=7)
+                ax.annotate(
+                    pct_text(rate[-1]),
+                    (g["year"].iloc[-1], rate[-1]),
+                    xytext=(0, 6),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=7,
+                )
             ax.set_title(name, fontsize=9)
             _tidy(ax, "y")
         for k in range(len(names), nrow * ncol):
             axes[k // ncol][k % ncol].set_visible(False)
         ax0 = axes[0][0]
         ax0.set_xticks(years)
-        ax0.set_xticklabels([str(y) if (y - years[0]) % 2 == 0 else "" for y in years],
-                            fontsize=7)
+        ax0.set_xticklabels([str(y) if (y - years[0]) % 2 == 0 else "" for y in years], fontsize=7)
         ax0.set_ylim(0, 100)
         _pct_axis(ax0, "y")
-        fig.suptitle(f"Diễn biến {st['short_label']} theo xã, {year_from}-{year_to}", fontsize=10,
-                     fontweight="bold")
-        fig.supxlabel("Đường liền có dấu: tỷ lệ của xã; vùng gạch chéo: khoảng tin cậy 95%; "
-                      "nét gạch: toàn địa bàn", fontsize=8)
+        fig.suptitle(
+            f"Diễn biến {st['short_label']} theo xã, {year_from}-{year_to}",
+            fontsize=10,
+            fontweight="bold",
+        )
+        fig.supxlabel(
+            "Đường liền có dấu: tỷ lệ của xã; vùng gạch chéo: khoảng tin cậy 95%; nét gạch: toàn địa bàn",
+            fontsize=8,
+        )
     return fig
 
 
-def fig_breakdown(bd: pd.DataFrame, indicator: str, title: str, group_label: str = "group",
-                  reference_pct: float | None = None, reference_label: str = "Toàn địa bàn"):
+def fig_breakdown(
+    bd: pd.DataFrame,
+    indicator: str,
+    title: str,
+    group_label: str = "group",
+    reference_pct: float | None = None,
+    reference_label: str = "Toàn địa bàn",
+):
     """Bars of a breakdown (``rate_pct``, ``numerator``, ``denominator`` per ``group_label``),
     hatched in the indicator's colour, with the interval and the count written on each bar, and
     an optional reference line (the area's or the commune's rate) to read each group against."""
@@ -262,16 +354,34 @@ def fig_breakdown(bd: pd.DataFrame, indicator: str, title: str, group_label: str
                 ax.text(1, y, "— (không có mẫu số)", va="center", fontsize=8)
                 continue
             lo, hi = wilson_interval(r["numerator"], r["denominator"])
-            ax.barh(y, rate, height=0.62, color=st["colour"], hatch=st["hatch"],
-                    edgecolor="#000000", linewidth=0.7)
+            ax.barh(
+                y,
+                rate,
+                height=0.62,
+                color=st["colour"],
+                hatch=st["hatch"],
+                edgecolor="#000000",
+                linewidth=0.7,
+            )
             ax.plot([lo, hi], [y, y], color="#000000", linewidth=1.2, path_effects=halo)
-            ax.text(max(hi, rate) + 1.5, y,
-                    f"{pct_text(rate)} ({frac_text(r['numerator'], r['denominator'])})",
-                    va="center", fontsize=8)
+            ax.text(
+                max(hi, rate) + 1.5,
+                y,
+                f"{pct_text(rate)} ({frac_text(r['numerator'], r['denominator'])})",
+                va="center",
+                fontsize=8,
+            )
         if reference_pct is not None and not math.isnan(as_float(reference_pct)):
             ax.axvline(reference_pct, color="#000000", linestyle="--", linewidth=1.1)
-            ax.text(reference_pct, max(n, 2) - 0.45, f"{reference_label} {pct_text(reference_pct)}",
-                    ha="center", va="bottom", fontsize=8, bbox=_LABEL_BOX)
+            ax.text(
+                reference_pct,
+                max(n, 2) - 0.45,
+                f"{reference_label} {pct_text(reference_pct)}",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                bbox=_LABEL_BOX,
+            )
         ax.set_yticks(range(n))
         ax.set_yticklabels([str(v) for v in reversed(bd[group_label].tolist())])
         ax.set_ylim(-0.6, max(n, 2) + 0.2)
@@ -285,24 +395,25 @@ def fig_breakdown(bd: pd.DataFrame, indicator: str, title: str, group_label: str
 
 def fig_by_level(bd: pd.DataFrame, indicator: str, year: int, area_pct: float | None = None):
     """``fig_breakdown`` of ``breakdown_by_level``, against the area rate."""
-    title = (f"{indicator_style(indicator)['short_label']} theo cấp học của trường báo cáo, "
-             f"năm {year}")
+    title = f"{indicator_style(indicator)['short_label']} theo cấp học của trường báo cáo, năm {year}"
     return fig_breakdown(bd, indicator, title, reference_pct=area_pct)
 
 
-def fig_by_village(bd: pd.DataFrame, indicator: str, year: int, commune_name: str | None,
-                   commune_pct: float | None = None):
+def fig_by_village(
+    bd: pd.DataFrame,
+    indicator: str,
+    year: int,
+    commune_name: str | None,
+    commune_pct: float | None = None,
+):
     """``fig_breakdown`` of ``breakdown_by_village``, against the commune's own rate."""
-    title = (f"Các thôn, buôn của {commune_name or '—'} năm {year}: "
-             f"{indicator_style(indicator)['short_label']}")
+    title = f"Các thôn, buôn của {commune_name or '—'} năm {year}: {indicator_style(indicator)['short_label']}"
     return fig_breakdown(bd, indicator, title, reference_pct=commune_pct, reference_label="Cả xã")
 
 
-def fig_by_timeliness(bd: pd.DataFrame, indicator: str, year: int,
-                      area_pct: float | None = None):
+def fig_by_timeliness(bd: pd.DataFrame, indicator: str, year: int, area_pct: float | None = None):
     """``fig_breakdown`` of ``breakdown_by_timeliness``, against the area rate."""
-    title = (f"{indicator_style(indicator)['short_label']}: trường nộp đúng hạn và nộp muộn, "
-             f"năm {year}")
+    title = f"{indicator_style(indicator)['short_label']}: trường nộp đúng hạn và nộp muộn, năm {year}"
     return fig_breakdown(bd, indicator, title, reference_pct=area_pct)
 
 
@@ -317,18 +428,39 @@ def fig_registered(rva: pd.DataFrame, year: int, names: dict[str, str] | None = 
         fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.62 * n + 1.8), layout="constrained")
         for i, r in rva.iterrows():
             y = n - 1 - i
-            ax.barh(y + 0.19, r["registered_pct"], height=0.36, color="white", hatch="...",
-                    edgecolor="#000000", linewidth=0.7)
-            ax.barh(y - 0.19, r["awarded_pct"], height=0.36, color=st["colour"],
-                    hatch=st["hatch"], edgecolor="#000000", linewidth=0.7)
+            ax.barh(
+                y + 0.19,
+                r["registered_pct"],
+                height=0.36,
+                color="white",
+                hatch="...",
+                edgecolor="#000000",
+                linewidth=0.7,
+            )
+            ax.barh(
+                y - 0.19,
+                r["awarded_pct"],
+                height=0.36,
+                color=st["colour"],
+                hatch=st["hatch"],
+                edgecolor="#000000",
+                linewidth=0.7,
+            )
             registered = frac_text(r["households_registered"], r["households_total"])
-            ax.text(as_float(r["registered_pct"]) + 1.2, y + 0.19,
-                    f"đăng ký {pct_text(r['registered_pct'])} ({registered})",
-                    va="center", fontsize=7.5)
-            ax.text(as_float(r["awarded_pct"]) + 1.2, y - 0.19,
-                    f"đạt {pct_text(r['awarded_pct'])}, bằng "
-                    f"{pct_text(r['awarded_of_registered_pct'])} số hộ đăng ký",
-                    va="center", fontsize=7.5)
+            ax.text(
+                as_float(r["registered_pct"]) + 1.2,
+                y + 0.19,
+                f"đăng ký {pct_text(r['registered_pct'])} ({registered})",
+                va="center",
+                fontsize=7.5,
+            )
+            ax.text(
+                as_float(r["awarded_pct"]) + 1.2,
+                y - 0.19,
+                f"đạt {pct_text(r['awarded_pct'])}, bằng {pct_text(r['awarded_of_registered_pct'])} số hộ đăng ký",
+                va="center",
+                fontsize=7.5,
+            )
         ax.set_yticks(range(n))
         ax.set_yticklabels(list(reversed(label)))
         ax.set_xlim(0, 150)
@@ -355,14 +487,27 @@ def fig_relationship(rel: pd.DataFrame, x: str, y: str, year: int):
             ylo, yhi = wilson_interval(row["numerator_y"], row["denominator_y"])
             ax.plot([xlo, xhi], [row["rate_y_pct"]] * 2, color=GREY, linewidth=0.9)
             ax.plot([row["rate_x_pct"]] * 2, [ylo, yhi], color=GREY, linewidth=0.9)
-            ax.plot(row["rate_x_pct"], row["rate_y_pct"], marker=sx["marker"], markersize=9,
-                    color=sx["colour"], markeredgecolor="#000000", linestyle="none", zorder=3)
+            ax.plot(
+                row["rate_x_pct"],
+                row["rate_y_pct"],
+                marker=sx["marker"],
+                markersize=9,
+                color=sx["colour"],
+                markeredgecolor="#000000",
+                linestyle="none",
+                zorder=3,
+            )
             left = k % 2 == 1  # alternate sides so that neighbours' labels do not collide
-            ax.annotate(row["geo_name"], (row["rate_x_pct"], row["rate_y_pct"]),
-                        xytext=(-8 if left else 8, 0), textcoords="offset points",
-                        ha="right" if left else "left", va="center", fontsize=8,
-                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5,
-                              "alpha": 0.8})
+            ax.annotate(
+                row["geo_name"],
+                (row["rate_x_pct"], row["rate_y_pct"]),
+                xytext=(-8 if left else 8, 0),
+                textcoords="offset points",
+                ha="right" if left else "left",
+                va="center",
+                fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8},
+            )
             xs += [xlo, xhi]
             ys += [ylo, yhi]
         xs, ys = [v for v in xs if not math.isnan(v)], [v for v in ys if not math.isnan(v)]
@@ -375,18 +520,26 @@ def fig_relationship(rel: pd.DataFrame, x: str, y: str, year: int):
         ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0f}%")
         ax.set_xlabel(f"{sx['short_label']} (%)")
         ax.set_ylabel(f"{sy['short_label']} (%)")
-        note = (f"Hệ số tương quan Pearson r = {num_text(r, 2)} trên {len(d)} xã"
-                if not math.isnan(r) else f"Chưa đủ xã để tính hệ số tương quan ({len(d)} xã)")
-        ax.text(0.01, 0.99, note + "; đoạn thẳng xám: khoảng tin cậy 95%.\nTương quan không "
-                "phải quan hệ nhân quả; với ít xã, đây chỉ là gợi ý.", transform=ax.transAxes,
-                va="top", fontsize=7.5)
+        note = (
+            f"Hệ số tương quan Pearson r = {num_text(r, 2)} trên {len(d)} xã"
+            if not math.isnan(r)
+            else f"Chưa đủ xã để tính hệ số tương quan ({len(d)} xã)"
+        )
+        ax.text(
+            0.01,
+            0.99,
+            note + "; đoạn thẳng xám: khoảng tin cậy 95%.\nTương quan không "
+            "phải quan hệ nhân quả; với ít xã, đây chỉ là gợi ý.",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=7.5,
+        )
         _tidy(ax, "both")
         ax.set_title(f"{sx['short_label']} và {sy['short_label']} theo xã năm {year}")
     return fig
 
 
-def fig_coverage(flags: pd.DataFrame, indicator: str, rate_pp: float = 5.0,
-                 coverage_pp: float = 10.0):
+def fig_coverage(flags: pd.DataFrame, indicator: str, rate_pp: float = 5.0, coverage_pp: float = 10.0):
     """Each commune-year: change of coverage against the rate's change beyond the area's; the
     flagged ones (both moved) drawn as filled crosses and labelled, the rest as open circles."""
     plt = _plt()
@@ -401,28 +554,69 @@ def fig_coverage(flags: pd.DataFrame, indicator: str, rate_pp: float = 5.0,
         for r in d.itertuples():
             cov = 0.0 if math.isnan(r.coverage_change_pp) else r.coverage_change_pp
             if r.flag:
-                ax.plot(cov, r.excess_change_pp, marker="X", markersize=10, color=st["colour"],
-                        markeredgecolor="#000000", linestyle="none", zorder=3)
-                ax.annotate(f"{r.geo_name} {r.year}", (cov, r.excess_change_pp), xytext=(7, -3),
-                            textcoords="offset points", fontsize=7.5, fontweight="bold")
+                ax.plot(
+                    cov,
+                    r.excess_change_pp,
+                    marker="X",
+                    markersize=10,
+                    color=st["colour"],
+                    markeredgecolor="#000000",
+                    linestyle="none",
+                    zorder=3,
+                )
+                ax.annotate(
+                    f"{r.geo_name} {r.year}",
+                    (cov, r.excess_change_pp),
+                    xytext=(7, -3),
+                    textcoords="offset points",
+                    fontsize=7.5,
+                    fontweight="bold",
+                )
             else:
-                ax.plot(cov, r.excess_change_pp, marker="o", markersize=5, color="white",
-                        markeredgecolor=GREY, linestyle="none", zorder=2)
-        ax.set_xlabel("Thay đổi độ bao phủ so với năm trước (điểm %; trường báo cáo hoặc thôn có "
-                      "số liệu, lấy thay đổi lớn hơn)")
+                ax.plot(
+                    cov,
+                    r.excess_change_pp,
+                    marker="o",
+                    markersize=5,
+                    color="white",
+                    markeredgecolor=GREY,
+                    linestyle="none",
+                    zorder=2,
+                )
+        ax.set_xlabel(
+            "Thay đổi độ bao phủ so với năm trước (điểm %; trường báo cáo hoặc thôn có số liệu, lấy thay đổi lớn hơn)"
+        )
         ax.set_ylabel(f"Thay đổi {st['short_label']} so với\nxu hướng chung toàn địa bàn (điểm %)")
         handles = [
-            plt.Line2D([0], [0], marker="X", markersize=9, color=st["colour"],
-                       markeredgecolor="#000000", linestyle="none",
-                       label="Cần kiểm tra: tỷ lệ và độ bao phủ cùng thay đổi mạnh"),
-            plt.Line2D([0], [0], marker="o", color="white", markeredgecolor=GREY,
-                       linestyle="none", label="Không có dấu hiệu"),
-            plt.Rectangle((0, 0), 1, 1, color="#eeeeee",
-                          label=f"Vùng xám: dưới {num_text(rate_pp)} điểm % (tỷ lệ) hoặc "
-                                f"{num_text(coverage_pp)} điểm % (độ bao phủ)"),
+            plt.Line2D(
+                [0],
+                [0],
+                marker="X",
+                markersize=9,
+                color=st["colour"],
+                markeredgecolor="#000000",
+                linestyle="none",
+                label="Cần kiểm tra: tỷ lệ và độ bao phủ cùng thay đổi mạnh",
+            ),
+            plt.Line2D(
+                [0],
+                [0],
+                marker="o",
+                color="white",
+                markeredgecolor=GREY,
+                linestyle="none",
+                label="Không có dấu hiệu",
+            ),
+            plt.Rectangle(
+                (0, 0),
+                1,
+                1,
+                color="#eeeeee",
+                label=f"Vùng xám: dưới {num_text(rate_pp)} điểm % (tỷ lệ) hoặc "
+                f"{num_text(coverage_pp)} điểm % (độ bao phủ)",
+            ),
         ]
-        fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=7.5,
-                   frameon=False)
+        fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=7.5, frameon=False)
         _tidy(ax, "both")
         ax.set_title(f"Tỷ lệ thay đổi cùng lúc với độ bao phủ báo cáo: {st['short_label']}")
     return fig

@@ -28,8 +28,15 @@ def indicator_style(code: str) -> dict:
     if code not in BY_CODE:
         raise KeyError(f"chỉ tiêu không có trong danh mục: {code}")
     i = BY_CODE[code]
-    return {"code": code, "label": i.label, "short_label": i.short_label, "colour": i.colour,
-            "hatch": i.hatch, "marker": i.marker, "units": i.units}
+    return {
+        "code": code,
+        "label": i.label,
+        "short_label": i.short_label,
+        "colour": i.colour,
+        "hatch": i.hatch,
+        "marker": i.marker,
+        "units": i.units,
+    }
 
 
 def pct_text(x) -> str:

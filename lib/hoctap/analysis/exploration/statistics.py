@@ -63,9 +63,7 @@ def wilson_interval(successes, n, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, centre - half) * 100, min(1.0, centre + half) * 100)
 
 
-def funnel_limits(
-    area_rate_pct, denominators, z: tuple[float, ...] = (Z95, Z998)
-) -> pd.DataFrame:
+def funnel_limits(area_rate_pct, denominators, z: tuple[float, ...] = (Z95, Z998)) -> pd.DataFrame:
     """Control limits around the area rate for each denominator (normal approximation to the
     binomial), clipped to 0-100%: a commune outside them differs by more than chance."""
     p = as_float(area_rate_pct) / 100
