@@ -27,7 +27,7 @@ from builders.tables import (
     villages_df,
     write_year,
 )
-from hoctap.analysis import indicators
+from hoctap.analysis import indicators, views
 from hoctap.errors import HoctapError
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.reference import Reference
@@ -470,7 +470,7 @@ def test_views_print_vietnamese_headers_and_numbers():
             },
         ]
     )
-    area = indicators.area_view(table)
+    area = views.area_view(table)
     assert area.iloc[0].to_dict() == {
         "Chỉ tiêu": 'Tỷ lệ hộ gia đình đạt danh hiệu "Gia đình học tập"',
         "Số đạt": "14.552",
@@ -481,6 +481,6 @@ def test_views_print_vietnamese_headers_and_numbers():
         "Trường báo cáo": "53/59",
         "Thôn báo cáo": "83/96",
     }
-    assert indicators.commune_view(table).loc["xã Uar", "Gia đình học tập"] == "100,0%"
-    cov = indicators.coverage_view(table).iloc[0]
+    assert views.commune_view(table).loc["xã Uar", "Gia đình học tập"] == "100,0%"
+    cov = views.coverage_view(table).iloc[0]
     assert (cov["Trường báo cáo / dự kiến"], cov["Tỷ lệ đúng hạn"]) == ("3/4", "50,0%")

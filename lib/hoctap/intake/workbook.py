@@ -19,6 +19,7 @@ from pathlib import Path
 import python_calamine as pc
 
 from hoctap.intake import matching, schema
+from hoctap.intake.consistency import check_part_whole
 from hoctap.intake.findings import Finding, col_letter
 from hoctap.intake.prepare import (
     Scratch,
@@ -198,7 +199,7 @@ def _read(wb, sub: Submission, formulas: dict) -> None:
                 sub.info, sub.info_cells = values, cells
             else:
                 sub.unit, sub.unit_cells = values, cells
-                _check_part_whole(values, cells, "unit", name, None, sub.findings)
+                check_part_whole(values, cells, "unit", name, None, sub.findings)
         else:
             rows = _read_table(grid, merged, sheet, name, sub.findings)
             if role == "villages":
@@ -579,7 +580,7 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
                 )
             )
         if sheet.key in PART_WHOLE:
-            _check_part_whole(
+            check_part_whole(
                 values,
                 {f: f"{name}!{c}{r0 + 1}" for f, c in field_letters.items()},
                 sheet.key,
@@ -644,59 +645,3 @@ def _read_table(grid, merged, sheet: schema.Sheet, name: str, findings: list) ->
 def _raw(grid: list[list], r0: int, c0: int) -> object:
     row = grid[r0] if r0 < len(grid) else []
     return row[c0] if c0 < len(row) else None
-
-
-_LABELS = {f.name: f.label for s in schema.SHEETS for f in s.fields}
-
-
-def _check_part_whole(values: dict, cells: dict, role: str, sheet_name: str, row: int | None, findings: list) -> None:
-    labels = _LABELS
-    for part, whole in PART_WHOLE.get(role, ()):
-        p, w = values.get(part), values.get(whole)
-        if isinstance(p, int) and isinstance(w, int) and p > w:
-            addr = cells.get(part, "")
-            findings.append(
-                Finding(
-                    "part_whole",
-                    sheet=sheet_name,
-                    row=row if row is not None else _addr_row(addr),
-                    column=_addr_col(addr),
-                    field=part,
-                    value=str(p),
-                    params={
-                        "part": p,
-                        "whole": w,
-                        "part_label": _lower_first(labels[part]),
-                        "whole_label": _lower_first(labels[whole]),
-                    },
-                )
-            )
-    if role == "villages":
-        p, w = values.get("households_family_title"), values.get("households_registered")
-        if isinstance(p, int) and isinstance(w, int) and p > w:
-            addr = cells.get("households_family_title", "")
-            findings.append(
-                Finding(
-                    "awarded_unregistered",
-                    sheet=sheet_name,
-                    row=row,
-                    column=_addr_col(addr),
-                    field="households_family_title",
-                    value=str(p),
-                    params={"part": p, "whole": w},
-                )
-            )
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
-def _addr_row(addr: str) -> int | None:
-    m = re.search(r"(\d+)$", addr)
-    return int(m.group(1)) if m else None
-
-
-def _addr_col(addr: str) -> str:
-    m = re.search(r"([A-Z]+)\d+$", addr)
-    return m.group(1) if m else ""

@@ -334,3 +334,8 @@ def from_data(data):
         names = {f.name for f in fields(cls)}
         return cls(**{k: from_data(v) for k, v in data.items() if k in names})
     return {k: from_data(v) for k, v in data.items()}
+
+
+def kept_table(*args, **kwargs) -> Table:
+    """``frame_table`` kept whole on one page with its caption and note (a short table)."""
+    return frame_table(*args, keep_together=True, **kwargs)
