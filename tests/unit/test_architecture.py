@@ -13,7 +13,7 @@ import hoctap
 PACKAGE = Path(hoctap.__file__).parent
 # A module may import its own stage and any stage before it; the core is the package's top.
 STAGES = ["core", "intake", "cleaning", "analysis", "report", "sample", "entry"]
-ENTRY = {"cli", "pipeline", "__main__"}  # the entry points compose every stage
+ENTRY = {"cli", "pipeline", "__main__", "api"}  # the entry points compose every stage
 MAX_LINES = 700
 
 
@@ -105,3 +105,24 @@ def test_the_layering_test_can_fail(tmp_path):
     assert STAGES.index(_stage("hoctap.intake.values")) < STAGES.index(_stage(node.module))
     assert _stage("hoctap.sample.demo") == "sample" and _stage("hoctap.cli") == "entry"
     assert _stage("hoctap.errors") == "core"
+
+
+def test_notebooks_import_only_the_public_api():
+    """Notebooks are thin: every hoctap name they use comes from ``hoctap.api``, and nothing there is unused."""
+    import json
+
+    from hoctap import api
+
+    notebooks = sorted((PACKAGE.parents[1] / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) == 5
+    used: set[str] = set()
+    for nb in notebooks:
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hoctap"):
+                assert node.module == "hoctap.api", f"{nb.name} imports {node.module}"
+                used.update(a.name for a in node.names)
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("hoctap") for a in node.names), nb.name
+    assert used == set(api.__all__), set(api.__all__) ^ used
