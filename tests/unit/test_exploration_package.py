@@ -87,7 +87,7 @@ def test_public_api_is_what_the_notebook_calls():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     used = set(re.findall(r"\bex\.(\w+)", code))
-    assert "from hoctap.analysis import exploration as ex" in code
+    assert "from hoctap.api import exploration as ex" in code
     assert used <= set(ex.__all__), used - set(ex.__all__)
     assert set(ex.__all__) - used <= {"Exploration"}  # the type load returns
     assert all(hasattr(ex, name) for name in ex.__all__)
