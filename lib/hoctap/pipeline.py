@@ -53,8 +53,10 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
             cwd=str(NOTEBOOKS_DIR),
             progress_bar=False,
             log_output=False,
-            # ipykernel warns on every start that local TCP is unencrypted; the kernel is ours.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # ipykernel warns on every start that local TCP is unencrypted and logs the interrupt that
+            # ends it as an ERROR ("KeyboardInterrupt caught in kernel"); real failures come back as
+            # cell errors, which papermill raises.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except pm.PapermillExecutionError as exc:
         io.publish(tmp, output)

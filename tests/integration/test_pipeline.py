@@ -43,6 +43,9 @@ def test_run_year_end_to_end(tmp_path):
         str(reports),
     )
     assert signed.returncode == 0, signed.stderr
+    for run in (out, signed):  # a quiet build log: progress lines only, no kernel or library noise
+        log = run.stdout + run.stderr
+        assert "IPKernelApp" not in log and "Traceback" not in log and "WARNING" not in log, log
 
     for name in (
         "intake.csv",
