@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from hoctap.catalog import ORG_COLUMNS, ROW_TAIL, SCHOOL_COLUMNS, SCHOOL_TAIL, VILLAGE_COLUMNS
 from hoctap.cleaning.assess import Assessed, issue_row
 from hoctap.intake import schema
 from hoctap.intake.workbook import Finding
@@ -77,60 +78,12 @@ def tables(assessed: list[Assessed], year: int) -> tuple[pd.DataFrame, pd.DataFr
                 sink.append(row)
     schools = _frame(
         school_rows,
-        [
-            "year",
-            "school_id",
-            "school_name",
-            "school_code",
-            "registered",
-            "commune_code",
-            "commune_raw",
-            "school_level",
-            "report_date",
-            "template_id",
-            "preparer",
-            "phone",
-            *[f.name for f in schema.UNIT.fields],
-            "source_path",
-            "status",
-        ],
+        [*SCHOOL_COLUMNS, *[f.name for f in schema.UNIT.fields], *SCHOOL_TAIL],
         ["school_id", "source_path"],
     )
-    villages = _frame(
-        village_rows,
-        [
-            "year",
-            "commune_code",
-            "village",
-            "village_key",
-            *[f.name for f in schema.VILLAGES.fields if f.kind not in ("ignore", "text")],
-            "school_id",
-            "source_path",
-            "source_row",
-            "report_date",
-            "status",
-        ],
-        ["source_path", "source_row"],
-    )
-    orgs = _frame(
-        org_rows,
-        [
-            "year",
-            "commune_code",
-            "org_name",
-            "org_key",
-            "org_type",
-            "org_unit_title",
-            "org_staff_total",
-            "org_staff_citizen",
-            "school_id",
-            "source_path",
-            "source_row",
-            "report_date",
-            "status",
-        ],
-        ["source_path", "source_row"],
-    )
+    village_fields = [f.name for f in schema.VILLAGES.fields if f.kind not in ("ignore", "text")]
+    villages = _frame(village_rows, [*VILLAGE_COLUMNS, *village_fields, *ROW_TAIL], ["source_path", "source_row"])
+    orgs = _frame(org_rows, [*ORG_COLUMNS, *ROW_TAIL], ["source_path", "source_row"])
     return schools, villages, orgs
 
 
