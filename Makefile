@@ -10,7 +10,7 @@ N ?= 2000
 # WeasyPrint needs Pango (and HarfBuzz subsetting for small PDFs); the tests read PDFs with poppler
 # and open the template (and the documents) in a real client, LibreOffice without its GUI.
 DEB_PACKAGES := fonts-liberation2 poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-  libreoffice-calc-nogui
+  libreoffice-calc-nogui libreoffice-writer-nogui
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TABLES = ("csv", "parquet")
-FORMATS = (*TABLES, "text", "jsonl", "html", "pdf", "xlsx", "docx", "ipynb")
-ROOTS = ("processed", "reports")
+FORMATS = (*TABLES, "text", "jsonl", "json", "html", "pdf", "xlsx", "docx", "ipynb")
+ROOTS = ("processed", "reports", "narrative")
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,8 @@ SUMMARY_COLUMNS = (
     "period_target_year",
     "period_target_pct",
     "result_status",
+    "judged_target_year",
+    "judged_target_pct",
     "margin_pp",
     "projection_year",
     "projection_2030_pct",
@@ -289,11 +291,35 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("annual_pdf", "reports/{year}/bao-cao-nam-{year}.pdf", "pdf"),
     Dataset("annual_xlsx", "reports/{year}/bao-cao-nam-{year}.xlsx", "xlsx"),
     Dataset("annual_docx", "reports/{year}/bao-cao-nam-{year}.docx", "docx"),
+    Dataset("annual_annex_html", "reports/{year}/phu-luc-ky-thuat-{year}.html", "html", doc="technical annex"),
+    Dataset("annual_annex_pdf", "reports/{year}/phu-luc-ky-thuat-{year}.pdf", "pdf", doc="technical annex"),
+    Dataset("annual_meta", "reports/{year}/bao-cao-nam-{year}.json", "json", doc="the document's facts for the index"),
     Dataset("year_notebook", "reports/{year}/{notebook}", "ipynb", doc="an executed notebook"),
     Dataset("period_html", f"{_PERIOD_REPORT}/{{kind}}-{{year_from}}-{{year_to}}.html", "html"),
     Dataset("period_pdf", f"{_PERIOD_REPORT}/{{kind}}-{{year_from}}-{{year_to}}.pdf", "pdf"),
     Dataset("period_xlsx", f"{_PERIOD_REPORT}/{{kind}}-{{year_from}}-{{year_to}}.xlsx", "xlsx"),
     Dataset("period_docx", f"{_PERIOD_REPORT}/{{kind}}-{{year_from}}-{{year_to}}.docx", "docx"),
+    Dataset(
+        "period_annex_html",
+        f"{_PERIOD_REPORT}/phu-luc-ky-thuat-{{kind}}-{{year_from}}-{{year_to}}.html",
+        "html",
+        doc="technical annex",
+    ),
+    Dataset(
+        "period_annex_pdf",
+        f"{_PERIOD_REPORT}/phu-luc-ky-thuat-{{kind}}-{{year_from}}-{{year_to}}.pdf",
+        "pdf",
+        doc="technical annex",
+    ),
+    Dataset(
+        "period_meta",
+        f"{_PERIOD_REPORT}/{{kind}}-{{year_from}}-{{year_to}}.json",
+        "json",
+        doc="the document's facts for the index",
+    ),
+    # the analyst's text of each report (created with placeholders on the first build)
+    Dataset("annual_narrative", "narrative/bao-cao-nam-{year}.md", "text", doc="the analyst's text"),
+    Dataset("period_narrative", "narrative/{kind}-{year_from}-{year_to}.md", "text", doc="the analyst's text"),
     Dataset("period_notebook", f"{_PERIOD_REPORT}/{{notebook}}", "ipynb"),
     Dataset(
         "feedback",
@@ -305,10 +331,10 @@ DATASETS: tuple[Dataset, ...] = (
 )
 
 BY_NAME = {d.name: d for d in DATASETS}
-PRODUCTS = {
-    "annual": ("annual_html", "annual_pdf", "annual_xlsx"),
-    "period": ("period_html", "period_pdf", "period_xlsx"),
-}
+# The files of each kind of report, by role: the document (html, pdf, docx), its appendix
+# tables (xlsx), the technical annex (annex_html, annex_pdf) and its facts for the index (meta).
+ROLES = ("html", "pdf", "docx", "xlsx", "annex_html", "annex_pdf", "meta")
+PRODUCTS = {report: {role: f"{report}_{role}" for role in ROLES} for report in ("annual", "period")}
 
 
 def dataset(name: str) -> Dataset:
@@ -330,7 +356,9 @@ class Catalog:
         if missing:
             raise TypeError(f"dataset {name} needs {', '.join(missing)}")
         root, rest = ds.pattern.split("/", 1)
-        base = self.ws.processed_root if root == "processed" else self.ws.reports_dir
+        base = {"processed": self.ws.processed_root, "narrative": self.ws.data_dir / "narrative"}.get(
+            root, self.ws.reports_dir
+        )
         return base / rest.format(**keys)
 
     def exists(self, name: str, **keys) -> bool:

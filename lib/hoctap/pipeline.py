@@ -128,12 +128,15 @@ def report_annual(
         if not Catalog(ws).exists("indicators", year=year):
             raise InputError(f"năm {year} chưa có số liệu: hãy đặt tệp vào {ws.raw(year)}", path=ws.raw(year))
         _say(progress, f"Năm {year}: lập báo cáo năm")
+        from hoctap.report.annual import ensure_narrative
+
+        ensure_narrative(ws, year)
         params = _params(ws, year=year, report_date=report_date.isoformat() if report_date else "")
         target = Catalog(ws).path("year_notebook", year=year, notebook=ANNUAL_NB)
         executed = execute_notebook(ANNUAL_NB, target, params, progress)
         t0 = time.perf_counter()
-        files = render_outputs(ws, year, executed)
-        _say(progress, f"  HTML, PDF, Excel: {time.perf_counter() - t0:.1f} giây")
+        files = render_outputs(ws, year, executed, report_date)
+        _say(progress, f"  HTML, PDF, Word, Excel: {time.perf_counter() - t0:.1f} giây")
         for path in files.values():
             _say(progress, f"  → {path}")
         return files
@@ -179,6 +182,9 @@ def report_period(
         )
         # The period tables first: notebook 04 only reads them.
         build_period(ws, kind, year_from, year_to, geography_date=geography_date)
+        from hoctap.report.period_sections import ensure_narrative
+
+        ensure_narrative(ws, kind, year_from, year_to)
         executed = execute_notebook(
             PERIOD_NB,
             Catalog(ws).path(
@@ -198,7 +204,7 @@ def report_period(
             ),
             progress,
         )
-        files = render_outputs(ws, kind, year_from, year_to, executed)
+        files = render_outputs(ws, kind, year_from, year_to, executed, report_date)
         for path in files.values():
             _say(progress, f"  → {path}")
         return files

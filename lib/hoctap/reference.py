@@ -227,6 +227,7 @@ class Reference:
                 f'Tệp {path} sai cú pháp{where}; mỗi dòng có dạng khóa = "giá trị", chữ đặt trong ngoặc kép'
             ) from None
         deadline(settings, 2024)  # a bad deadline is reported now, in one line, not mid-run
+        issuers(settings)  # so is a bad issuer list
         return settings
 
     @property
@@ -393,3 +394,67 @@ def on_time(settings: dict, year: int, report_date: dt.date | None) -> bool:
 def year_geography_date(settings: dict, year: int) -> dt.date:
     """The date whose communes a single year's commune tables use: that year's deadline."""
     return deadline(settings, year)
+
+
+# ---- who issues a document, by date ----------------------------------------------------------
+
+ISSUER_PARTS = ("issuer", "signer", "distribution")
+
+
+def _as_date(value, where: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ReferenceDataError(
+            f"settings.toml, {where}: ngày {value!r} không đúng dạng NĂM-THÁNG-NGÀY, ví dụ 2025-07-01"
+        ) from None
+
+
+def issuers(settings: dict) -> list[dict]:
+    """The issuing bodies of the settings, each with its validity dates (``valid_from``/``valid_to``,
+    None: open-ended) and its own ``issuer``, ``signer``, ``distribution`` tables.
+
+    ``[[issuers]]`` lists bodies with their validity (the district level ended on 1 July 2025, so
+    a document dated after that names the body that exists then); a single ``[issuer]`` table with
+    ``[signer]`` and ``[distribution]`` is one body valid at every date.
+    """
+    listed = settings.get("issuers")
+    if listed is None:
+        return [{"valid_from": None, "valid_to": None, **{k: settings.get(k, {}) for k in ISSUER_PARTS}}]
+    if not isinstance(listed, list) or not all(isinstance(x, dict) for x in listed):
+        raise ReferenceDataError("settings.toml: mỗi cơ quan ban hành là một mục [[issuers]]")
+    out = []
+    for i, body in enumerate(listed, 1):
+        where = f"mục [[issuers]] thứ {i}"
+        start, end = _as_date(body.get("valid_from"), where), _as_date(body.get("valid_to"), where)
+        if start and end and end < start:
+            raise ReferenceDataError(f"settings.toml, {where}: valid_to ({end}) trước valid_from ({start})")
+        parts = {k: body.get(k, settings.get(k, {})) for k in ISSUER_PARTS}
+        issuer = {k: v for k, v in body.items() if k not in (*ISSUER_PARTS, "plan", "valid_from", "valid_to")}
+        parts["issuer"] = {**parts["issuer"], **issuer} if isinstance(parts["issuer"], dict) else issuer
+        out.append({"valid_from": start, "valid_to": end, **parts, "plan": body.get("plan", {})})
+    return out
+
+
+def settings_on(settings: dict, date: dt.date) -> dict:
+    """The settings as a document dated ``date`` uses them: the issuer, signer and distribution
+    of the body valid on that date. A date no body covers is a one-line ReferenceDataError."""
+    for body in issuers(settings):
+        if (body["valid_from"] is None or body["valid_from"] <= date) and (
+            body["valid_to"] is None or date <= body["valid_to"]
+        ):
+            out = {k: v for k, v in settings.items() if k != "issuers"}
+            out.update({k: body[k] for k in ISSUER_PARTS})
+            out["plan"] = {**settings.get("plan", {}), **body.get("plan", {})}
+            out["issuer_valid"] = (body["valid_from"], body["valid_to"])
+            return out
+    raise ReferenceDataError(
+        f"settings.toml: không có cơ quan ban hành nào có hiệu lực vào ngày {date:%d/%m/%Y}; "
+        "thêm một mục [[issuers]] có valid_from, valid_to bao gồm ngày này"
+    )

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from hoctap.errors import HoctapError
+from hoctap.errors import HoctapError, ReferenceDataError
 from hoctap.fmt import date_vn
-from hoctap.reference import Reference, year_geography_date
+from hoctap.reference import Reference, settings_on, year_geography_date
 
 SHARE_TOLERANCE = 1e-6
 
@@ -244,3 +244,11 @@ def map_units(
             + ("..." if len(notes) > 10 else "")
         )
     return out
+
+
+def area_name_on(reference: Reference, on: dt.date) -> str:
+    """The area's name as the issuer valid on the geography's date names it."""
+    try:
+        return settings_on(reference.settings, on).get("issuer", {}).get("area_name", "Toàn địa bàn")
+    except ReferenceDataError:
+        return "Toàn địa bàn"

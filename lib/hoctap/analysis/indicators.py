@@ -414,7 +414,7 @@ def aggregate(
     extra = sorted(set(contrib["geo_code"].dropna()) - set(communes))
     geos = [*communes, *extra]
     if area_name is None:
-        area_name = reference.settings.get("issuer", {}).get("area_name", "Toàn địa bàn")
+        area_name = geography.area_name_on(reference, on)
     rows = []
     for code in CODES:
         sub = contrib[contrib["indicator"] == code]
@@ -545,7 +545,10 @@ def assess(table: pd.DataFrame, targets: pd.DataFrame, history: pd.DataFrame | N
         cols["baseline_pct"].append(bp)
         cols["trajectory_pct"].append(traj)
         cols["status"].append(
-            status(r.rate_pct, int(r.year), ty, tp, by, bp) if by is not None or (gov and ty <= int(r.year)) else None
+            # the baseline year is on its own line by definition: not judged (0% is not "on track")
+            status(r.rate_pct, int(r.year), ty, tp, by, bp)
+            if (by is not None and by < int(r.year)) or (gov and ty <= int(r.year))
+            else None
         )
     for k, v in cols.items():
         if k in ("target_year", "baseline_year"):

@@ -20,9 +20,10 @@ import pandas as pd
 
 from hoctap import catalog, programme
 from hoctap.analysis import indicators as ind
+from hoctap.analysis.ranking import benchmark
 from hoctap.catalog import Catalog
 from hoctap.errors import HoctapError
-from hoctap.fmt import number, pct, pp
+from hoctap.fmt import is_missing, number, pct, pp
 from hoctap.paths import Workspace
 from hoctap.reference import Reference
 
@@ -141,6 +142,8 @@ def summarise(table: pd.DataFrame, targets: pd.DataFrame, kind: str, year_to: in
             "period_target_year": target_year if len(t) else pd.NA,
             "period_target_pct": tp,
             "result_status": None,
+            "judged_target_year": pd.NA,
+            "judged_target_pct": math.nan,
             "margin_pp": math.nan,
             "projection_year": PROJECTION_YEAR,
             "projection_2030_pct": math.nan,
@@ -157,17 +160,13 @@ def summarise(table: pd.DataFrame, targets: pd.DataFrame, kind: str, year_to: in
                 last_rate_pct=float(last["rate_pct"]),
                 change_pp=float(last["rate_pct"]) - float(first["rate_pct"]),
             )
-            if len(t):
-                base_year = last["baseline_year"]
-                out["result_status"] = ind.status(
-                    float(last["rate_pct"]),
-                    int(last["year"]),
-                    target_year,
-                    tp,
-                    None if pd.isna(base_year) else int(base_year),
-                    float(last["baseline_pct"]),
-                )
-                out["margin_pp"] = float(last["rate_pct"]) - tp
+            # The result is the last year's own status (``ranking`` module: one rule everywhere);
+            # the period's target is shown beside it, and judged_* name what was judged against.
+            if not is_missing(last["status"]):
+                out["result_status"] = str(last["status"])
+                out["judged_target_year"] = last["target_year"]
+                out["judged_target_pct"] = float(last["target_pct"])
+                out["margin_pp"] = float(last["rate_pct"]) - float(benchmark(defined.tail(1)).iloc[0])
             if int(last["year"]) < PROJECTION_YEAR:
                 out["projection_2030_pct"] = projection(defined["year"], defined["rate_pct"])
         rows.append(out)
@@ -176,6 +175,7 @@ def summarise(table: pd.DataFrame, targets: pd.DataFrame, kind: str, year_to: in
         "first_year",
         "last_year",
         "period_target_year",
+        "judged_target_year",
         "years_with_data",
         "projection_year",
     ):

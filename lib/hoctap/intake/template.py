@@ -30,7 +30,7 @@ from hoctap.io import write_bytes
 from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 from hoctap.programme import END_YEAR, PERIOD, START_YEAR
 from hoctap.programme import NAME as PROGRAMME_NAME
-from hoctap.reference import Reference, deadline
+from hoctap.reference import Reference, deadline, settings_on
 from hoctap.text import school_key
 
 # Layout shared with the demo generator (1-based rows/columns).
@@ -178,7 +178,7 @@ def stabilize_zip(
                 text = body.decode("utf-8")
                 for ref, value in cached[info.filename].items():
                     text = re.sub(
-                        rf'(<c r="{ref}"[^>]*>)(<f>[^<]*</f>)<v\s*/>',
+                        rf'(<c r="{ref}"[^>]*>)(<f>[^<]*</f>)(?:<v\s*/>|<v></v>)',
                         lambda m, v=value: f"{m.group(1)}{m.group(2)}<v>{v}</v>",
                         text,
                     )
@@ -357,12 +357,12 @@ def _label(cell) -> None:
 
 def _instructions(wb: Workbook, year: int, ref: Reference, due: dt.date) -> None:
     ws = wb.create_sheet(INSTRUCTIONS_SHEET)
-    settings = ref.settings
+    settings = settings_on(ref.settings, due)  # the body that collects this year's reports
     plan = settings.get("plan", {})
     issuer = settings.get("issuer", {})
     inclusive = settings.get("reporting", {}).get("deadline_inclusive", False)
     due_text = ("chậm nhất ngày " if inclusive else "trước ngày ") + due.strftime("%d/%m/%Y")
-    recipient = plan.get("recipient", "đơn vị tổng hợp báo cáo")  # the district's own in settings
+    recipient = issuer.get("recipient") or plan.get("recipient") or "đơn vị tổng hợp báo cáo"
     office = " ".join(x for x in (issuer.get("name", ""), issuer.get("place", "")) if x).strip()
     programme = plan.get("programme", PROGRAMME_NAME)
     lines: list[tuple[str, str]] = [

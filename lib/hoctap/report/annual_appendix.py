@@ -152,4 +152,4 @@ def document(d: AnnualData) -> Document:
             [("Thư mục dữ liệu", str(d.ws.data_dir))],
         ),
     ]
-    return Document(f"Phụ lục số liệu năm {year}", [Section(tables, "appendix")])
+    return Document(f"Phụ lục số liệu năm {year}", [Section(tables, "appendix")], synthetic=d.synthetic)

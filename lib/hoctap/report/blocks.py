@@ -40,7 +40,8 @@ class Heading:
 class Paragraph:
     """Body text. Roles: body (justified, first-line indent), no-indent, note, synthetic (the
     boxed sample-data warning), appendix-sub (centred italic line under the appendix title),
-    placeholder (the analyst's text still to be written)."""
+    placeholder (the analyst's text still to be written: shown highlighted, easy to find),
+    draft (the "DỰ THẢO" mark of page 1)."""
 
     text: str
     role: str = "body"
@@ -172,9 +173,20 @@ class Section:
 
 @dataclass
 class Document:
+    """A whole report. ``kind`` is "document" (what is signed and published) or "annex" (the
+    technical annex the analyst keeps); ``draft`` marks a document whose narrative placeholders
+    are unfilled (printed "DỰ THẢO" on its first page); ``synthetic`` one built from the shipped
+    sample; ``index_href`` the relative link back to the reports' index; ``meta`` the facts an
+    index lists (issuer, number, issue date as ISO text, title)."""
+
     title: str
     sections: list[Section] = field(default_factory=list)
     lang: str = "vi"
+    kind: str = "document"
+    draft: bool = False
+    synthetic: bool = False
+    index_href: str | None = None
+    meta: dict = field(default_factory=dict)
 
     def blocks(self) -> Iterator:
         for section in self.sections:

@@ -1,13 +1,27 @@
-"""Charts of the reports (matplotlib, Agg): Vietnamese text, targets drawn and labelled.
+"""Charts of the reports (matplotlib, Agg): Vietnamese text, targets and statuses drawn and labelled.
 
-Each indicator keeps its colour, hatch and marker in every chart, and bars have dark outlines,
-so a black-and-white print still tells them apart. Figures are embedded as PNG at 220 dpi by
-default (SVG hatch patterns show seams in some PDF viewers); ``to_img(fmt="svg")`` is available.
+Rules an official's black-and-white print needs:
+
+- every figure is ``WIDTH_IN`` wide, the width it is printed at, so its point sizes are the
+  printed ones; no text is smaller than ``MIN_PT``; a figure fits an A4 page with its caption;
+- an indicator keeps its colour and hatch in every chart (dark outlines, so grey still differs);
+  its marker is not used: in these small multiples the marker shape says the status;
+- a target is black, its year in its label and in its line style (2025 dashed, 2030 dotted);
+- a status is a black marker: the shape says good (circle) or bad (triangle), the fill says final
+  (filled: "Đạt", "Chưa đạt") or interim (open: "Đúng tiến độ", "Chậm tiến độ");
+- value labels sit in columns beside the bars, or where a search finds them clear of every line,
+  marker and other label; a value clipped at 0 or 100 prints "≤ 0%" or "≥ 100%";
+- the projection is the least-squares line itself (``periods.projection``), never a jump.
+
+The data source and date belong in the caption, which the caller builds. Figures are embedded
+as PNG at 220 dpi by default (SVG hatch patterns show seams in some PDF viewers).
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 
@@ -15,29 +29,58 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import font_manager, patheffects  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
+from hoctap import programme  # noqa: E402
 from hoctap.analysis.periods import PROJECTION_YEAR  # noqa: E402
 from hoctap.report import blocks  # noqa: E402
-from hoctap.report.meta import Meta, decimal, is_missing, pct, target_pct, vn_key  # noqa: E402
+from hoctap.report.meta import DASH, Meta, is_missing, pct, target_pct  # noqa: E402
+from hoctap.vocabulary import STATUS_BEHIND, STATUS_MET, STATUS_NOT_MET, STATUS_ON_TRACK, STATUSES  # noqa: E402
 
 RC = {
     "font.family": "serif",
     "font.serif": ["Liberation Serif", "Times New Roman", "Tinos", "DejaVu Serif"],
-    "font.size": 9,
-    "axes.titlesize": 10,
+    "font.size": 8,
+    "axes.titlesize": 8.5,
     "axes.titleweight": "bold",
     "axes.edgecolor": "#000000",
     "axes.linewidth": 0.6,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "legend.fontsize": 7.5,
     "hatch.linewidth": 0.5,
     "svg.fonttype": "path",
     "svg.hashsalt": "hoctap",
     "axes.unicode_minus": False,
 }
-WIDTH_IN = 6.3  # the text width of A4 with 30/15 mm margins
+WIDTH_IN = 6.3  # the text width of A4 with 30/15 mm margins: the width every chart is printed at
+MAX_HEIGHT_IN = 8.4  # a figure and a three-line caption on one page of text
+MIN_PT = 7.0  # the smallest text on paper
+FONT = 8.0  # value labels, row names
+SMALL = 7.5  # ticks, legends, target labels
+TITLE = 9.5  # the figure's own title
+
+PROJECTION_LABEL = "Dự báo (xu hướng)"
+STATUS_ORDER = STATUSES  # Đạt, Đúng tiến độ, Chậm tiến độ, Chưa đạt
+# status -> (marker, face colour); edges are black. Circle: good, triangle down: bad;
+# filled: judged at a target year, open: on the way there.
+STATUS_MARKERS = {
+    STATUS_MET: ("o", "#000000"),
+    STATUS_ON_TRACK: ("o", "#ffffff"),
+    STATUS_BEHIND: ("v", "#ffffff"),
+    STATUS_NOT_MET: ("v", "#000000"),
+}
+MARKER_PT = 5.5
+TREND = {"color": "#555555", "alpha": 0.7, "linewidth": 1.1, "linestyle": (0, (2.5, 1.5))}
 
 
 @contextmanager
@@ -50,158 +93,360 @@ def _num(x) -> float | None:
     return None if is_missing(x) else float(x)
 
 
+def _status(x) -> str | None:
+    return None if is_missing(x) or str(x).strip() not in STATUS_MARKERS else str(x).strip()
+
+
+# ---- shared vocabulary of the charts --------------------------------------------------------------
+
+
+def target_linestyle(year: int):
+    """The line style of a target of ``year``: the midterm dashed, the final dotted, others dash-dot.
+
+    Fine patterns (in line widths), so even a target tick one bar high shows three dashes or six dots.
+    """
+    if int(year) == programme.MIDTERM_YEAR:
+        return (0, (3, 1.6))
+    if int(year) == programme.END_YEAR:
+        return (0, (1, 1.1))
+    return (0, (4, 1.5, 1, 1.5))
+
+
+TARGET_LW = 1.5
+HALO = [patheffects.withStroke(linewidth=TARGET_LW + 1.8, foreground="white")]
+
+
+def target_label(years: int | Sequence[int], value) -> str:
+    """ "Chỉ tiêu 2025: 70%" (the year is always said: 2025 and 2030 targets differ)."""
+    ys = [int(years)] if isinstance(years, int | np.integer) else sorted({int(y) for y in years})
+    return f"Chỉ tiêu {', '.join(str(y) for y in ys)}: {target_pct(value)}"
+
+
+def clipped(raw, lo: float = 0.0, hi: float = 100.0) -> tuple[float, str | None]:
+    """(the value drawn, "≥ 100%"/"≤ 0%" when it had to be clipped, else None)."""
+    v = float(raw)
+    if v > hi and not math.isclose(v, hi, abs_tol=1e-9):
+        return hi, f"≥ {target_pct(hi)}"
+    if v < lo and not math.isclose(v, lo, abs_tol=1e-9):
+        return lo, f"≤ {target_pct(lo)}"
+    return min(hi, max(lo, v)), None
+
+
+def value_label(rate, target=None, status=None) -> str:
+    """A rate as printed in a chart: "69,6%" (sided like the tables), "≥ 100%" when clipped."""
+    if is_missing(rate):
+        return DASH
+    _v, note = clipped(rate)
+    return note or pct(rate, target=target, status=status)
+
+
+def trend_line(years, rates, to_year: int = PROJECTION_YEAR) -> tuple[list[float], list[float]]:
+    """The least-squares line of ``periods.projection`` from the first year with data to ``to_year``,
+    clipped to 0-100: its vertices (the ends, and where it meets 0 or 100)."""
+    pts = [(int(y), float(r)) for y, r in zip(years, rates, strict=True) if not is_missing(r)]
+    if len({y for y, _ in pts}) < 2:
+        return [], []
+    slope, intercept = np.polyfit([p[0] for p in pts], [p[1] for p in pts], 1)
+    x0 = float(min(p[0] for p in pts))
+    xs = {x0, float(to_year)}
+    if slope:
+        for bound in (0.0, 100.0):
+            xc = (bound - intercept) / slope
+            if x0 < xc < to_year:
+                xs.add(float(xc))
+    xs_sorted = sorted(xs)
+    return xs_sorted, [min(100.0, max(0.0, slope * x + intercept)) for x in xs_sorted]
+
+
+def print_scale(fig: Figure) -> float:
+    """Printed size / figure size: a figure wider than the text width is shrunk to it."""
+    return min(1.0, WIDTH_IN / fig.get_size_inches()[0])
+
+
+def status_handles(present: Sequence[str] | None = None) -> list[Line2D]:
+    return [
+        Line2D(
+            [0],
+            [0],
+            linestyle="none",
+            marker=STATUS_MARKERS[s][0],
+            markerfacecolor=STATUS_MARKERS[s][1],
+            markeredgecolor="#000000",
+            markeredgewidth=0.8,
+            markersize=MARKER_PT,
+            label=s,
+        )
+        for s in STATUS_ORDER
+        if present is None or s in present
+    ]
+
+
+def target_handles(years: Sequence[int]) -> list[Line2D]:
+    return [
+        Line2D(
+            [0, 1],
+            [0, 0],
+            color="#000000",
+            linewidth=TARGET_LW,
+            linestyle=target_linestyle(y),
+            label=f"Chỉ tiêu năm {y}",
+        )
+        for y in sorted({int(y) for y in years})
+    ]
+
+
+def _status_marker(ax: Axes, x, y, status: str | None, **kw) -> None:
+    """The status's marker at (x, y); x and y may be lists (one line for many markers)."""
+    if status is None:
+        return
+    marker, face = STATUS_MARKERS[status]
+    ax.plot(
+        x if isinstance(x, list) else [x],
+        y if isinstance(y, list) else [y],
+        linestyle="none",
+        marker=marker,
+        markerfacecolor=face,
+        markeredgecolor="#000000",
+        markeredgewidth=0.8,
+        markersize=MARKER_PT,
+        clip_on=False,
+        zorder=6,
+        **kw,
+    )
+
+
+# ---- layout in inches -----------------------------------------------------------------------------
+
+
+class _Sheet:
+    """A figure of the print width laid out in inches from its top-left corner."""
+
+    def __init__(self, height: float):
+        self.w, self.h = WIDTH_IN, height
+        self.fig = Figure(figsize=(self.w, self.h), dpi=100)
+        FigureCanvasAgg(self.fig)
+        self.renderer = self.fig.canvas.get_renderer()
+
+    def axes(self, left: float, top: float, width: float, height: float) -> Axes:
+        return self.fig.add_axes((left / self.w, 1 - (top + height) / self.h, width / self.w, height / self.h))
+
+    def text_w(self, s: str, size: float, weight: str = "normal", style: str = "normal") -> float:
+        fp = FontProperties(family=_serif(), size=size, weight=weight, style=style)
+        w, _h, _d = self.renderer.get_text_width_height_descent(s, fp, ismath=False)
+        return w / self.fig.dpi
+
+    def text(self, x: float, y: float, s: str, **kw) -> Text:
+        """Text at (x, y) inches from the top-left corner."""
+        return self.fig.text(x / self.w, 1 - y / self.h, s, **kw)
+
+    def target_key(self, x: float, y: float, targets: Sequence[tuple[int, float]], align: str = "left") -> None:
+        """Each target's label ("Chỉ tiêu 2025: 70%") after a sample of its line style, on one line
+        whose top is at ``y`` inches; ``x`` is its left end, or its centre with ``align="center"``."""
+        items = [(year, target_label(year, value)) for year, value in targets]
+        width = sum(0.36 + self.text_w(label, SMALL) for _y, label in items) + 0.15 * max(0, len(items) - 1)
+        tx = x - width / 2 if align == "center" else x
+        for year, label in items:
+            fy = 1 - (y + 0.062) / self.h
+            sample = Line2D(
+                [tx / self.w, (tx + 0.3) / self.w],
+                [fy, fy],
+                color="#000000",
+                linewidth=TARGET_LW,
+                linestyle=target_linestyle(year),
+                dash_capstyle="butt",
+                transform=self.fig.transFigure,
+            )
+            self.fig.add_artist(sample)
+            self.text(tx + 0.36, y, label, ha="left", va="top", fontsize=SMALL)
+            tx += 0.36 + self.text_w(label, SMALL) + 0.15
+
+    def title(self, text: str, top: float = 0.08) -> float:
+        """The figure title, wrapped to the width; returns the height it takes (inches)."""
+        lines = _wrap(text, self.w - 0.2, lambda s: self.text_w(s, TITLE, "bold"))
+        self.text(self.w / 2, top, "\n".join(lines), ha="center", va="top", fontsize=TITLE, fontweight="bold")
+        return top + 0.18 * len(lines) + 0.08
+
+    def legend(self, rows: list[list], bottom: float = 0.06, ncol: int = 4) -> None:
+        """A framed legend, one row per list of handles (matplotlib fills columns first)."""
+        blank = Line2D([], [], linestyle="none", label=" ")
+        grid = [[*r, *[blank] * (ncol - len(r))] for r in rows]
+        handles = [grid[i][j] for j in range(ncol) for i in range(len(grid))]
+        self.fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, bottom / self.h),
+            ncol=ncol,
+            fontsize=SMALL,
+            frameon=True,
+            edgecolor="#000000",
+            fancybox=False,
+            handlelength=2.4,
+            columnspacing=1.0,
+            borderpad=0.5,
+        )
+
+
+def _finish(fig: Figure) -> Figure:
+    """Pin the serif family on every text: "serif" is resolved when the figure is drawn, and a
+    figure drawn outside ``style()`` would get wider glyphs than its layout was measured with."""
+    family = _serif()
+    for t in fig.findobj(Text):
+        t.set_fontfamily(family)
+    return fig
+
+
+@functools.cache
+def _serif() -> str:
+    """The first of RC's serif fonts that is installed (one name: a list logs every miss)."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in RC["font.serif"] if name in installed), "serif")
+
+
+def _title_height(text: str) -> float:
+    """Inches from the figure's top to the first panel under a title of ``text`` (it may wrap)."""
+    probe = _Sheet(1.0)
+    lines = len(_wrap(text, WIDTH_IN - 0.2, lambda s: probe.text_w(s, TITLE, "bold")))
+    return 0.16 + 0.18 * lines + 0.1
+
+
+def _legend_height(rows: int) -> float:
+    return 0.2 + 0.17 * rows
+
+
+def _wrap(text: str, width: float, measure) -> list[str]:
+    lines, cur = [], ""
+    for word in text.split():
+        trial = f"{cur} {word}".strip()
+        if cur and measure(trial) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = trial
+    return [*lines, cur] if cur else lines
+
+
+def _plain(ax: Axes, grid_axis: str = "x") -> None:
+    ax.grid(axis=grid_axis, color="#d4d4d4", linewidth=0.4)  # solid: dotted and dashed lines are targets
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _units(names: Sequence[str]) -> str:
+    """ "xã" or "xã, thị trấn": what the chart's communes are, from their names."""
+    kinds = [k for k in ("xã", "thị trấn", "phường") if any(str(n).lower().startswith(k + " ") for n in names)]
+    return ", ".join(kinds or ["xã"])
+
+
+# ---- annual report: the area's indicators ---------------------------------------------------------
+
+
 def area_chart(area: pd.DataFrame, meta: Mapping[str, Meta], year: int, area_name: str) -> Figure:
-    """Rate of every indicator for the whole area against its governing target."""
+    """Rate of every indicator for the whole area against its governing target, with its status.
+
+    Bars on a 0-100 axis; beside them, in columns no line reaches, the status marker, the rate,
+    the status in words and the target with its year.
+    """
     rows = [r for _, r in area.iterrows()]
-    rows.sort(key=lambda r: list(meta).index(r["indicator"]) if r["indicator"] in meta else 99)
-    n = len(rows)
+    order = list(meta)
+    rows.sort(key=lambda r: order.index(r["indicator"]) if r["indicator"] in meta else 99)
+    n = max(len(rows), 1)
+    row_h = 0.3
     with style():
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.42 * n + 1.3), layout="constrained")
-        target_years = set()
-        for i, r in enumerate(rows):
-            m = meta.get(r["indicator"])
-            colour = m.colour if m else "#999999"
-            hatch = m.hatch if m else "//"
+        cells = []
+        for r in rows:
             rate, target = _num(r.get("rate_pct")), _num(r.get("target_pct"))
+            ty = None if is_missing(r.get("target_year")) else int(r["target_year"])
+            status = _status(r.get("status"))
+            cells.append(
+                {
+                    "name": meta[r["indicator"]].short_label if r["indicator"] in meta else str(r.get("label", "")),
+                    "rate": rate,
+                    "target": target,
+                    "target_year": ty,
+                    "status": status,
+                    "value": value_label(rate, target, status) if rate is not None else "chưa có số liệu",
+                    "status_text": status or "",
+                    "target_text": target_label(ty, target) if target is not None and ty else "chưa có chỉ tiêu",
+                    "meta": meta.get(r["indicator"]),
+                }
+            )
+        target_years = sorted({c["target_year"] for c in cells if c["target"] is not None and c["target_year"]})
+        handles = [
+            [
+                Patch(facecolor="#cccccc", edgecolor="#000000", linewidth=0.7, label=f"Tỷ lệ đạt năm {year}"),
+                *target_handles(target_years),
+            ],
+            status_handles(),
+        ]
+        legend_h = _legend_height(len(handles))
+        title = f"Kết quả các chỉ tiêu năm {year} so với chỉ tiêu, toàn {area_name}"
+        plot_top = _title_height(title)
+        plot_h = n * row_h + 0.1
+        sheet = _Sheet(plot_top + plot_h + 0.42 + legend_h + 0.1)
+        fig = sheet.fig
+        sheet.title(title)
+        name_w = max([sheet.text_w(c["name"], FONT) for c in cells] or [1.0]) + 0.1
+        value_w = max([sheet.text_w(c["value"], FONT) for c in cells] or [0.5])
+        status_w = max(sheet.text_w(s, FONT) for s in STATUS_ORDER)
+        tgt_w = max([sheet.text_w(c["target_text"], FONT) for c in cells] or [1.0])
+        mark_w, gap = 0.16, 0.1
+        table_w = mark_w + value_w + gap + status_w + gap + tgt_w
+        left = 0.06 + name_w
+        bars_w = WIDTH_IN - left - 0.22 - table_w - 0.04
+        ax = sheet.axes(left, plot_top, bars_w, plot_h)
+        tab = sheet.axes(left + bars_w + 0.22, plot_top, table_w, plot_h)
+        ylim = (-0.5 - 0.1 / row_h / 2, n - 0.5 + 0.1 / row_h / 2)
+        for a in (ax, tab):
+            a.set_ylim(*ylim)
+        tab.set_xlim(0, table_w)
+        tab.axis("off")
+        for i, c in enumerate(cells):
             y = n - 1 - i
-            if rate is not None:
+            m = c["meta"]
+            if c["rate"] is not None:
+                drawn, _note = clipped(c["rate"])
                 ax.barh(
                     y,
-                    rate,
-                    height=0.62,
-                    color=colour,
-                    hatch=hatch,
+                    drawn,
+                    height=0.56,
+                    color=m.colour if m else "#999999",
+                    hatch=m.hatch if m else "//",
                     edgecolor="#000000",
                     linewidth=0.7,
                 )
-            if target is not None:
+            if c["target"] is not None:
                 ax.plot(
-                    [target, target],
-                    [y - 0.42, y + 0.42],
+                    [c["target"], c["target"]],
+                    [y - 0.47, y + 0.47],
                     color="#000000",
-                    linewidth=2.2,
+                    linewidth=TARGET_LW,
+                    linestyle=target_linestyle(c["target_year"] or 0),
                     solid_capstyle="butt",
+                    dash_capstyle="butt",
+                    path_effects=HALO,
+                    zorder=4,
+                    label=c["target_text"],
                 )
-                if not is_missing(r.get("target_year")):
-                    target_years.add(int(r["target_year"]))
-            label = pct(rate, target=target, status=r.get("status")) if rate is not None else "— (chưa có số liệu)"
-            if target is not None:
-                label += f"  (chỉ tiêu {target_pct(target)})"
-            ax.text(max(rate or 0, target or 0) + 1.5, y, label, va="center", ha="left", fontsize=8)
+            _status_marker(tab, mark_w / 2, y, c["status"])
+            x = mark_w + value_w
+            tab.text(x, y, c["value"], ha="right", va="center", fontsize=FONT, fontweight="bold")
+            tab.text(x + gap, y, c["status_text"], ha="left", va="center", fontsize=FONT)
+            tab.text(x + gap + status_w + gap, y, c["target_text"], ha="left", va="center", fontsize=FONT)
         ax.set_yticks(range(n))
-        ax.set_yticklabels(
-            [
-                (meta[r["indicator"]].short_label if r["indicator"] in meta else str(r.get("label", "")))
-                for r in reversed(rows)
-            ]
-        )
-        ax.set_xlim(0, 140)
+        ax.set_yticklabels([c["name"] for c in reversed(cells)], fontsize=FONT)
+        ax.tick_params(axis="y", length=0, pad=4)
+        ax.set_xlim(0, 104)
+        ax.spines["bottom"].set_bounds(0, 100)
         ax.set_xticks(range(0, 101, 20))
         ax.set_xticklabels([f"{t}%" for t in range(0, 101, 20)])
-        ax.set_ylim(-0.7, n - 0.3)
-        ax.set_xlabel("Tỷ lệ đạt (%)")
-        ax.grid(axis="x", color="#bbbbbb", linewidth=0.4, linestyle=":")
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        ty = ", ".join(str(t) for t in sorted(target_years))
-        handles = [
-            Patch(facecolor="#dddddd", edgecolor="#000000", label=f"Tỷ lệ đạt năm {year}"),
-            Line2D(
-                [0],
-                [0],
-                color="#000000",
-                linewidth=2.2,
-                label=f"Chỉ tiêu (năm {ty})" if ty else "Chỉ tiêu",
-            ),
-        ]
-        fig.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncol=2,
-            fontsize=8,
-            frameon=True,
-            edgecolor="#000000",
-        )
-        ax.set_title(f"Kết quả các chỉ tiêu năm {year} so với chỉ tiêu, toàn {area_name}")
-    return fig
+        ax.set_xlabel("Tỷ lệ đạt (%)", fontsize=SMALL, labelpad=2)
+        _plain(ax)
+        sheet.legend(handles)
+    return _finish(fig)
 
 
-def commune_chart(communes: pd.DataFrame, meta: Mapping[str, Meta], codes: Sequence[str], year: int) -> Figure:
-    """Small multiples: one panel per indicator, one bar per commune, the target as a line."""
-    codes = [c for c in codes if c in set(communes["indicator"])]
-    names = sorted(communes["geo_name"].dropna().unique(), key=vn_key)
-    ncol = 2 if len(codes) > 1 else 1
-    nrow = (len(codes) + ncol - 1) // ncol
-    per_row = 0.24 * len(names) + 1.0
-    with style():
-        fig, axes = plt.subplots(
-            nrow,
-            ncol,
-            figsize=(WIDTH_IN, per_row * nrow + 0.4),
-            sharey=True,
-            layout="constrained",
-            squeeze=False,
-        )
-        for k, code in enumerate(codes):
-            ax = axes[k // ncol][k % ncol]
-            m = meta.get(code)
-            sub = communes[communes["indicator"] == code].set_index("geo_name")
-            for j, name in enumerate(names):
-                y = len(names) - 1 - j
-                rate = _num(sub["rate_pct"].get(name)) if name in sub.index else None
-                if rate is None:
-                    ax.text(1, y, "—", va="center", fontsize=7)
-                    continue
-                ax.barh(
-                    y,
-                    rate,
-                    height=0.66,
-                    color=m.colour if m else "#999",
-                    hatch=m.hatch if m else "//",
-                    edgecolor="#000000",
-                    linewidth=0.6,
-                )
-                ax.text(
-                    min(rate, 100) + 1.5,
-                    y,
-                    pct(
-                        rate,
-                        target=_num(sub["target_pct"].get(name)),
-                        status=sub["status"].get(name),
-                    ),
-                    va="center",
-                    fontsize=6.5,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4},
-                )
-            targets = sub["target_pct"].dropna().unique() if len(sub) else []
-            for t in targets:
-                ax.axvline(float(t), color="#000000", linestyle="--", linewidth=1.1)
-                ax.text(
-                    float(t),
-                    len(names) - 0.35,
-                    f"Chỉ tiêu {target_pct(t)}",
-                    ha="center",
-                    va="bottom",
-                    fontsize=7,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
-                )
-            ax.set_yticks(range(len(names)))
-            ax.set_yticklabels(list(reversed(names)))
-            ax.set_ylim(-0.6, len(names) + 0.4)
-            ax.set_xlim(0, 118)
-            ax.set_xticks(range(0, 101, 25))
-            ax.set_xticklabels([f"{t}%" for t in range(0, 101, 25)], fontsize=7)
-            ax.set_title(m.short_label if m else code, fontsize=9)
-            ax.grid(axis="x", color="#bbbbbb", linewidth=0.4, linestyle=":")
-            ax.set_axisbelow(True)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-        for k in range(len(codes), nrow * ncol):
-            axes[k // ncol][k % ncol].set_visible(False)
-        fig.suptitle(f"Tỷ lệ đạt các danh hiệu theo xã, thị trấn năm {year}", fontsize=10, fontweight="bold")
-        fig.supxlabel("Tỷ lệ đạt (%); đường gạch: chỉ tiêu", fontsize=8)
-    return fig
+# ---- annual report: the communes, every indicator ------------------------------------------------
 
 
 def to_image(fig: Figure, fmt: str = "png", dpi: int = 220) -> tuple[bytes, str, float]:
@@ -228,211 +473,6 @@ def figure(fig: Figure, alt: str, caption: str, fmt: str = "png") -> blocks.Figu
     return blocks.Figure(image=image, mime=mime, caption=caption, alt=alt, width=width)
 
 
-_LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.8}
+# ---- period reviews: the series ------------------------------------------------------------------
 
 
-def series_chart(
-    area: pd.DataFrame,
-    meta: Mapping[str, Meta],
-    targets: pd.DataFrame,
-    projections: Mapping[str, float],
-    years: Sequence[int],
-    year_from: int,
-    year_to: int,
-    area_name: str,
-    show_projection: bool,
-    years_text: str,
-    projection_year: int = PROJECTION_YEAR,
-) -> Figure:
-    """Small multiples: per indicator the yearly rate, the targets, the projection dashed.
-
-    Each indicator keeps its colour and marker; the observed series is a solid line with filled
-    markers, the projection a dashed line with an open marker, targets black: a black-and-white
-    print still tells them apart.
-    """
-    codes = [c for c in meta if c in set(area["indicator"])]
-    last_year = years[-1]
-    x_end = max(year_to, projection_year if show_projection else year_to)
-    ncol = 2
-    nrow = (len(codes) + ncol - 1) // ncol
-    with style():
-        fig, axes = plt.subplots(
-            nrow,
-            ncol,
-            figsize=(WIDTH_IN, 1.55 * nrow + 0.7),
-            sharex=True,
-            layout="constrained",
-            squeeze=False,
-        )
-        for k, code in enumerate(codes):
-            ax = axes[k // ncol][k % ncol]
-            m = meta[code]
-            s = area[area["indicator"] == code].sort_values("year")
-            s = s[s["rate_pct"].notna()]
-            xs, ys = s["year"].astype(int).tolist(), s["rate_pct"].astype(float).tolist()
-            ax.plot(
-                xs,
-                ys,
-                color=m.colour,
-                marker=m.marker,
-                markersize=4.5,
-                markeredgecolor="#000000",
-                markeredgewidth=0.6,
-                linewidth=1.8,
-                zorder=3,
-            )
-            panel_targets: dict[float, list[int]] = {}
-            for t in targets[targets["indicator"] == code].itertuples():
-                ty, tp = int(t.target_year), float(t.target_pct)
-                if year_from <= ty <= x_end:
-                    panel_targets.setdefault(tp, []).append(ty)
-                    ax.plot(
-                        [year_from - 0.3, ty],
-                        [tp, tp],
-                        color="#000000",
-                        linestyle=":",
-                        linewidth=0.9,
-                        zorder=2,
-                    )
-                    ax.plot(
-                        [ty],
-                        [tp],
-                        marker="_",
-                        markersize=11,
-                        markeredgewidth=2.2,
-                        color="#000000",
-                        zorder=2,
-                    )
-            proj = projections.get(code)
-            proj = None if is_missing(proj) else float(proj)
-
-            def level_at(year: int, xs=xs, ys=ys, proj=proj) -> float | None:
-                """The value drawn at ``year`` (data, else projection): labels keep off it."""
-                if year in xs:
-                    return ys[xs.index(year)]
-                if show_projection and proj is not None and xs and xs[-1] < year <= projection_year:
-                    return ys[-1] + (proj - ys[-1]) * (year - xs[-1]) / (projection_year - xs[-1])
-                return None
-
-            # Each target's label sits at its marker, on the side away from the line drawn there.
-            label_above: dict[int, bool] = {}
-            for tp, tys in panel_targets.items():
-                ty = max(tys)
-                v = level_at(ty)
-                above = v is None or v < tp
-                label_above[ty] = above
-                # Right-aligned at the marker: the label lies over the years leading to the target.
-                ax.text(
-                    ty + 0.25,
-                    tp + (3 if above else -3),
-                    f"CT {', '.join(str(v) for v in sorted(tys))}: {target_pct(tp)}",
-                    ha="right",
-                    va="bottom" if above else "top",
-                    fontsize=6.2,
-                    zorder=5,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.85},
-                )
-            if xs:  # the last observed rate, on the side away from a target label at that year
-                below = label_above.get(xs[-1], False)
-                ax.annotate(
-                    decimal(ys[-1], 1) + "%",
-                    (xs[-1], ys[-1]),
-                    textcoords="offset points",
-                    xytext=(0, -11 if below else 6),
-                    ha="center",
-                    fontsize=6.5,
-                    zorder=6,
-                    bbox=_LABEL_BOX,
-                )
-            if show_projection and xs and proj is not None and xs[-1] < projection_year:
-                ax.plot(
-                    [xs[-1], projection_year],
-                    [ys[-1], proj],
-                    color=m.colour,
-                    linestyle=(0, (4, 2)),
-                    linewidth=1.3,
-                    zorder=3,
-                )
-                ax.plot(
-                    [projection_year],
-                    [proj],
-                    marker=m.marker,
-                    markersize=4.5,
-                    markerfacecolor="white",
-                    markeredgecolor="#000000",
-                    markeredgewidth=0.7,
-                    linestyle="none",
-                    zorder=4,
-                )
-                above = not label_above.get(projection_year, False)
-                ax.annotate(
-                    f"dự báo {decimal(proj, 1)}%",
-                    (projection_year, proj),
-                    textcoords="offset points",
-                    xytext=(-4, 5 if above else -10),
-                    ha="right",
-                    fontsize=6.3,
-                    style="italic",
-                    zorder=4,
-                    bbox=_LABEL_BOX,
-                )
-            ax.set_title(m.short_label, fontsize=8.5)
-            ax.set_ylim(0, 112)
-            ax.set_yticks(range(0, 101, 25))
-            ax.set_yticklabels([f"{t}%" for t in range(0, 101, 25)], fontsize=6.5)
-            ax.set_xlim(year_from - 0.4, x_end + 0.4)
-            step = 1 if x_end - year_from <= 6 else 2
-            ax.set_xticks(range(year_from, x_end + 1, step))
-            ax.tick_params(axis="x", labelsize=6.5)
-            ax.grid(axis="y", color="#bbbbbb", linewidth=0.4, linestyle=":")
-            ax.set_axisbelow(True)
-            if last_year < x_end:
-                ax.axvspan(last_year + 0.5, x_end + 0.4, color="#eeeeee", zorder=0, linewidth=0)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-        for k in range(len(codes), nrow * ncol):
-            axes[k // ncol][k % ncol].set_visible(False)
-        handles = [
-            Line2D(
-                [0],
-                [0],
-                color="#555555",
-                marker="o",
-                markeredgecolor="#000000",
-                linewidth=1.8,
-                label=f"Tỷ lệ đạt (các năm {years_text})",
-            ),
-            Line2D(
-                [0],
-                [0],
-                color="#000000",
-                linestyle=":",
-                marker="_",
-                markersize=9,
-                markeredgewidth=2,
-                label="Chỉ tiêu (CT) kế hoạch",
-            ),
-        ]
-        if show_projection:
-            handles.append(
-                Line2D(
-                    [0],
-                    [0],
-                    color="#555555",
-                    linestyle=(0, (4, 2)),
-                    marker="o",
-                    markerfacecolor="white",
-                    markeredgecolor="#000000",
-                    label=f"Dự báo đến năm {projection_year} (xu hướng)",
-                )
-            )
-        fig.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncol=len(handles),
-            fontsize=7,
-            frameon=True,
-            edgecolor="#000000",
-        )
-        fig.suptitle(f"Tỷ lệ đạt các chỉ tiêu qua các năm, toàn {area_name}", fontsize=10, fontweight="bold")
-    return fig

@@ -7,12 +7,13 @@ never code: the same reports are written by a commune, a department or an associ
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
 
 import pandas as pd
 
 from hoctap import __version__
-from hoctap.fmt import to_date
+from hoctap.catalog import Catalog
 from hoctap.reference import deadline
 from hoctap.report.blocks import (
     Cell,
@@ -46,15 +47,11 @@ def _lines(value) -> list[str]:
     return [str(v) for v in value]
 
 
-def signing_date(date: dt.date | str | None) -> dt.date:
-    """The document's date: the one given (a date or "YYYY-MM-DD"), else today."""
-    return to_date(date) or dt.date.today()
-
-
-def header(d: ReportData, date: dt.date | str | None = None) -> Section:
-    """The two-column heading of page 1 with the document type and the report's summary line."""
-    date = signing_date(date)
-    issuer = d.settings.get("issuer", {})
+def header(d: ReportData, draft: bool = False) -> Section:
+    """The two-column heading of page 1 (the issuer valid on the issue date) with the document
+    type and the report's summary line; "DỰ THẢO" above them while the narrative is unfinished."""
+    date = d.issue_date
+    issuer = d.issuer
     words = date_words(date)
     place = issuer.get("place", "")
     place_date = f"{place}, {words}" if place else words[:1].upper() + words[1:]
@@ -66,7 +63,11 @@ def header(d: ReportData, date: dt.date | str | None = None) -> Section:
         doc_type=DOC_TYPE,
         summary=d.summary_line(),
     )
-    return Section([block], "header")
+    mark = [Paragraph(DRAFT_MARK, "draft")] if draft else []
+    return Section([block, *mark], "header")
+
+
+DRAFT_MARK = "DỰ THẢO"
 
 
 def synthetic_notice(d: ReportData) -> list[Paragraph]:
@@ -101,10 +102,10 @@ def appendix_title(text: str) -> list:
 
 
 def deadline_words(d: ReportData, year: int, every_year: bool = False) -> str:
-    """ "trước ngày 10/12/2026" (or "chậm nhất ..." when the deadline day itself is on time)."""
+    """ "trước ngày 10 tháng 12 năm 2026" (or "chậm nhất ..." when the deadline day is on time)."""
     day = deadline(d.settings, year)
     inclusive = d.settings.get("reporting", {}).get("deadline_inclusive", False)
-    when = f"{day:%d/%m} hằng năm" if every_year else f"{day:%d/%m/%Y}"
+    when = f"{day.day:02d} tháng {day.month} hằng năm" if every_year else date_words(day).removeprefix("ngày ")
     return f"{'chậm nhất' if inclusive else 'trước'} ngày {when}"
 
 
@@ -129,10 +130,11 @@ def provenance(d: ReportData, parameters: dict | None = None, run_time: dt.datet
         ("Thư mục dữ liệu", str(p.get("data_dir", d.ws.data_dir))),
         ("Thư mục báo cáo", str(p.get("reports_dir", d.ws.reports_dir))),
         *after,
+        ("Ngày ban hành văn bản", date_vn(d.issue_date)),
         ("Phần mềm", software()),
         ("Thời điểm lập", f"{run_time:%H:%M} {date_vn(run_time.date())}"),
     ]
-    blocks = [Heading("Phụ lục 3. Nguồn số liệu và thông tin lập báo cáo", 2)]
+    blocks = [Heading("Nguồn số liệu và thông tin lập báo cáo", 2)]
     blocks.append(
         frame_table(
             pd.DataFrame(rows, columns=["k", "v"]),
@@ -202,3 +204,21 @@ def sources_table(
         Column("Mã băm SHA-256", width=widths[2]),
     ]
     return Table(columns, rows, caption=caption, name="Nguồn số liệu")
+
+
+def meta(d: ReportData, title: str, kind: str) -> dict:
+    """The facts the index lists for a document (written beside it as JSON by ``publish``)."""
+    return {
+        "title": title,
+        "kind": kind,
+        "issuer": [*_lines(d.issuer.get("parent")), str(d.issuer.get("name", ""))],
+        "number": str(d.issuer.get("number", "Số:")),
+        "issue_date": d.issue_date.isoformat(),
+        "synthetic": bool(d.synthetic),
+    }
+
+
+def index_href(d: ReportData, product: str, **keys) -> str:
+    """The relative link from a report's page to the reports' index (both in the catalog)."""
+    cat = Catalog(d.ws)
+    return os.path.relpath(cat.path("index"), cat.path(product, **keys).parent).replace(os.sep, "/")

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from hoctap.fmt import to_date
 from hoctap.paths import Workspace
-from hoctap.reference import Reference
+from hoctap.reference import Reference, deadline, settings_on
 from hoctap.report.meta import DASH, Meta, indicator_meta, is_missing, vn_key
 from hoctap.vocabulary import ACCEPTED
 
@@ -38,16 +39,45 @@ def latest_report_date(intake: pd.DataFrame | None) -> dt.date | None:
     return dates.max().date() if len(dates) else None
 
 
+def issue_settings(reference: Reference, issue_date) -> tuple[dt.date, dict]:
+    """The document's issue date (given, else today) and the settings valid on it (its issuer)."""
+    day = to_date(issue_date) or dt.date.today()
+    return day, settings_on(reference.settings, day)
+
+
 @dataclass(kw_only=True)
 class ReportData:
+    """``settings`` are those valid on ``issue_date`` (``reference.settings_on``): the issuer,
+    signer and distribution of the body that exists on the document's date."""
+
     ws: Workspace
     settings: dict
     reference: Reference
+    issue_date: dt.date = field(default_factory=dt.date.today)
     meta: dict[str, Meta] = field(default_factory=indicator_meta)
 
     @property
+    def issuer(self) -> dict:
+        return self.settings.get("issuer", {})
+
+    @property
     def area_name(self) -> str:
-        return self.settings.get("issuer", {}).get("area_name", "địa bàn")
+        return self.issuer.get("area_name", "địa bàn")
+
+    @property
+    def short_name(self) -> str:
+        """How the issuer names itself in prose ("PGDĐT", "Sở GDĐT")."""
+        return self.issuer.get("short", "") or "Đơn vị"
+
+    def deadline_passed(self, year: int) -> bool:
+        """True when the year's deadline is before the issue date (the day itself when inclusive)."""
+        day = deadline(self.settings, year)
+        inclusive = self.settings.get("reporting", {}).get("deadline_inclusive", False)
+        return self.issue_date > day if inclusive else self.issue_date >= day
+
+    def data_date_until(self, day: dt.date | None) -> dt.date | None:
+        """A date the figures stand at, never after the issue date."""
+        return None if day is None else min(day, self.issue_date)
 
     @property
     def synthetic(self) -> bool:

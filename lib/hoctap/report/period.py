@@ -22,8 +22,8 @@ from hoctap.errors import HoctapError
 from hoctap.fmt import pp, to_date
 from hoctap.paths import Workspace
 from hoctap.reference import Reference
-from hoctap.report.data import ReportData, as_bool, latest_report_date
-from hoctap.report.meta import DASH, date_vn, is_missing, pct, target_pct
+from hoctap.report.data import ReportData, as_bool, issue_settings, latest_report_date
+from hoctap.report.meta import DASH, date_vn, date_words, is_missing, pct, target_pct
 from hoctap.vocabulary import (
     ACCEPTED,
     ERROR,
@@ -128,12 +128,12 @@ class PeriodData(ReportData):
     @property
     def data_date(self) -> dt.date | None:
         """The figures' date: the latest report date of an accepted submission of the last year."""
-        return latest_report_date(self.intake.get(self.last_year)) if self.years else None
+        return self.data_date_until(latest_report_date(self.intake.get(self.last_year))) if self.years else None
 
     def source_caption(self) -> str:
         when = f"; số liệu tính đến ngày {date_vn(self.data_date)}" if self.data_date else ""
         return (
-            "Nguồn: tổng hợp báo cáo hằng năm của các trường học (biểu mẫu HTSD-01), các năm "
+            "Nguồn: tổng hợp báo cáo hằng năm của các trường học, các năm "
             f"{year_span(self.years)}{when}; {geography_words(self, short=True)}."
         )
 
@@ -141,8 +141,10 @@ class PeriodData(ReportData):
         plan = self.settings.get("plan", {})
         programme = plan.get("programme", programme_calendar.NAME)
         cap, _low, n = self.words
-        line = f'{cap} {n} năm thực hiện Chương trình "{programme}" giai đoạn {self.year_from}-{self.year_to}'
-        return line if self.is_over else line + f" (tính đến năm {self.last_year})"
+        period = f"Chương trình “{programme}” giai đoạn {self.year_from}-{self.year_to}"
+        if self.is_over:
+            return f"{cap} {n} năm thực hiện {period}"
+        return f"Kết quả thực hiện {period} (tính đến năm {self.last_year})"
 
     def provenance_facts(self):
         geo = f"ngày {date_vn(self.geography_date)} ({geography_words(self, short=True)})"
@@ -161,16 +163,19 @@ class PeriodData(ReportData):
 
 
 def report_title(d: PeriodData) -> str:
+    """A review at its period's end is a "sơ kết"/"tổng kết"; before, a progress report "to date"."""
     cap, _low, n = d.words
-    to_date_words = "" if d.is_over else f", tính đến năm {d.last_year}"
+    if d.is_over:
+        return f"Báo cáo {cap.lower()} {n} năm Chương trình học tập suốt đời giai đoạn {d.year_from}-{d.year_to}"
     return (
-        f"Báo cáo {cap.lower()} {n} năm Chương trình học tập suốt đời giai đoạn "
-        f"{d.year_from}-{d.year_to}{to_date_words}"
+        f"Báo cáo kết quả thực hiện Chương trình học tập suốt đời giai đoạn {d.year_from}-{d.year_to} "
+        f"(tính đến năm {d.last_year})"
     )
 
 
-def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=None) -> PeriodData:
-    """Read the period tables (written by ``periods.build_period``) and each year's ledgers."""
+def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=None, issue_date=None) -> PeriodData:
+    """Read the period tables (written by ``periods.build_period``) and each year's ledgers, with
+    the settings valid on the issue date (given, else today)."""
     geo = to_date(geography_date)
     cat = Catalog(ws)
     keys = {"kind": kind, "year_from": int(year_from), "year_to": int(year_to)}
@@ -183,13 +188,15 @@ def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=
         geo = to_date(indicators["geography_date"].dropna().iloc[0])
     notes = cat.read("period_notes", optional=True, **keys)
     ref = Reference(ws.reference_dir)
+    day, settings = issue_settings(ref, issue_date)
     d = PeriodData(
+        issue_date=day,
         ws=ws,
         kind=kind,
         year_from=int(year_from),
         year_to=int(year_to),
         geography_date=geo or dt.date.today(),
-        settings=ref.settings,
+        settings=settings,
         reference=ref,
         indicators=indicators,
         summary=summary if summary is not None else pd.DataFrame(),
@@ -212,8 +219,8 @@ def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=
 
 
 def day_month(d: dt.date) -> str:
-    """The administrative short form used in prose: 01/7/2025."""
-    return f"{d.day:02d}/{d.month}/{d.year}"
+    """A date in prose: "ngày 01 tháng 7 năm 2025"."""
+    return date_words(d)
 
 
 def _units_word(kinds: list[str]) -> str:
@@ -253,11 +260,11 @@ def geography_words(d: PeriodData, short: bool = False) -> str:
     """The sentence that names the geography of every table of the review."""
     g = geography(d)
     if g["after"]:
-        what = f"địa giới {g['n']} {g['units']} sau sắp xếp (hiệu lực {day_month(g['start'])})"
+        what = f"địa giới {g['n']} {g['units']} sau sắp xếp (hiệu lực từ {day_month(g['start'])})"
     elif g["before"]:
         what = f"địa giới {g['n']} {g['units']} trước sắp xếp (có hiệu lực đến {day_month(g['end'])})"
     else:
-        what = f"địa giới {g['n']} {g['units']} tại ngày {day_month(d.geography_date)}"
+        what = f"địa giới {g['n']} {g['units']} tại {day_month(d.geography_date)}"
     if short:
         return f"theo {what}"
     return f"Số liệu các năm được quy đổi theo {what}."

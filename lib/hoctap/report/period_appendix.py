@@ -181,7 +181,7 @@ def document(d: PeriodData) -> Document:
             ["geo_name"],
         ),
         _coverage(d, title),
-        _candidates(d, title),
+        *([_candidates(d, title)] if d.is_over else []),  # no proposals in a progress report
         common.sources_table(
             d,
             f"{title}: nguồn số liệu và thông tin lập bảng",
@@ -193,4 +193,4 @@ def document(d: PeriodData) -> Document:
             widths=(50, 40, 68),
         ),
     ]
-    return Document(f"Phụ lục số liệu {title}", [Section(tables, "appendix")])
+    return Document(f"Phụ lục số liệu {title}", [Section(tables, "appendix")], synthetic=d.synthetic)

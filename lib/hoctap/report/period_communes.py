@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from hoctap.analysis.ranking import commune_ranking
-from hoctap.report import common
+from hoctap.report import common, prose
 from hoctap.report.blocks import Heading, Paragraph, Section, frame_table, kept_table
 from hoctap.report.meta import DASH, is_missing, number, pct, target_pct
 from hoctap.report.period import (
@@ -28,8 +28,8 @@ from hoctap.report.period import (
 
 
 def ranking(d: PeriodData) -> pd.DataFrame:
-    """Communes at the period's end, ranked by their mean margin over the period's targets."""
-    return commune_ranking(commune_results(d), rate="last_rate_pct", target="period_target_pct", status="result_status")
+    """The communes of the last year with data, ranked as its annual report ranks them."""
+    return commune_ranking(d.communes[d.communes["year"] == d.last_year])
 
 
 def section_communes(d: PeriodData) -> Section:
@@ -57,7 +57,7 @@ def section_communes(d: PeriodData) -> Section:
         if late:
             out.append(
                 Paragraph(
-                    f"Lưu ý: từ ngày {day_month(g['end'] + dt.timedelta(days=1))} các đơn vị cũ đã "
+                    f"Lưu ý: từ {day_month(g['end'] + dt.timedelta(days=1))} các đơn vị cũ đã "
                     f"sáp nhập. Số liệu các năm {year_span(late)} được quy về đơn vị cũ theo từng "
                     "thôn, buôn, tổ dân phố và trường học (đơn vị cũ của trường theo danh mục, của "
                     "thôn theo các năm báo cáo trước); phần không xác định được đơn vị cũ chỉ được "
@@ -66,12 +66,7 @@ def section_communes(d: PeriodData) -> Section:
             )
     rank = ranking(d)
     if len(rank):
-        out.append(
-            Paragraph(
-                f"Xếp hạng năm {d.last_year} theo mức chênh lệch bình quân giữa tỷ lệ đạt và chỉ tiêu "
-                f"năm {d.target_year} của các chỉ tiêu có chỉ tiêu kế hoạch (Bảng 4)."
-            )
-        )
+        out.append(Paragraph(f"Xếp hạng các đơn vị năm {d.last_year} ở Bảng 4. {prose.RANKING_RULE}"))
         rank = rank.assign(
             good_txt=[f"{int(r.n_good)}/{int(r.n)}" for r in rank.itertuples()],
             margin_txt=rank["margin"].map(signed),
@@ -83,7 +78,7 @@ def section_communes(d: PeriodData) -> Section:
                     ("rank", "Xếp hạng"),
                     ("geo_name", "Đơn vị"),
                     ("good_txt", "Số chỉ tiêu đạt hoặc đúng tiến độ"),
-                    ("margin_txt", "Chênh lệch bình quân so với chỉ tiêu (điểm %)"),
+                    ("margin_txt", "Chênh lệch bình quân so với mức cần đạt (điểm %)"),
                 ],
                 formats={"rank": lambda x: str(int(x))},
                 numeric=("rank", "good_txt", "margin_txt"),

@@ -14,7 +14,9 @@ import datetime as dt
 
 import pandas as pd
 
-from hoctap.report import charts, common
+from hoctap.fmt import to_date
+from hoctap.report import annex as technical
+from hoctap.report import chart_series, charts, common, narrative, prose, typeset
 from hoctap.report.blocks import Document, Heading, Paragraph, Section, frame_table, kept_table
 from hoctap.report.meta import DASH, decimal, is_missing, number, pct, pp_words, target_pct
 from hoctap.report.period import (
@@ -25,38 +27,38 @@ from hoctap.report.period import (
     coverage_by_year,
     coverage_shifts,
     has_projection,
+    load,
     quality_by_year,
     rate_at,
     rate_text,
     report_title,
     signed,
     status_text,
-    status_words,
     year_span,
 )
 from hoctap.report.period_communes import appendix_communes, appendix_coverage, ranking, section_communes
-from hoctap.vocabulary import BEHIND, GOOD, STATUS_NOT_MET
+from hoctap.vocabulary import BEHIND, GOOD
 
 
 def preamble(d: PeriodData) -> Section:
     plan = d.settings.get("plan", {})
-    short = d.settings.get("issuer", {}).get("short", "") or "Đơn vị"
+    short = d.short_name
     ref = plan.get("reference", "")
     _cap, low, n = d.words
     texts = []
     if ref:
         texts.append(f"Thực hiện {ref};")
-    basis = plan.get("reviews", {}).get(d.kind)  # the plan's task this review answers
-    if basis:
+    basis = plan.get("reviews", {}).get(d.kind)  # the plan's task a review at its period's end answers
+    if basis and d.is_over:
         texts.append(basis.rstrip(";") + ";")
-    recipient = plan.get("recipient")
+    recipient = d.issuer.get("recipient")
+    what = f"{low} {n} năm thực hiện" if d.is_over else "kết quả thực hiện"
     body = (
         f"Trên cơ sở tổng hợp báo cáo hằng năm của các trường học các năm {year_span(d.years)}, "
-        f"{short} báo cáo {low} {n} năm thực hiện Chương trình giai đoạn "
-        f"{d.year_from}-{d.year_to} trên địa bàn {d.area_name}"
+        f"{short} báo cáo {what} Chương trình giai đoạn {d.year_from}-{d.year_to} trên {d.area_name}"
     )
     if not d.is_over:
-        body += f" tính đến năm {d.last_year}"
+        body += f", tính đến năm {d.last_year}"
     body += (f" gửi {recipient}" if recipient else "") + " như sau:"
     texts.append(body)
     out = [*common.synthetic_notice(d), *(Paragraph(t) for t in texts)]
@@ -68,7 +70,7 @@ def preamble(d: PeriodData) -> Section:
                 f"{year_span(d.years)}"
                 + (f", chưa có số liệu các năm {year_span(missing)}" if missing else "")
                 + f". Kết quả được đánh giá theo tiến độ đến năm {d.last_year}; số liệu năm "
-                f'{PROJECTION_YEAR} ghi "dự báo" là ước tính theo xu hướng các năm đã có, không '
+                f"{PROJECTION_YEAR} ghi “dự báo” là ước tính theo xu hướng các năm đã có, không "
                 "phải kết quả.",
                 "note",
             )
@@ -80,7 +82,7 @@ def preamble(d: PeriodData) -> Section:
 
 
 def section_coverage(d: PeriodData) -> Section:
-    out = [Heading("I. TÌNH HÌNH NỘP BÁO CÁO QUA CÁC NĂM")]
+    out = [Heading("1. Tình hình báo cáo của các trường qua các năm", 2)]
     cov = coverage_by_year(d)
     if not len(cov):
         out.append(Paragraph("Chưa có số liệu về tình hình nộp báo cáo của các trường."))
@@ -137,7 +139,7 @@ def section_coverage(d: PeriodData) -> Section:
         out.append(
             Paragraph(
                 "Tỷ lệ trường nộp báo cáo ổn định qua các năm (không năm nào thay đổi từ "
-                f"{decimal(COVERAGE_SHIFT_PP, 0)} điểm % trở lên), nên thay đổi của các tỷ lệ chỉ "
+                f"{decimal(COVERAGE_SHIFT_PP, 0)} điểm phần trăm trở lên), nên thay đổi của các tỷ lệ chỉ "
                 "tiêu phản ánh chủ yếu kết quả thực hiện, không phải thay đổi đơn vị báo cáo."
             )
         )
@@ -150,31 +152,67 @@ def section_coverage(d: PeriodData) -> Section:
 
 
 def section_results_intro(d: PeriodData) -> Section:
+    """Grouped sentences on the last year's statuses (the same rows and rule as its annual report)."""
+    last = d.area[d.area["year"] == d.last_year]
+    texts = prose.status_paragraphs(last, d.last_year, d.label)
     res = area_results(d)
-    with_target = res[res["period_target_pct"].notna() & res["last_rate_pct"].notna()]
-    good = with_target[with_target["result_status"].isin(GOOD)]
-    target_word = (
-        f"chỉ tiêu năm {d.target_year}"
-        if d.is_over or d.kind == "so-ket"
-        else f"tiến độ thực hiện chỉ tiêu năm {d.target_year}"
-    )
-    text = (
-        f"Kết quả giai đoạn là tỷ lệ năm {d.last_year} so với {target_word}, kèm mức thay đổi so "
-        f"với năm {d.first_year} (điểm phần trăm). Trong {number(len(with_target))} chỉ tiêu có "
-        f"chỉ tiêu kế hoạch và có số liệu, {number(len(good))} chỉ tiêu "
-        f"{'đạt' if d.is_over else 'đạt hoặc đúng tiến độ'}, "
-        f"{number(len(with_target) - len(good))} chỉ tiêu "
-        f"{'chưa đạt' if d.is_over else 'chưa đạt hoặc chậm tiến độ'} (Bảng 2). Số liệu từng năm "
-        "ở Biểu đồ 1 và Bảng 3."
-    )
+    up = res[res["change_pp"].round(1) > 0]
+    down = res[res["change_pp"].round(1) < 0]
+    if d.first_year != d.last_year and len(res):
+        change = f"So với năm {d.first_year}, {prose.count_words(len(up))} chỉ tiêu tăng"
+        if len(up):
+            best = up.sort_values("change_pp", ascending=False).iloc[0]
+            change += f" (nhiều nhất là {prose.lower_first(d.label(best['indicator']))}, +{decimal(best['change_pp'], 1)}{prose.NBSP}điểm phần trăm)"
+        if len(down):
+            change += (
+                f", {prose.count_words(len(down))} chỉ tiêu giảm ("
+                + prose.join_vn([prose.lower_first(d.label(r["indicator"])) for _, r in down.iterrows()])
+                + ")"
+            )
+        texts.append(change + ".")
+    if has_projection(d, res):
+        texts.append(
+            f"Nếu giữ xu hướng các năm {year_span(d.years)}, đến năm {PROJECTION_YEAR} "
+            + _projection_words(d, res)
+            + "; đây là dự báo để tham khảo, không phải kết quả."
+        )
     return Section(
         [
-            Heading("II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"),
-            Heading("1. Kết quả chung toàn địa bàn", 2),
-            Paragraph(text),
+            Heading("III. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"),
+            *section_coverage(d).blocks,
+            Heading(f"2. Kết quả chung toàn {d.area_name}", 2),
+            *(Paragraph(t) for t in texts),
         ],
         "results-intro",
     )
+
+
+def projection_text(x) -> str:
+    """A projection clipped to the 0-100 scale says so: "≥ 100%", "≤ 0%"."""
+    if is_missing(x):
+        return DASH
+    if float(x) >= 100:
+        return "≥\u00a0100%"
+    if float(x) <= 0:
+        return "≤\u00a00%"
+    return decimal(x, 1) + "%"
+
+
+def _projection_words(d: PeriodData, res: pd.DataFrame) -> str:
+    targets = d.reference.targets
+    t30 = targets[targets["target_year"] == PROJECTION_YEAR].set_index("indicator")["target_pct"]
+    reach, short = [], []
+    for _, r in res.iterrows():
+        p, code = r["projection_2030_pct"], r["indicator"]
+        if is_missing(p) or code not in t30.index:
+            continue
+        (reach if float(p) >= float(t30[code]) else short).append(prose.lower_first(d.label(code)))
+    parts = []
+    if reach:
+        parts.append(f"{prose.count_words(len(reach))} chỉ tiêu sẽ đạt chỉ tiêu năm {PROJECTION_YEAR}")
+    if short:
+        parts.append(f"{prose.count_words(len(short))} chỉ tiêu chưa đạt: " + prose.join_vn(short))
+    return "; ".join(parts) if parts else "chưa đủ số liệu để dự báo"
 
 
 def _result_style(r) -> dict:
@@ -189,9 +227,12 @@ def result_table(d: PeriodData) -> Section:
     res["first_txt"] = [rate_text(rate_at(d, c, d.first_year)) for c in res["indicator"]]
     res["last_txt"] = [rate_text(rate_at(d, c, d.last_year)) for c in res["indicator"]]
     res["change_txt"] = res["change_pp"].map(signed)
-    res["target_txt"] = res["period_target_pct"].map(target_pct)
+    res["target_txt"] = [
+        DASH if is_missing(p) else target_pct(p) + ("" if int(y) == d.target_year else f" ({int(y)})")
+        for p, y in zip(res["judged_target_pct"], res["judged_target_year"].fillna(d.target_year), strict=True)
+    ]
     res["status_txt"] = res["result_status"].map(status_text)
-    res["proj_txt"] = res["projection_2030_pct"].map(lambda x: DASH if is_missing(x) else decimal(x, 1) + "%")
+    res["proj_txt"] = res["projection_2030_pct"].map(projection_text)
     cols = [
         ("label_vn", "Chỉ tiêu"),
         ("first_txt", f"Năm {d.first_year}"),
@@ -200,10 +241,10 @@ def result_table(d: PeriodData) -> Section:
         ("target_txt", f"Chỉ tiêu năm {d.target_year}"),
         ("status_txt", "Đánh giá"),
     ]
-    judged = "kết quả năm cuối so với chỉ tiêu" if d.is_over else "tiến độ so với đường thẳng từ năm đầu đến chỉ tiêu"
     note = (
         f"Thay đổi: tỷ lệ năm {d.last_year} trừ tỷ lệ năm {d.first_year}, tính bằng điểm phần "
-        f'trăm. Đánh giá: {judged}; "—": không có chỉ tiêu cho năm này hoặc chưa có số liệu.'
+        f"trăm. {prose.JUDGEMENT_RULE} Chỉ tiêu ghi kèm năm trong ngoặc: chỉ có mốc năm đó. "
+        "“—”: chưa có số liệu."
     )
     if has_projection(d, res):
         cols.append(("proj_txt", f"Dự báo năm {PROJECTION_YEAR}"))
@@ -216,7 +257,7 @@ def result_table(d: PeriodData) -> Section:
         res,
         cols,
         numeric=("first_txt", "last_txt", "change_txt", "target_txt", "proj_txt"),
-        caption=f"Bảng 2. Kết quả giai đoạn {d.year_from}-{d.last_year} so với chỉ tiêu năm {d.target_year}",
+        caption=f"Bảng 2. Kết quả giai đoạn {d.year_from}-{d.last_year} so với chỉ tiêu kế hoạch",
         note=note,
         cell_style={"status_txt": _result_style},
     )
@@ -249,7 +290,7 @@ def series_table(d: PeriodData) -> Section:
         numeric=[c for c, _ in cols[1:]],
         style="wide series",
         caption=f"Bảng 3. Tỷ lệ đạt các chỉ tiêu qua từng năm, toàn {d.area_name}",
-        note=f'{d.source_caption()} "—": không có số liệu hoặc tổng số bằng 0.',
+        note=f"{d.source_caption()} “—”: không có số liệu hoặc tổng số bằng 0.",
     )
     return Section([table], "series-table")
 
@@ -258,7 +299,7 @@ def series_chart(d: PeriodData) -> Section:
     res = area_results(d)
     show_projection = bool(len(res)) and has_projection(d, res)
     projections = dict(zip(res["indicator"], res["projection_2030_pct"], strict=True))
-    fig = charts.series_chart(
+    fig = chart_series.series_chart(
         d.area,
         d.meta,
         d.reference.targets,
@@ -273,120 +314,36 @@ def series_chart(d: PeriodData) -> Section:
     caption = f"Biểu đồ 1. Tỷ lệ đạt các chỉ tiêu qua các năm so với chỉ tiêu kế hoạch. {d.source_caption()}"
     if d.last_year < PROJECTION_YEAR and len(d.summary):
         caption += (
-            f" Nét đứt: dự báo theo xu hướng các năm {year_span(d.years)}, không phải kết "
-            "quả; nền xám: các năm chưa có số liệu."
+            f" Nét đứt mảnh, màu nhạt: dự báo theo xu hướng các năm {year_span(d.years)}, không phải "
+            "kết quả; nền xám: các năm chưa có số liệu."
         )
     alt = "Biểu đồ tỷ lệ đạt các chỉ tiêu qua các năm"
     return Section([charts.figure(fig, alt, caption)], "series-chart")
-
-
-def _indicator_paragraph(d: PeriodData, i: int, r) -> str:
-    code = r.indicator
-    targets = d.reference.targets
-    first, last = rate_at(d, code, d.first_year), rate_at(d, code, d.last_year)
-    label = d.label(code)
-    if last is None or is_missing(last.get("rate_pct")):
-        return f"{i}. {label}: chưa có số liệu năm {d.last_year} (tổng số bằng 0 hoặc không có đơn vị báo cáo)."
-    parts = [
-        f"{i}. {label}: năm {d.last_year} đạt {rate_text(last)} "
-        f"({number(last.get('numerator'))}/{number(last.get('denominator'))})"
-    ]
-    if first is not None and not is_missing(first.get("rate_pct")) and d.first_year != d.last_year:
-        parts.append(
-            f", năm {d.first_year} đạt {rate_text(first)}; so với năm đầu giai đoạn {pp_words(r.change_pp) or DASH}"
-        )
-    words = status_words(r.result_status, r.period_target_pct, r.period_target_year)
-    if words:
-        parts.append(f"; {words}")
-    elif is_missing(r.period_target_pct):
-        later = targets[(targets["indicator"] == code) & (targets["target_year"] > d.target_year)]
-        if len(later):
-            t = later.sort_values("target_year").iloc[0]
-            parts.append(
-                f"; Kế hoạch không đặt chỉ tiêu năm {d.target_year}, chỉ tiêu năm "
-                f"{int(t.target_year)} là {target_pct(t.target_pct)}"
-            )
-    if not is_missing(r.period_target_pct) and r.result_status == STATUS_NOT_MET and not is_missing(r.last_rate_pct):
-        gap = float(r.period_target_pct) - float(r.last_rate_pct)
-        parts.append(f", còn thiếu {decimal(gap, 1)} điểm %")
-    parts.append(".")
-    if d.last_year < PROJECTION_YEAR and not is_missing(r.projection_2030_pct):
-        series = d.area[(d.area["indicator"] == code) & d.area["rate_pct"].notna()]
-        have = sorted(int(y) for y in series["year"])
-        t30 = targets[(targets["indicator"] == code) & (targets["target_year"] == PROJECTION_YEAR)]
-        goal = f" (chỉ tiêu năm {PROJECTION_YEAR}: {target_pct(t30['target_pct'].iloc[0])})" if len(t30) else ""
-        parts.append(
-            f" Dự báo theo xu hướng các năm có số liệu ({year_span(have)}), năm "
-            f"{PROJECTION_YEAR} đạt khoảng {decimal(float(r.projection_2030_pct), 1)}%"
-            f"{goal}; đây là dự báo, không phải kết quả."
-        )
-    return "".join(parts)
-
-
-def indicator_paragraphs(d: PeriodData) -> Section:
-    res = area_results(d)
-    if not len(res):
-        return Section([], "indicator-paragraphs")
-    shifts = coverage_shifts(d)
-    out = [Heading("2. Kết quả từng chỉ tiêu", 2)]
-    if shifts:
-        out.append(
-            Paragraph(
-                f"Lưu ý: năm {', '.join(str(y) for y, _ in shifts)} số trường nộp báo cáo thay đổi "
-                "nhiều so với năm trước (mục I); mức thay đổi của các tỷ lệ trong những năm này cần "
-                "được đọc cùng mức thay đổi đó."
-            )
-        )
-    out += [Paragraph(_indicator_paragraph(d, i, r)) for i, r in enumerate(res.itertuples(), 1)]
-    return Section(out, "indicator-paragraphs")
 
 
 # ---- III. data quality ------------------------------------------------------------------------
 
 
 def section_quality(d: PeriodData) -> Section:
-    out = [Heading("III. CHẤT LƯỢNG SỐ LIỆU")]
+    """Three to five plain sentences; the per-year ledgers are in the technical annex."""
+    out = [Heading("4. Chất lượng số liệu", 2)]
     q = quality_by_year(d)
     if not len(q):
         out.append(Paragraph("Chưa có sổ theo dõi tiếp nhận số liệu của các năm."))
         return Section(out, "quality")
-    out.append(
-        Paragraph(
-            f"Trong các năm {year_span(q['year'].astype(int).tolist())} đã nhận "
-            f"{number(q['files'].sum())} tệp báo cáo, tiếp nhận {number(q['accepted'].sum())} tệp, "
-            f"không tiếp nhận {number(q['rejected'].sum())} tệp; phát hiện {number(q['errors'].sum())} "
-            f"lỗi và {number(q['warnings'].sum())} cảnh báo. Dòng số liệu có lỗi không được tính vào "
-            "cả số đạt và tổng số; ô để trống không được coi là số 0. Chi tiết từng năm ở báo cáo năm "
-            "tương ứng."
-        )
-    )
-    counts = ("files", "accepted", "rejected", "superseded", "errors", "warnings")
-    out.append(
-        kept_table(
-            q,
-            [
-                ("year", "Năm"),
-                ("files", "Số tệp nhận"),
-                ("accepted", "Tiếp nhận"),
-                ("rejected", "Không tiếp nhận"),
-                ("superseded", "Thay bằng bản sau"),
-                ("errors", "Số lỗi"),
-                ("warnings", "Số cảnh báo"),
-            ],
-            formats={"year": lambda y: str(int(y)), **{c: number for c in counts}},
-            numeric=counts,
-            number_rows=False,
-            caption="Bảng 6. Tiếp nhận và kiểm tra số liệu qua các năm",
-        )
+    text = (
+        f"Trong các năm {year_span(q['year'].astype(int).tolist())} đã nhận {number(q['files'].sum())} tệp báo cáo, "
+        f"tiếp nhận {number(q['accepted'].sum())} tệp, không tiếp nhận {number(q['rejected'].sum())} tệp do sai "
+        f"biểu mẫu hoặc hỏng tệp. Khi kiểm tra phát hiện {number(q['errors'].sum())} lỗi và "
+        f"{number(q['warnings'].sum())} điểm cần kiểm tra lại; dòng số liệu có lỗi không được tính, ô để trống "
+        "không được coi là số 0. Danh sách lỗi của từng năm đã được gửi lại các trường."
     )
     if d.notes:
-        out.append(
-            Paragraph(
-                "Một số dòng số liệu không quy đổi được về địa giới dùng trong báo cáo nên chỉ được "
-                "tính vào số liệu toàn địa bàn, không tính cho xã nào:"
-            )
+        text += (
+            f" Có {number(len(d.notes))} dòng số liệu không quy đổi được về địa giới của báo cáo nên chỉ được "
+            "tính vào số liệu chung toàn địa bàn."
         )
-        out.append(common.dash_list(d.notes))
+    out.append(Paragraph(text))
     return Section(out, "quality")
 
 
@@ -398,12 +355,12 @@ def candidates(d: PeriodData) -> list:
     cand = d.candidates
     communes = cand[cand["candidate_kind"] == "commune"]
     schools = cand[cand["candidate_kind"] == "school"]
-    out = [Heading("2. Đề xuất khen thưởng tập thể tiêu biểu", 2)]
+    out = [Paragraph("Đề xuất khen thưởng tập thể tiêu biểu:", "no-indent")]
     out.append(
         Paragraph(
             f"Trên cơ sở kết quả giai đoạn {d.first_year}-{d.last_year}, đề xuất xem xét biểu dương, "
-            "khen thưởng các tập thể dưới đây. Danh sách là đề xuất do phần mềm lập theo tiêu chí nêu "
-            "dưới mỗi bảng; Hội đồng thi đua, khen thưởng xem xét, quyết định."
+            "khen thưởng các tập thể dưới đây, lựa chọn theo tiêu chí nêu dưới mỗi bảng; Hội đồng thi đua, "
+            "khen thưởng xem xét, quyết định."
         )
     )
     out.append(
@@ -421,8 +378,8 @@ def candidates(d: PeriodData) -> list:
             schools,
             [("name", "Trường"), ("commune_name", "Xã"), ("reason", "Lý do đề xuất")],
             caption="Bảng 8. Đề xuất trường học tiêu biểu",
-            note=f'Tiêu chí: đạt danh hiệu "Đơn vị học tập" tất cả các năm {year_span(d.years)}; '
-            'xếp theo tỷ lệ cán bộ, giáo viên, nhân viên đạt "Công dân học tập".'
+            note=f"Tiêu chí: đạt danh hiệu “Đơn vị học tập” tất cả các năm {year_span(d.years)}; "
+            "xếp theo tỷ lệ cán bộ, giáo viên, nhân viên đạt “Công dân học tập”."
             + (" Tên trường là tên giả định (dữ liệu giả lập)." if d.synthetic else "")
             + (" Không có trường nào đủ tiêu chí." if not len(schools) else ""),
         )
@@ -430,70 +387,73 @@ def candidates(d: PeriodData) -> list:
     return out
 
 
-def section_assessment(d: PeriodData) -> Section:
-    out = [Heading("IV. ĐÁNH GIÁ CHUNG VÀ ĐỀ XUẤT"), Heading("1. Đánh giá chung", 2)]
-    res = area_results(d)
-    with_target = res[res["period_target_pct"].notna() & res["last_rate_pct"].notna()]
-    good = with_target[with_target["result_status"].isin(GOOD)]
-    behind = with_target[with_target["result_status"].isin(BEHIND)]
-    up, down = res[res["change_pp"] > 0], res[res["change_pp"] < 0]
-    out.append(
-        Paragraph(
-            f"Sau {len(d.years)} năm có số liệu ({year_span(d.years)}), {number(len(up))} chỉ tiêu "
-            f"tăng, {number(len(down))} chỉ tiêu giảm so với năm đầu giai đoạn; "
-            f"{number(len(good))}/{number(len(with_target))} chỉ tiêu có chỉ tiêu kế hoạch "
-            f"{'đạt' if d.is_over else 'đạt hoặc đúng tiến độ'}."
-        )
-    )
-    if len(behind):
-        out.append(Paragraph("Các chỉ tiêu chưa đạt hoặc chậm tiến độ:", "no-indent"))
-        out.append(
-            common.dash_list(
-                f"{d.label(r.indicator)}: năm {d.last_year} đạt "
-                f"{rate_text(rate_at(d, r.indicator, d.last_year))}, chỉ tiêu năm "
-                f"{d.target_year if is_missing(r.period_target_year) else int(r.period_target_year)} "
-                f"là {target_pct(r.period_target_pct)} ({str(r.result_status).lower()})"
-                for r in behind.itertuples()
-            )
-        )
+def section_assessment(d: PeriodData, n: narrative.Narrative) -> Section:
+    last = d.indicators[d.indicators["year"] == d.last_year]
     rank = ranking(d)
-    if len(rank) > 1:
-        k = 2 if len(rank) >= 6 else 1
-
-        def names(rows) -> str:
-            return "; ".join(f"{r.geo_name} ({common.margin_words(r.margin)})" for r in rows.itertuples())
-
+    out = [Heading("IV. ĐÁNH GIÁ CHUNG"), Heading("1. Kết quả nổi bật", 2)]
+    summary = prose.tally_sentence(last, d.last_year)
+    out.append(Paragraph(" ".join([summary, *prose.ranking_sentences(rank, d.last_year, "xã")])))
+    out.append(Heading("2. Hạn chế và nguyên nhân", 2))
+    behind = last[(last["geo_level"] == "area") & last["status"].isin(BEHIND)]
+    if len(behind):
         out.append(
             Paragraph(
-                f"Đơn vị có kết quả tốt nhất: {names(rank.head(k))}. Đơn vị có kết "
-                f"quả thấp nhất: {names(rank.tail(k).iloc[::-1])}."
+                f"Các chỉ tiêu chưa đạt hoặc chậm tiến độ năm {d.last_year}: "
+                + prose.join_vn(
+                    [f"{prose.lower_first(d.label(r['indicator']))} ({rate_text(r)})" for _, r in behind.iterrows()]
+                )
+                + "."
             )
         )
-    out += candidates(d)
-    out.append(Heading("3. Đề xuất, kiến nghị", 2))
-    out.append(common.dash_list(_proposals(d, behind, rank)))
+    out += n.blocks("han_che")
+    out += [Heading("3. Bài học kinh nghiệm", 2), *n.blocks("bai_hoc")]
+    nxt = next_period(d)
+    out += [Heading(f"V. PHƯƠNG HƯỚNG, NHIỆM VỤ {nxt.upper()}"), *n.blocks("phuong_huong")]
+    out += [Heading("VI. KIẾN NGHỊ, ĐỀ XUẤT"), *n.blocks("kien_nghi")]
+    if d.is_over:
+        out += candidates(d)
     return Section(out, "assessment")
 
 
-def _proposals(d: PeriodData, behind: pd.DataFrame, rank: pd.DataFrame) -> list[str]:
-    proposals = []
-    remaining = PROJECTION_YEAR - d.last_year
-    for r in behind.itertuples():
-        lab = d.label(r.indicator)
-        rest = f" trong {remaining} năm còn lại của giai đoạn" if remaining > 0 else ""
-        proposals.append(f"Tập trung chỉ đạo nâng cao {lab[:1].lower()}{lab[1:]}{rest}.")
-    if len(rank) > 1 and rank["margin"].iloc[-1] < 0:
-        proposals.append(f"Quan tâm hỗ trợ {rank['geo_name'].iloc[-1]} và các đơn vị có kết quả thấp.")
-    cov = coverage_by_year(d)
-    if len(cov) and (cov["missing"].iloc[-1] or 0) > 0:
-        proposals.append("Các trường báo cáo đầy đủ, đúng hạn hằng năm để số liệu các năm so sánh được với nhau.")
-    if d.kind == "so-ket":
-        proposals.append(
-            f"Xây dựng kế hoạch giai đoạn {d.year_to + 1}-{PROJECTION_YEAR} trên cơ "
-            f"sở kết quả sơ kết và chỉ tiêu năm {PROJECTION_YEAR}."
+def next_period(d: PeriodData) -> str:
+    """What section V plans for: the next period after a review at its end, else the years left."""
+    if d.is_over and d.year_to < PROJECTION_YEAR:
+        return f"giai đoạn {d.year_to + 1}-{PROJECTION_YEAR}"
+    if d.is_over:
+        return "giai đoạn tiếp theo"
+    return f"những năm còn lại của giai đoạn ({d.last_year + 1}-{d.year_to})"
+
+
+def narrative_slots(d: PeriodData) -> list[narrative.Slot]:
+    return narrative.slots(d.kind, next_period(d))
+
+
+def ensure_narrative(ws, kind: str, year_from: int, year_to: int) -> None:
+    """Create ``narrative/<kind>-<from>-<to>.md`` with its placeholders on the first build."""
+    d = load(ws, kind, year_from, year_to)
+    narrative.ensure(ws, "period", report_title(d), narrative_slots(d), **_keys(d))
+
+
+def _keys(d: PeriodData) -> dict:
+    return {"kind": d.kind, "year_from": d.year_from, "year_to": d.year_to}
+
+
+def annex(d: PeriodData, parameters: dict | None = None, run_time: dt.datetime | None = None) -> Document:
+    """The technical annex: every year's input files, files not accepted and problems."""
+    years = [(y, d.intake.get(y), d.issues.get(y)) for y in sorted(set(d.intake) | set(d.issues))]
+    doc = technical.document(d, report_title(d), years, parameters, run_time)
+    if d.notes:
+        doc.sections.append(
+            Section(
+                [
+                    Heading("Số liệu chỉ tính vào toàn địa bàn", 2),
+                    Paragraph("Các dòng không quy đổi được về địa giới của báo cáo:", "no-indent"),
+                    common.dash_list(d.notes),
+                ],
+                "annex-unplaced",
+            )
         )
-    proposals.append("Tổ chức biểu dương, khen thưởng các tập thể tiêu biểu theo đề xuất tại mục 2.")
-    return proposals
+    return doc
 
 
 # ---- the document -------------------------------------------------------------------------------
@@ -505,24 +465,47 @@ def document(
     parameters: dict | None = None,
     run_time: dt.datetime | None = None,
 ) -> Document:
-    """The review: every section in the order of ``report-format.md``."""
-    return Document(
-        report_title(d),
+    """The review in the order of ``report-format.md`` (``date``: the issue date, when ``load``
+    was not given it)."""
+    if date is not None and to_date(date) != d.issue_date:
+        d = load(d.ws, d.kind, d.year_from, d.year_to, d.geography_date, date)
+    n = narrative.read(d.ws, "period", narrative_slots(d), **_keys(d))
+    title = report_title(d)
+    doc = Document(
+        title,
         [
-            common.header(d, date),
+            common.header(d, draft=n.draft),
             preamble(d),
-            section_coverage(d),
+            section_situation(d, n),
             section_results_intro(d),
             result_table(d),
             series_chart(d),
             series_table(d),
-            indicator_paragraphs(d),
             section_communes(d),
             section_quality(d),
-            section_assessment(d),
+            section_assessment(d, n),
             common.closing(d),
             appendix_communes(d),
             appendix_coverage(d),
-            common.provenance(d, parameters, run_time),
         ],
+        draft=n.draft,
+        synthetic=d.synthetic,
+        index_href=common.index_href(d, "period_html", **_keys(d)),
+        meta=common.meta(d, title, d.kind),
+    )
+    return typeset.document(doc)
+
+
+def section_situation(d: PeriodData, n: narrative.Narrative) -> Section:
+    return Section(
+        [
+            Heading("I. ĐẶC ĐIỂM TÌNH HÌNH"),
+            Heading("1. Thuận lợi", 2),
+            *n.blocks("thuan_loi"),
+            Heading("2. Khó khăn", 2),
+            *n.blocks("kho_khan"),
+            Heading("II. CÔNG TÁC CHỈ ĐẠO, TUYÊN TRUYỀN, TRIỂN KHAI"),
+            *n.blocks("chi_dao"),
+        ],
+        "situation",
     )

@@ -39,7 +39,7 @@ from hoctap.sample.demo_files import (
     minimal_docx,
     minimal_pdf,
 )
-from hoctap.sample.demo_world import SYNTHETIC, School, World
+from hoctap.sample.demo_world import SAMPLE_AS_OF, SYNTHETIC, School, World
 from hoctap.text import fold
 
 
@@ -64,8 +64,16 @@ class _YearPlanner:
         self.used_names.add(rel.lower())
         return rel
 
+    @property
+    def in_progress(self) -> bool:
+        """The sample's last year stands before its deadline (``SAMPLE_AS_OF``): no file is dated
+        after that day, so no document built from the sample post-dates its data."""
+        return deadline(self.ref.settings, self.year) > SAMPLE_AS_OF
+
     def _date(self, r: random.Random, late: bool = False) -> dt.date:
         y = self.year
+        if self.in_progress:
+            return _date_between(r, dt.date(y, 11, 2), SAMPLE_AS_OF)
         if late:
             return _date_between(r, dt.date(y, 12, 11), dt.date(y, 12, 22))
         return _date_between(r, dt.date(y, 11, 8), dt.date(y, 12, 8))
@@ -382,13 +390,15 @@ class _YearPlanner:
                 }
         submitting = [sid for sid in active if sid not in missing]
         late = set(r.sample(sorted(set(submitting) - set(resubmit)), 5))
+        if self.in_progress:
+            late = set()
         old_names = set()
         if year >= 2025:
             old_names = set(r.sample(submitting, 6))
         dates: dict[str, dt.date] = {}
         for sid in submitting:
             dates[sid] = self._date(_rng(w.seed, "date", year, sid), late=sid in late)
-        if year % 2 == 0:
+        if year % 2 == 0 and not self.in_progress:
             on_deadline = sorted(set(submitting) - late - set(resubmit))[3]
             dates[on_deadline] = deadline(self.ref.settings, year)
         # conflicting duplicate villages: both coordinators submit an accepted file, dates differ

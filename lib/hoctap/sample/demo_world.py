@@ -9,6 +9,7 @@ the year-on-year ratio under the 1 ± 0.33 history rule.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass, field
 
@@ -17,6 +18,10 @@ import pandas as pd
 from hoctap.reference import Reference
 
 SYNTHETIC = "Dữ liệu giả lập"
+
+# The day the sample stands at: its last year (2026) is still before its deadline, as on the
+# day the sample was made; no file is dated after it.
+SAMPLE_AS_OF = dt.date(2026, 12, 1)
 
 # Area-level path of each rate (percent), 2021..2026, chosen to reach the 2025 targets roughly.
 TRENDS = {
