@@ -474,5 +474,3 @@ def figure(fig: Figure, alt: str, caption: str, fmt: str = "png") -> blocks.Figu
 
 
 # ---- period reviews: the series ------------------------------------------------------------------
-
-
