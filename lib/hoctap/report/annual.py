@@ -254,6 +254,20 @@ def commune_chart(d: AnnualData) -> Section:
     )
 
 
+def commune_ranking_section(d: AnnualData) -> Section:
+    """The communes ranked as every document ranks them (Bảng 3), and the strongest and weakest."""
+    rank = commune_ranking(d.communes)
+    if not len(rank):
+        return Section([], "commune-ranking")
+    return Section(
+        [
+            Paragraph(" ".join([*prose.ranking_sentences(rank, d.year, d.units), prose.RANKING_RULE])),
+            common.ranking_table(rank, f"Bảng 3. Xếp hạng các {d.units} năm {d.year}"),
+        ],
+        "commune-ranking",
+    )
+
+
 def section_results(d: AnnualData) -> list[Section]:
     n_com = d.communes["geo_code"].nunique()
     intro = [
@@ -273,10 +287,11 @@ def section_results(d: AnnualData) -> list[Section]:
     return [
         Section(intro, "results-intro"),
         indicator_table(d),
+        indicator_paragraphs(d),  # before the chart: the text fills the page the table leaves
         area_chart(d),
-        indicator_paragraphs(d),
         Section(communes, "communes-intro"),
         commune_table(d),
+        commune_ranking_section(d),
         commune_chart(d),
         section_quality(d),
     ]
@@ -339,7 +354,8 @@ def section_assessment(d: AnnualData, n: narrative.Narrative) -> Section:
     rank = commune_ranking(d.communes)
     out = [Heading("IV. ĐÁNH GIÁ CHUNG"), Heading("1. Kết quả nổi bật", 2)]
     summary = prose.tally_sentence(d.area, d.year)
-    out.append(Paragraph(" ".join([summary, *prose.ranking_sentences(rank, d.year, d.units)])))
+    best = f" Xếp hạng các {d.units} ở Bảng 3." if len(rank) else ""
+    out.append(Paragraph(summary + best))
     out.append(Heading("2. Hạn chế và nguyên nhân", 2))
     behind = d.area[d.area["status"].isin(BEHIND)]
     if len(behind):

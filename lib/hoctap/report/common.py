@@ -14,6 +14,7 @@ import pandas as pd
 
 from hoctap import __version__
 from hoctap.catalog import Catalog
+from hoctap.fmt import pp
 from hoctap.reference import deadline
 from hoctap.report.blocks import (
     Cell,
@@ -222,3 +223,25 @@ def index_href(d: ReportData, product: str, **keys) -> str:
     """The relative link from a report's page to the reports' index (both in the catalog)."""
     cat = Catalog(d.ws)
     return os.path.relpath(cat.path("index"), cat.path(product, **keys).parent).replace(os.sep, "/")
+
+
+def ranking_table(rank: pd.DataFrame, caption: str) -> Table:
+    """The one ranking (``analysis.ranking.commune_ranking``) as every document prints it."""
+    rank = rank.assign(
+        good_txt=[f"{int(r.n_good)}/{int(r.n)}" for r in rank.itertuples()],
+        margin_txt=rank["margin"].map(lambda x: pp(x).removesuffix(" điểm %")),
+    )
+    return frame_table(
+        rank,
+        [
+            ("rank", "Xếp hạng"),
+            ("geo_name", "Đơn vị"),
+            ("good_txt", "Số chỉ tiêu đạt hoặc đúng tiến độ"),
+            ("margin_txt", "Chênh lệch bình quân so với mức cần đạt (điểm %)"),
+        ],
+        formats={"rank": lambda x: str(int(x))},
+        numeric=("rank", "good_txt", "margin_txt"),
+        number_rows=False,
+        caption=caption,
+        keep_together=True,
+    )

@@ -67,25 +67,7 @@ def section_communes(d: PeriodData) -> Section:
     rank = ranking(d)
     if len(rank):
         out.append(Paragraph(f"Xếp hạng các đơn vị năm {d.last_year} ở Bảng 4. {prose.RANKING_RULE}"))
-        rank = rank.assign(
-            good_txt=[f"{int(r.n_good)}/{int(r.n)}" for r in rank.itertuples()],
-            margin_txt=rank["margin"].map(signed),
-        )
-        out.append(
-            kept_table(
-                rank,
-                [
-                    ("rank", "Xếp hạng"),
-                    ("geo_name", "Đơn vị"),
-                    ("good_txt", "Số chỉ tiêu đạt hoặc đúng tiến độ"),
-                    ("margin_txt", "Chênh lệch bình quân so với mức cần đạt (điểm %)"),
-                ],
-                formats={"rank": lambda x: str(int(x))},
-                numeric=("rank", "good_txt", "margin_txt"),
-                number_rows=False,
-                caption=f"Bảng 4. Xếp hạng các đơn vị năm {d.last_year}",
-            )
-        )
+        out.append(common.ranking_table(rank, f"Bảng 4. Xếp hạng các đơn vị năm {d.last_year}"))
     imp = most_improved(d)
     if len(imp):
         imp = imp.assign(

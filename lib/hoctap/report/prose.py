@@ -161,9 +161,9 @@ def ranking_sentences(rank: pd.DataFrame, year: int, units: str) -> list[str]:
     out = []
     top = rank.head(k)
 
-    def described(r) -> str:
+    def described(r, margin: bool = True) -> str:
         words = f"{r.geo_name} ({int(r.n_good)}/{int(r.n)} chỉ tiêu đạt hoặc đúng tiến độ"
-        m = round(float(r.margin), 1)
+        m = round(float(r.margin), 1) if margin else 0.0
         if m > 0:
             words += f", bình quân cao hơn mức cần đạt {decimal(m, 1)}{NBSP}điểm phần trăm"
         elif m < 0:
@@ -175,7 +175,9 @@ def ranking_sentences(rank: pd.DataFrame, year: int, units: str) -> list[str]:
     if len(rank) > k:
         low = rank.tail(k).iloc[::-1]
         lead = "Đơn vị cần tập trung hỗ trợ" if k == 1 else "Các đơn vị cần tập trung hỗ trợ"
-        out.append(f"{lead} là {join_vn([described(r) for r in low.itertuples()])}.")
+        # the weakest are named by their count only: a mean margin lifted by one indicator far
+        # above its line would read as praise
+        out.append(f"{lead} là {join_vn([described(r, margin=False) for r in low.itertuples()])}.")
     return out
 
 
