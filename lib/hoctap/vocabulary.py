@@ -72,3 +72,13 @@ ROW_WORDS = {
 SUBMISSION_MISSING = "Chưa nộp"
 SUBMISSION_ON_TIME = "Đúng hạn"
 SUBMISSION_LATE = "Nộp muộn"
+
+# ---- the synthetic sample ---------------------------------------------------------------------
+
+# In every document built from the shipped sample (a box on page 1)...
+SYNTHETIC_NOTICE = (
+    "DỮ LIỆU GIẢ LẬP: tên trường, tên thôn và mọi số liệu trong báo cáo này là dữ liệu mẫu "
+    "tạo tự động để thử nghiệm phần mềm, không phải số liệu thật."
+)
+# ...and its short form on every sheet of a workbook and at the top of the index.
+SYNTHETIC_LABEL = "DỮ LIỆU GIẢ LẬP: số liệu mẫu tạo tự động để thử nghiệm phần mềm, không phải số liệu thật."

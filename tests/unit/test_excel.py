@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from hoctap.report import blocks as B
 from hoctap.report import excel
-from hoctap.report.html import SYNTHETIC_LABEL
+from hoctap.vocabulary import SYNTHETIC_LABEL
 
 SERIF = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
 MESSAGE = (

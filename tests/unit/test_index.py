@@ -11,8 +11,8 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from hoctap.paths import Workspace
-from hoctap.report.html import SYNTHETIC_LABEL
 from hoctap.report.index import index_html, update_index
+from hoctap.vocabulary import SYNTHETIC_LABEL
 
 ISSUER = ["UBND XÃ IA RSƯƠM", "HỘI KHUYẾN HỌC"]
 

@@ -31,13 +31,9 @@ from hoctap.report.blocks import (
 )
 from hoctap.report.data import ReportData
 from hoctap.report.meta import date_vn, date_words, decimal, is_missing
-from hoctap.vocabulary import INTAKE_WORDS
+from hoctap.vocabulary import INTAKE_WORDS, SYNTHETIC_NOTICE
 
 DOC_TYPE = "BÁO CÁO"
-SYNTHETIC_NOTICE = (
-    "DỮ LIỆU GIẢ LẬP: tên trường, tên thôn và mọi số liệu trong báo cáo này là dữ liệu mẫu "
-    "tạo tự động để thử nghiệm phần mềm, không phải số liệu thật."
-)
 
 
 def _lines(value) -> list[str]:

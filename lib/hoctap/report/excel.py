@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from hoctap.fmt import is_missing
 from hoctap.io import atomic_path
 from hoctap.report.blocks import CENTER, RIGHT, Cell, Document, Table
-from hoctap.report.html import SYNTHETIC_LABEL
+from hoctap.vocabulary import SYNTHETIC_LABEL
 
 FONT = "Times New Roman"
 THIN = Side(style="thin", color="000000")

@@ -35,7 +35,6 @@ CSS_PATH = RESOURCES_DIR / "report.css"
 DRAFT_MARK = "DỰ THẢO"
 BACK_TO_INDEX = "← Danh mục báo cáo"
 # The label a spreadsheet or the index carries when the figures come from the shipped sample.
-SYNTHETIC_LABEL = "DỮ LIỆU GIẢ LẬP: số liệu mẫu tạo tự động để thử nghiệm phần mềm, không phải số liệu thật."
 
 
 def esc(value) -> str:

@@ -21,7 +21,8 @@ from hoctap.catalog import Catalog, dataset
 from hoctap.fmt import date_vn
 from hoctap.io import write_text
 from hoctap.paths import Workspace
-from hoctap.report.html import SYNTHETIC_LABEL, esc, html_shell
+from hoctap.report.html import esc, html_shell
+from hoctap.vocabulary import SYNTHETIC_LABEL
 
 _KINDS = {
     "so-ket": "Báo cáo sơ kết {a}-{b}",
