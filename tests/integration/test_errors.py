@@ -526,4 +526,4 @@ def test_messages_speak_to_who_reads_them():
     text = rules.message("missing_sheet", label="DiaBan")
     assert "tải biểu mẫu HTSD-01 mới nhất từ Phòng Giáo dục và Đào tạo" in text
     text = rules.message("percent_in_count", cell="DiaBan!C4", value="70%", detail="có dấu phần trăm")
-    assert "(phần trăm)" not in text and "có dấu phần trăm, giống một tỉ lệ" in text
+    assert "(phần trăm)" not in text and "có dấu phần trăm, giống một tỷ lệ" in text

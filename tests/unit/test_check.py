@@ -28,7 +28,7 @@ def test_errors_say_where_and_what_to_write(tmp_path, workspace, capsys):
     assert run_check([path], workspace) == 1
     out = capsys.readouterr().out
     assert (
-        '[LỖI] Ô DiaBan!C4: "70%" có dấu phần trăm, giống một tỉ lệ chứ không phải số lượng' in out
+        '[LỖI] Ô DiaBan!C4: "70%" có dấu phần trăm, giống một tỷ lệ chứ không phải số lượng' in out
         and "ví dụ 12" in out
     )
     assert "[LỖI] Ô DiaBan!E5" in out and "sửa lại cho đúng" in out
