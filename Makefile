@@ -36,8 +36,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m ipykernel install --sys-prefix --name hoctap --display-name "Python (hoctap)" >/dev/null
 	touch $(STAMP)
 
-report: setup ## tạo dữ liệu mẫu giả lập và mọi báo cáo (demo sample, every report)
-	$(BIN)/hoctap demo
+report: setup ## tạo dữ liệu mẫu nếu chưa có, lập những báo cáo cần lập lại (sample if missing, stale reports)
+	$(BIN)/hoctap demo --if-missing
 	$(BIN)/hoctap run --all
 
 test: setup ## chạy toàn bộ kiểm thử (whole test suite)

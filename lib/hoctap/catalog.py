@@ -286,6 +286,16 @@ DATASETS: tuple[Dataset, ...] = (
     ),
     # the log of runs
     Dataset("runs_log", "processed/runs.log", "jsonl", doc="one JSON line per command"),
+    # what each stage was last built from (hoctap.stages): content hashes of its inputs and products
+    Dataset(
+        "stamp", "processed/.stamps/{stage}.json", "json", doc="a stage's inputs and products when it last succeeded"
+    ),
+    Dataset(
+        "stamp_failure",
+        "processed/.stamps/{stage}-loi.ipynb",
+        "ipynb",
+        doc="the executed notebook of a stage's last failed run (its previous products were kept)",
+    ),
     # report products (by path)
     Dataset("annual_html", "reports/{year}/bao-cao-nam-{year}.html", "html"),
     Dataset("annual_pdf", "reports/{year}/bao-cao-nam-{year}.pdf", "pdf"),

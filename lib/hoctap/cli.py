@@ -133,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--seed", type=int, default=387, help="hạt giống ngẫu nhiên (mặc định 387)")
     p.add_argument("--years", default="2021-2026", help="khoảng năm, ví dụ 2021-2026")
+    p.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="chỉ tạo những năm chưa có dữ liệu mẫu (năm đã có được giữ nguyên, báo cáo không phải lập lại)",
+    )
 
     p = sub.add_parser("check", help="kiểm tra tệp báo cáo của trường trước khi gửi")
     _common(p)
@@ -158,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(r)
     r.add_argument("--year", type=_year, required=True, metavar="NĂM")
     r.add_argument("--date", type=_date, metavar="NGÀY", help="ngày ký báo cáo (yyyy-mm-dd); mặc định: hôm nay")
+    _force(r)
     for kind, (default_from, default_to) in programme.REVIEWS.items():
         r = rsub.add_parser(kind, help=f"báo cáo {programme.REVIEW_LABELS[kind]}")
         _common(r)
@@ -194,13 +200,48 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NGÀY",
             help="ngày ký báo cáo (yyyy-mm-dd); mặc định: hôm nay",
         )
+        _force(r)
 
-    p = sub.add_parser("run", help="làm sạch, tính chỉ tiêu và lập báo cáo năm")
+    p = sub.add_parser("run", help="làm sạch, tính chỉ tiêu và lập báo cáo năm (chỉ những bước cần lập lại)")
     _common(p)
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--year", type=_year, metavar="NĂM")
     g.add_argument("--all", action="store_true", help="mọi năm có dữ liệu, và các báo cáo sơ kết, tổng kết")
+    _force(p)
+
+    p = sub.add_parser("status", help="xem bước nào đã cập nhật, bước nào cần lập lại và vì sao")
+    _common(p)
+    p.add_argument("--products", action="store_true", help="liệt kê cả từng sản phẩm của mỗi bước")
     return parser
+
+
+def _force(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="lập lại mọi bước, kể cả những bước không có gì thay đổi",
+    )
+
+
+def _demo_years(ws: Workspace, years, seed: int) -> list[int]:
+    """The years whose sample is not there whole: no ground truth, another seed, or a file missing."""
+    import json
+
+    from hoctap.paths import SHIPPED_REFERENCE_DIR
+
+    if any(not (ws.reference_dir / p.name).exists() for p in SHIPPED_REFERENCE_DIR.iterdir() if p.is_file()):
+        return list(years)
+    missing = []
+    for year in years:
+        truth = ws.data_dir / "demo_truth" / f"{year}.json"
+        try:
+            known = json.loads(truth.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            missing.append(year)
+            continue
+        if known.get("seed") != seed or not all((ws.raw(year) / rel).is_file() for rel in known.get("files", {})):
+            missing.append(year)
+    return missing
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -216,6 +257,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         first, _, last = args.years.partition("-")
         years = range(_year(first), _year(last or first) + 1)
+        if args.if_missing:
+            years = _demo_years(ws, years, args.seed)
+            if not years:
+                print(f"Đã có dữ liệu mẫu (hạt giống {args.seed}) trong {ws.raw_root}: không tạo lại.")
+                return 0
         generate(ws, years=years, seed=args.seed, progress=print)
         return 0
     if args.command == "check":
@@ -234,11 +280,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         build_year(ws, args.year)
         print(f"Đã ghi {Catalog(ws).path('indicators', year=args.year)}")
         return 0
-    from hoctap import pipeline
+    from hoctap import pipeline, stages
 
+    if args.command == "status":
+        print(f"Tình trạng các bước (dữ liệu: {ws.data_dir}, báo cáo: {ws.reports_dir}):")
+        for line in stages.status_lines(ws, pipeline.status(ws), products=args.products):
+            print(line)
+        return 0
     if args.command == "report":
         if args.kind == "annual":
-            pipeline.report_annual(ws, args.year, report_date=args.date, progress=print)
+            pipeline.report_annual(ws, args.year, report_date=args.date, progress=print, force=args.force)
         else:
             pipeline.report_period(
                 ws,
@@ -249,13 +300,16 @@ def _dispatch(args: argparse.Namespace) -> int:
                 old_communes=args.old_communes,
                 report_date=args.date,
                 progress=print,
+                force=args.force,
             )
         return 0
     if args.command == "run":
         if args.all:
-            pipeline.run_all(ws, progress=print)
+            result = pipeline.run_all(ws, progress=print, force=args.force)
+            if result.failed:  # every other stage was built; the command still fails, in one line
+                raise HoctapError(result.summary())
         else:
-            pipeline.run_year(ws, args.year, progress=print)
+            pipeline.run_year(ws, args.year, progress=print, force=args.force)
         return 0
     raise HoctapError("thiếu lệnh; xem hoctap --help")
 

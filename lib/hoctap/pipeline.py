@@ -1,7 +1,10 @@
-"""The chain from raw workbooks to reports, through papermill.
+"""The chain from raw workbooks to reports: the stages of ``hoctap.stages``, run through papermill.
 
-Each stage is a notebook (``notebooks/``) run with parameters; the executed copy is kept next to
-the report it produced. Stages whose outputs are newer than their inputs are not rerun.
+Each stage is a notebook (``notebooks/``) run with parameters, or a library call (a period's
+tables); the executed copy is kept next to the report it produced. A stage runs only when it is
+stale (content hashes, never modification times: ``hoctap.stages``) or when forced. A failing
+stage leaves its previous products whole and is recorded; the stages that read its products are
+skipped, every other stage still runs.
 """
 
 from __future__ import annotations
@@ -10,20 +13,19 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from hoctap import io, programme
-from hoctap.catalog import Catalog
-from hoctap.errors import HoctapError, InputError, NotebookError, reported_error_text
+from hoctap import io, programme, stages
+from hoctap.catalog import PRODUCTS, Catalog
+from hoctap.errors import HoctapError, InputError, NotebookError, os_error_text, reported_error_text
 from hoctap.paths import NOTEBOOKS_DIR, Workspace
 from hoctap.runlog import logged
+from hoctap.stages import ANNUAL_NB, CLEAN_NB, INDICATORS_NB, PERIOD_NB, Stage
 
 Progress = Callable[[str], None] | None
 
-CLEAN_NB = "01-clean.ipynb"
-INDICATORS_NB = "02-indicators.ipynb"
-ANNUAL_NB = "03-annual-report.ipynb"
-PERIOD_NB = "04-period-review.ipynb"
+__all__ = ["ANNUAL_NB", "CLEAN_NB", "INDICATORS_NB", "PERIOD_NB", "Build", "build", "status"]
 
 
 def _say(progress: Progress, message: str) -> None:
@@ -73,73 +75,236 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
     return output
 
 
-def _latest_input_mtime(ws: Workspace, year: int) -> float:
-    latest = 0.0
-    raw = ws.raw(year)
-    for root, _dirs, files in os.walk(raw):
-        latest = max(latest, os.stat(root).st_mtime)
-        for name in files:
-            latest = max(latest, os.stat(os.path.join(root, name)).st_mtime)
-    for path in ws.reference_dir.glob("*"):
-        latest = max(latest, path.stat().st_mtime)
-    return latest
-
-
-def is_stale(ws: Workspace, year: int) -> bool:
-    """True when the year's processed tables are missing or older than a raw or reference file."""
-    target = Catalog(ws).path("indicators", year=year)
-    if not target.is_file():
-        return True
-    return target.stat().st_mtime < _latest_input_mtime(ws, year)
-
-
 def _params(ws: Workspace, **extra) -> dict:
     return {"data_dir": str(ws.data_dir), "reports_dir": str(ws.reports_dir), **extra}
 
 
-def process_year(ws: Workspace, year: int, progress: Progress = None) -> None:
-    """Clean and compute indicators for one year through notebooks 01 and 02."""
-    if not ws.raw(year).is_dir():
+def _date(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+# ---- what each stage runs -----------------------------------------------------------------------
+
+
+def _year_notebook(ws: Workspace, stage: Stage, progress: Progress) -> None:
+    year = stage.params["year"]
+    if stage.action == "clean" and not ws.raw(year).is_dir():
         raise InputError(f"chưa có thư mục dữ liệu {ws.raw(year)}", path=ws.raw(year))
-    cat = Catalog(ws)
-    _say(progress, f"Năm {year}: làm sạch và tính chỉ tiêu")
-    for nb in (CLEAN_NB, INDICATORS_NB):
-        execute_notebook(nb, cat.path("year_notebook", year=year, notebook=nb), _params(ws, year=year), progress)
+    target = Catalog(ws).path("year_notebook", year=year, notebook=stage.notebook)
+    execute_notebook(stage.notebook, target, _params(ws, year=year), progress)
 
 
-def ensure_processed(ws: Workspace, years, progress: Progress = None) -> list[int]:
-    """Bring each year with raw data up to date; return the years that have processed tables."""
-    ready = []
-    for year in years:
-        if ws.raw(year).is_dir() and is_stale(ws, year):
-            process_year(ws, year, progress)
-        if Catalog(ws).exists("indicators", year=year):
-            ready.append(year)
-    return ready
+def _prepare_annual(ws: Workspace, stage: Stage) -> None:
+    from hoctap.report.annual import ensure_narrative
+
+    ensure_narrative(ws, stage.params["year"])
 
 
-def report_annual(
-    ws: Workspace, year: int, report_date: dt.date | None = None, progress: Progress = None
-) -> dict[str, Path]:
-    from hoctap.report.publish import publish_annual as render_outputs
+def _annual(ws: Workspace, stage: Stage, progress: Progress) -> None:
+    from hoctap.report.publish import publish_annual
 
-    with logged(ws, "report annual", year=year):
-        ensure_processed(ws, [year], progress)
-        if not Catalog(ws).exists("indicators", year=year):
-            raise InputError(f"năm {year} chưa có số liệu: hãy đặt tệp vào {ws.raw(year)}", path=ws.raw(year))
-        _say(progress, f"Năm {year}: lập báo cáo năm")
-        from hoctap.report.annual import ensure_narrative
+    year, date = stage.params["year"], stage.params["report_date"]
+    target = Catalog(ws).path("year_notebook", year=year, notebook=ANNUAL_NB)
+    executed = execute_notebook(ANNUAL_NB, target, _params(ws, year=year, report_date=date), progress)
+    t0 = time.perf_counter()
+    files = publish_annual(ws, year, executed, _date(date))
+    _say(progress, f"  HTML, PDF, Word, Excel: {time.perf_counter() - t0:.1f} giây")
+    for path in files.values():
+        _say(progress, f"  → {path}")
 
-        ensure_narrative(ws, year)
-        params = _params(ws, year=year, report_date=report_date.isoformat() if report_date else "")
-        target = Catalog(ws).path("year_notebook", year=year, notebook=ANNUAL_NB)
-        executed = execute_notebook(ANNUAL_NB, target, params, progress)
+
+def _period_keys(stage: Stage) -> dict:
+    return {k: stage.params[k] for k in ("kind", "year_from", "year_to")}
+
+
+def _period(ws: Workspace, stage: Stage, progress: Progress) -> None:
+    from hoctap.analysis.periods import build_period
+
+    geography = dt.date.fromisoformat(stage.params["geography_date"])
+    _say(progress, f"  địa giới ngày {geography:%d/%m/%Y}")
+    build_period(ws, **_period_keys(stage), geography_date=geography)
+
+
+def _prepare_review(ws: Workspace, stage: Stage) -> None:
+    from hoctap.report.period_sections import ensure_narrative
+
+    ensure_narrative(ws, **_period_keys(stage))
+
+
+def _review(ws: Workspace, stage: Stage, progress: Progress) -> None:
+    from hoctap.report.publish import publish_period
+
+    keys, date = _period_keys(stage), stage.params["report_date"]
+    target = Catalog(ws).path("period_notebook", **keys, notebook=PERIOD_NB)
+    params = _params(ws, **keys, geography_date=stage.params["geography_date"], report_date=date)
+    executed = execute_notebook(PERIOD_NB, target, params, progress)
+    files = publish_period(ws, *keys.values(), executed, _date(date))
+    for path in files.values():
+        _say(progress, f"  → {path}")
+
+
+ACTIONS = {
+    "clean": _year_notebook,
+    "indicators": _year_notebook,
+    "annual": _annual,
+    "period": _period,
+    "review": _review,
+}
+# run before a stage is checked: a report's narrative file is created with placeholders (an input)
+PREPARE = {"annual": _prepare_annual, "review": _prepare_review}
+
+
+# ---- building what is stale ---------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What became of one stage: built, up-to-date, failed or skipped (a stage it reads failed)."""
+
+    stage: Stage
+    status: str
+    reasons: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    error: BaseException | None = None
+
+
+@dataclass
+class Build:
+    """The outcome of every stage of one run, in the order they were considered."""
+
+    outcomes: list[Outcome]
+
+    def keys(self, status: str) -> list[str]:
+        return [o.stage.key for o in self.outcomes if o.status == status]
+
+    @property
+    def built(self) -> list[str]:
+        return self.keys("built")
+
+    @property
+    def up_to_date(self) -> list[str]:
+        return self.keys("up-to-date")
+
+    @property
+    def failed(self) -> list[str]:
+        return self.keys("failed")
+
+    @property
+    def skipped(self) -> list[str]:
+        return self.keys("skipped")
+
+    def first_error(self) -> BaseException | None:
+        return next((o.error for o in self.outcomes if o.error is not None), None)
+
+    def summary(self) -> str:
+        """One Vietnamese line: what failed first, then the counts."""
+        done = f"{len(self.built)} bước đã lập, {len(self.up_to_date)} bước đã cập nhật từ trước"
+        if not self.failed:
+            return f"Xong: {done}."
+        labels = [o.stage.label for o in self.outcomes if o.status == "failed"]
+        skipped = f", {len(self.skipped)} bước bị bỏ qua vì phụ thuộc bước lỗi" if self.skipped else ""
+        return (
+            f"{len(labels)} bước bị lỗi ({', '.join(labels)}){skipped}; {done}; "
+            "sản phẩm cũ của bước lỗi được giữ nguyên, xem `hoctap status`"
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    """The one-line Vietnamese reason of a stage's failure."""
+    if isinstance(exc, HoctapError):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = os_error_text(exc, writing=None)
+    else:
+        text = f"lỗi ngoài dự kiến ({type(exc).__name__}: {exc})"
+    return " ".join(text.split())
+
+
+def _keep_failed_notebook(ws: Workspace, stage: Stage, exc: NotebookError) -> NotebookError:
+    """Move a failed run's notebook beside the stamp, so the previous one goes back in place."""
+    failed = Path(str(exc.notebook or ""))
+    if not failed.is_file() or failed not in stage.products:
+        return exc
+    target = Catalog(ws).path("stamp_failure", stage=stage.key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    io.publish(failed, target)
+    return NotebookError(str(exc).replace(str(failed), str(target)), notebook=target, cell=exc.cell)
+
+
+def _run(ws: Workspace, stage: Stage, progress: Progress) -> None:
+    with logged(ws, "stage", stage=stage.key), stages.Guard(stage):
+        try:
+            ACTIONS[stage.action](ws, stage, progress)
+        except NotebookError as exc:
+            kept = _keep_failed_notebook(ws, stage, exc)
+            if kept is exc:
+                raise
+            raise kept from exc
+
+
+def build(ws: Workspace, plan: list[Stage], force: bool = False, progress: Progress = None) -> Build:
+    """Run the stale stages of ``plan`` (every one when ``force``); one failure never stops the run."""
+    outcomes: list[Outcome] = []
+    broken: dict[Path, str] = {}  # products of failed or skipped stages -> that stage's label
+    for stage in stages.ordered(plan):
+        upstream = sorted({broken[p] for p in stage.reads() if p in broken})
+        if upstream:
+            why = f"bỏ qua vì bước {', '.join(upstream)} bị lỗi"
+            _say(progress, f"{stage.label}: {why}")
+            outcomes.append(Outcome(stage, "skipped", [why]))
+            broken.update(dict.fromkeys(stage.writes(), stage.label))
+            continue
         t0 = time.perf_counter()
-        files = render_outputs(ws, year, executed, report_date)
-        _say(progress, f"  HTML, PDF, Word, Excel: {time.perf_counter() - t0:.1f} giây")
-        for path in files.values():
-            _say(progress, f"  → {path}")
-        return files
+        try:
+            if stage.action in PREPARE:
+                PREPARE[stage.action](ws, stage)
+            state = stages.check(ws, stage)
+            if state.up_to_date and not force:
+                _say(progress, f"{stage.label}: đã cập nhật")
+                outcomes.append(Outcome(stage, "up-to-date"))
+                continue
+            reasons = ["lập lại theo yêu cầu (--force)"] if force else state.reasons
+            _say(progress, f"{stage.label}: {reasons[0]}")
+            _run(ws, stage, progress)
+            stages.write_stamp(ws, stage, state.fingerprint, time.perf_counter() - t0)
+            Catalog(ws).path("stamp_failure", stage=stage.key).unlink(missing_ok=True)  # an old failure's record
+        except Exception as exc:  # one bad stage never stops the run
+            reason = _reason(exc)
+            _say(progress, f"  Lỗi: {reason}")
+            stages.record_failure(ws, stage, reason)
+            outcomes.append(Outcome(stage, "failed", [reason], time.perf_counter() - t0, exc))
+            broken.update(dict.fromkeys(stage.writes(), stage.label))
+            continue
+        seconds = time.perf_counter() - t0
+        _say(progress, f"  xong sau {seconds:.1f} giây")
+        outcomes.append(Outcome(stage, "built", reasons, seconds))
+    _ensure_index(ws, outcomes)
+    return Build(outcomes)
+
+
+def _ensure_index(ws: Workspace, outcomes: list[Outcome]) -> None:
+    """Each report rewrites the index when it is published; rewrite it here only if it is missing."""
+    reports = [o for o in outcomes if o.stage.action in ("annual", "review") and o.status != "failed"]
+    if reports and not Catalog(ws).exists("index"):
+        from hoctap.report.index import update_index
+
+        update_index(ws)
+
+
+# ---- plans --------------------------------------------------------------------------------------
+
+
+def year_plan(ws: Workspace, year: int) -> list[Stage]:
+    """Cleaning and indicators of a year with a raw folder; none for a year only processed."""
+    if not ws.raw(year).is_dir():
+        return []
+    return [stages.clean_stage(ws, year), stages.indicators_stage(ws, year)]
+
+
+def annual_plan(ws: Workspace, year: int, report_date: dt.date | None = None) -> list[Stage]:
+    if not ws.raw(year).is_dir() and not Catalog(ws).exists("indicators", year=year):
+        raise InputError(f"năm {year} chưa có số liệu: hãy đặt tệp vào {ws.raw(year)}", path=ws.raw(year))
+    return [*year_plan(ws, year), stages.annual_stage(ws, year, report_date)]
 
 
 def old_communes_date(ws: Workspace) -> dt.date:
@@ -152,6 +317,82 @@ def old_communes_date(ws: Workspace) -> dt.date:
     return max(effective) - dt.timedelta(days=1)
 
 
+def period_plan(
+    ws: Workspace,
+    kind: str,
+    year_from: int,
+    year_to: int,
+    geography_date: dt.date | None = None,
+    old_communes: bool = False,
+    report_date: dt.date | None = None,
+) -> list[Stage]:
+    """Each year of the period with raw data, the period's tables and its review."""
+    from hoctap.analysis.periods import default_geography_date
+
+    if kind not in programme.REVIEWS:
+        raise HoctapError(f"loại báo cáo không hợp lệ: {kind}")
+    if year_from > year_to:
+        raise HoctapError(f"năm bắt đầu {year_from} sau năm kết thúc {year_to}")
+    years = range(year_from, year_to + 1)
+    cat = Catalog(ws)
+    if not any(ws.raw(y).is_dir() or cat.exists("schools", year=y) for y in years):
+        raise InputError(f"chưa có số liệu năm nào trong giai đoạn {year_from}-{year_to}")
+    explicit = geography_date is not None or old_communes
+    if old_communes:
+        geography_date = old_communes_date(ws)
+    geography_date = geography_date or default_geography_date(year_to)
+    out = [s for y in years for s in year_plan(ws, y)]
+    return out + stages.period_stages(ws, kind, year_from, year_to, geography_date, explicit, report_date)
+
+
+def full_plan(ws: Workspace) -> list[Stage]:
+    """Every year with raw data and its annual report, then the 5-year and 10-year reviews."""
+    years = ws.raw_years()
+    if not years:
+        raise InputError(
+            f"chưa có dữ liệu trong {ws.raw_root}; chạy `hoctap demo` để tạo dữ liệu mẫu",
+            path=ws.raw_root,
+        )
+    out = [s for y in years for s in [*year_plan(ws, y), stages.annual_stage(ws, y)]]
+    so_ket_from, so_ket_to = programme.REVIEWS[programme.SO_KET]
+    if any(so_ket_from <= y <= so_ket_to for y in years):
+        out += period_plan(ws, programme.SO_KET, so_ket_from, so_ket_to)[-2:]
+    tong_ket_from, tong_ket_to = programme.REVIEWS[programme.TONG_KET]
+    out += period_plan(ws, programme.TONG_KET, tong_ket_from, tong_ket_to)[-2:]
+    return stages.ordered(out)
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+
+def _single(ws: Workspace, plan: list[Stage], force: bool, progress: Progress) -> Build:
+    """One report's plan: its first failure ends the command, with that stage's own reason."""
+    result = build(ws, plan, force, progress)
+    error = result.first_error()
+    if error is not None:
+        raise error
+    return result
+
+
+def _files(ws: Workspace, report: str, **keys) -> dict[str, Path]:
+    cat = Catalog(ws)
+    return {**{role: cat.path(name, **keys) for role, name in PRODUCTS[report].items()}, "index": cat.path("index")}
+
+
+def report_annual(
+    ws: Workspace,
+    year: int,
+    report_date: dt.date | None = None,
+    progress: Progress = None,
+    force: bool = False,
+) -> dict[str, Path]:
+    """The annual report of ``year`` and the stale stages it reads; its files by role."""
+    with logged(ws, "report annual", year=year) as entry:
+        result = _single(ws, annual_plan(ws, year, report_date), force, progress)
+        entry["built"] = result.built
+        return _files(ws, "annual", year=year)
+
+
 def report_period(
     ws: Workspace,
     kind: str,
@@ -161,73 +402,37 @@ def report_period(
     old_communes: bool = False,
     report_date: dt.date | None = None,
     progress: Progress = None,
+    force: bool = False,
 ) -> dict[str, Path]:
-    from hoctap.analysis.periods import build_period, default_geography_date
-    from hoctap.report.publish import publish_period as render_outputs
-
-    if kind not in programme.REVIEWS:
-        raise HoctapError(f"loại báo cáo không hợp lệ: {kind}")
-    if year_from > year_to:
-        raise HoctapError(f"năm bắt đầu {year_from} sau năm kết thúc {year_to}")
-    if old_communes:
-        geography_date = old_communes_date(ws)
-    geography_date = geography_date or default_geography_date(year_to)
-    with logged(ws, f"report {kind}", year_from=year_from, year_to=year_to, geography_date=geography_date):
-        ready = ensure_processed(ws, range(year_from, year_to + 1), progress)
-        if not ready:
-            raise InputError(f"chưa có số liệu năm nào trong giai đoạn {year_from}-{year_to}")
-        _say(
-            progress,
-            f"Báo cáo {kind} {year_from}-{year_to} (địa giới ngày {geography_date:%d/%m/%Y})",
-        )
-        # The period tables first: notebook 04 only reads them.
-        build_period(ws, kind, year_from, year_to, geography_date=geography_date)
-        from hoctap.report.period_sections import ensure_narrative
-
-        ensure_narrative(ws, kind, year_from, year_to)
-        executed = execute_notebook(
-            PERIOD_NB,
-            Catalog(ws).path(
-                "period_notebook",
-                kind=kind,
-                year_from=year_from,
-                year_to=year_to,
-                notebook=PERIOD_NB,
-            ),
-            _params(
-                ws,
-                kind=kind,
-                year_from=year_from,
-                year_to=year_to,
-                geography_date=geography_date.isoformat(),
-                report_date=report_date.isoformat() if report_date else "",
-            ),
-            progress,
-        )
-        files = render_outputs(ws, kind, year_from, year_to, executed, report_date)
-        for path in files.values():
-            _say(progress, f"  → {path}")
-        return files
+    """A review (sơ kết, tổng kết) and the stale stages it reads; its files by role."""
+    plan = period_plan(ws, kind, year_from, year_to, geography_date, old_communes, report_date)
+    geography = plan[-1].params["geography_date"]
+    with logged(ws, f"report {kind}", year_from=year_from, year_to=year_to, geography_date=geography) as entry:
+        result = _single(ws, plan, force, progress)
+        entry["built"] = result.built
+        return _files(ws, "period", kind=kind, year_from=year_from, year_to=year_to)
 
 
-def run_year(ws: Workspace, year: int, progress: Progress = None) -> dict[str, Path]:
-    """Clean, indicators and the annual report for one year, always rerunning every stage."""
-    with logged(ws, "run", year=year):
-        process_year(ws, year, progress)
-        return report_annual(ws, year, progress=progress)
+def run_year(ws: Workspace, year: int, progress: Progress = None, force: bool = False) -> dict[str, Path]:
+    """Clean, indicators and the annual report for one year, each only if stale (or ``force``)."""
+    with logged(ws, "run", year=year) as entry:
+        result = _single(ws, annual_plan(ws, year), force, progress)
+        entry["built"] = result.built
+        return _files(ws, "annual", year=year)
 
 
-def run_all(ws: Workspace, progress: Progress = None) -> None:
-    """Every year with raw data, then the 5-year and 10-year reviews that have data."""
-    years = ws.raw_years()
-    if not years:
-        raise InputError(
-            f"chưa có dữ liệu trong {ws.raw_root}; chạy `hoctap demo` để tạo dữ liệu mẫu",
-            path=ws.raw_root,
-        )
-    for year in years:
-        run_year(ws, year, progress)
-    so_ket_from, so_ket_to = programme.REVIEWS[programme.SO_KET]
-    if any(so_ket_from <= y <= so_ket_to for y in years):
-        report_period(ws, programme.SO_KET, so_ket_from, so_ket_to, progress=progress)
-    report_period(ws, programme.TONG_KET, *programme.REVIEWS[programme.TONG_KET], progress=progress)
+def run_all(ws: Workspace, progress: Progress = None, force: bool = False) -> Build:
+    """Every stale stage of the full plan; failures are in the returned Build (and the log)."""
+    with logged(ws, "run --all", force=force) as entry:
+        result = build(ws, full_plan(ws), force, progress)
+        entry.update(built=result.built, failed=result.failed, skipped=result.skipped)
+        if result.failed:  # the caller ends with the summary as its error
+            entry["outcome"] = f"failed: {result.summary()}"
+        else:
+            _say(progress, result.summary())
+        return result
+
+
+def status(ws: Workspace) -> list[stages.State]:
+    """Each stage of the full plan checked against its stamp; nothing is built or written."""
+    return [stages.check(ws, stage) for stage in full_plan(ws)]

@@ -17,7 +17,10 @@ from hoctap.paths import Workspace
 
 @contextlib.contextmanager
 def logged(ws: Workspace, command: str, **params) -> Iterator[dict]:
-    """Record start, parameters, duration and outcome of one command, even when it fails."""
+    """Record start, parameters, duration and outcome of one command, even when it fails.
+
+    The body may add fields to the yielded entry (the stages built) or set its outcome.
+    """
     entry: dict = {
         "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": command,
@@ -27,7 +30,7 @@ def logged(ws: Workspace, command: str, **params) -> Iterator[dict]:
     t0 = time.perf_counter()
     try:
         yield entry
-        entry["outcome"] = "ok"
+        entry.setdefault("outcome", "ok")  # a run that went on past failed stages says so itself
     except BaseException as exc:
         entry["outcome"] = f"failed: {type(exc).__name__}: {exc}"
         raise

@@ -19,7 +19,7 @@ def hoctap(*args, cwd=None):
 def test_help_lists_every_command():
     out = hoctap("--help")
     assert out.returncode == 0
-    for command in ("template", "demo", "check", "clean", "indicators", "report", "run"):
+    for command in ("template", "demo", "check", "clean", "indicators", "report", "run", "status"):
         assert command in out.stdout
     assert "tạo biểu mẫu HTSD-01" in out.stdout
 

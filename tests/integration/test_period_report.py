@@ -9,7 +9,6 @@ pytest-xdist workers (the first worker builds, the others wait for it), to keep 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -47,9 +46,8 @@ def _build(sample: Workspace, root: Path) -> dict:
 
     # The old-geography review in a copy of the workspace (it writes the same period folder name).
     # The unregistered school that only reported on the new communes counts in the area total only.
-    old_data = root / "old" / "data"
-    shutil.copytree(data, old_data)
-    old_ws = Workspace.at(old_data, root / "old" / "reports")
+    old_ws = copy_workspace(ws, root / "old")  # with reports/: the stamps' products are there
+    old_data = old_ws.data_dir
     t0 = time.perf_counter()
     old = report_period(old_ws, "tong-ket", 2021, 2030, old_communes=True)
     times["tong-ket, old communes"] = time.perf_counter() - t0

@@ -78,30 +78,6 @@ def test_run_year_end_to_end(tmp_path):
     assert any(e["command"] == "run" and e["outcome"] == "ok" for e in log)
 
 
-def test_stale_when_a_raw_file_is_newer(workspace):
-    """A review or report rebuilds a year whose tables are older than a raw or reference file."""
-    import os
-    import time
-
-    from hoctap.pipeline import is_stale
-
-    raw = workspace.raw(2024)
-    raw.mkdir(parents=True)
-    (raw / "a.xlsx").write_bytes(b"x")
-    assert is_stale(workspace, 2024), "no processed tables yet"
-    out = workspace.processed(2024)
-    out.mkdir(parents=True)
-    (out / "indicators.csv").write_text("year\n", encoding="utf-8")
-    future = time.time() + 60
-    os.utime(out / "indicators.csv", (future, future))
-    assert not is_stale(workspace, 2024)
-    os.utime(raw / "a.xlsx", (future + 10, future + 10))
-    assert is_stale(workspace, 2024), "a newer raw file"
-    os.utime(out / "indicators.csv", (future + 20, future + 20))
-    os.utime(workspace.reference_dir / "schools.csv", (future + 30, future + 30))
-    assert is_stale(workspace, 2024), "a newer reference file"
-
-
 def test_report_for_a_year_without_data_is_one_line(workspace):
     out = _hoctap(
         "report",

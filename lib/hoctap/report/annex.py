@@ -47,8 +47,10 @@ def issue_kinds(issues: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def year_blocks(year: int | None, intake: pd.DataFrame | None, issues: pd.DataFrame | None, n: int) -> list:
-    """The rejected files, the kinds of problems and the problems of one year."""
+def year_blocks(
+    year: int | None, intake: pd.DataFrame | None, issues: pd.DataFrame | None, n: int, each: bool = True
+) -> list:
+    """The rejected files, the kinds of problems and (``each``) the problems one by one of a year."""
     when = f" năm {year}" if year is not None else ""
     out = []
     if intake is not None and len(intake):
@@ -79,6 +81,8 @@ def year_blocks(year: int | None, intake: pd.DataFrame | None, issues: pd.DataFr
                 style="data prov",
             )
         )
+        if not each:
+            return out
         listed = issues.assign(
             file=issues["path"].map(_file_name),
             where=[
@@ -110,8 +114,10 @@ def document(
     years: list[tuple[int | None, pd.DataFrame | None, pd.DataFrame | None]],
     parameters: dict | None = None,
     run_time: dt.datetime | None = None,
+    each: bool = True,
 ) -> Document:
-    """The annex of one report: provenance, input files, then each year's problems."""
+    """The annex of one report: provenance, input files, then each year's problems (one by one
+    when ``each``; a review lists kinds only, the lists are in each year's own annex)."""
     blocks = [
         Heading("PHỤ LỤC KỸ THUẬT", 1, role="appendix-title"),
         Paragraph(f"(Kèm theo {title}; tài liệu lưu của cán bộ tổng hợp, không phát hành)", "appendix-sub"),
@@ -119,7 +125,7 @@ def document(
     ]
     sections = [Section(blocks, "annex-title"), common.provenance(d, parameters, run_time)]
     for i, (year, intake, issues) in enumerate(years, 1):
-        part = year_blocks(year, intake, issues, i)
+        part = year_blocks(year, intake, issues, i, each)
         if part:
             head = f"{i}. Kiểm tra số liệu" + (f" năm {year}" if year is not None else "")
             sections.append(Section([Heading(head, 2), *part], f"annex-year-{year or ''}"))

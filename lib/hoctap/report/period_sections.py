@@ -441,7 +441,7 @@ def _keys(d: PeriodData) -> dict:
 def annex(d: PeriodData, parameters: dict | None = None, run_time: dt.datetime | None = None) -> Document:
     """The technical annex: every year's input files, files not accepted and problems."""
     years = [(y, d.intake.get(y), d.issues.get(y)) for y in sorted(set(d.intake) | set(d.issues))]
-    doc = technical.document(d, report_title(d), years, parameters, run_time)
+    doc = technical.document(d, report_title(d), years, parameters, run_time, each=False)
     if d.notes:
         doc.sections.append(
             Section(
