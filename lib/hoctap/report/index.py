@@ -101,6 +101,9 @@ def entries(ws: Workspace, with_annex: bool = False) -> list[dict]:
         meta = read_meta(_path(cat, report, "meta", keys))
         built = dt.datetime.fromtimestamp(max(p.stat().st_mtime for p in files.values()))
         issued = _issue_date(meta)
+        to_date = re.search(r"\(tính đến năm (\d{4})\)", str(meta.get("title", "")))
+        if report == "period" and to_date:  # a progress report is not yet a sơ kết / tổng kết
+            short = f"Báo cáo kết quả giai đoạn {keys['year_from']}-{keys['year_to']} (tính đến năm {to_date.group(1)})"
         out.append(
             {
                 "folder": folder.name,
