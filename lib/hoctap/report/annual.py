@@ -27,6 +27,7 @@ from hoctap.report.data import (
     as_bool,
     issue_settings,
     latest_report_date,
+    units_word,
     vn_sorted,
 )
 from hoctap.report.meta import DASH, date_vn, date_words, is_missing, number, pct, target_pct, vn_key
@@ -91,9 +92,7 @@ class AnnualData(ReportData):
     @property
     def units(self) -> str:
         """ "xã" or "xã, thị trấn": what the year's communes are, in words."""
-        kinds = set(self.reference.communes.set_index("code")["kind"].reindex(self.communes["geo_code"].unique()))
-        extra = [k for k in ("thị trấn", "phường") if k in kinds]
-        return ", ".join(["xã", *extra])
+        return units_word(self.reference.communes.set_index("code")["kind"].reindex(self.communes["geo_code"].unique()))
 
     def provenance_facts(self):
         geography = f"ngày {date_vn(deadline(self.settings, self.year))}"
@@ -166,21 +165,6 @@ def preamble(d: AnnualData) -> Section:
         f"{d.year} trên {d.area_name}" + (f" gửi {recipient}" if recipient else "") + " như sau:"
     )
     return Section([*common.synthetic_notice(d), Paragraph(first), Paragraph(second)], "preamble")
-
-
-def section_situation(d: AnnualData, n: narrative.Narrative) -> Section:
-    return Section(
-        [
-            Heading("I. ĐẶC ĐIỂM TÌNH HÌNH"),
-            Heading("1. Thuận lợi", 2),
-            *n.blocks("thuan_loi"),
-            Heading("2. Khó khăn", 2),
-            *n.blocks("kho_khan"),
-            Heading("II. CÔNG TÁC CHỈ ĐẠO, TUYÊN TRUYỀN, TRIỂN KHAI"),
-            *n.blocks("chi_dao"),
-        ],
-        "situation",
-    )
 
 
 # ---- III.1 submissions ----------------------------------------------------------------------------
@@ -474,7 +458,7 @@ def document(
         [
             common.header(d, draft=n.draft),
             preamble(d),
-            section_situation(d, n),
+            common.section_situation(n.blocks),
             *section_results(d),
             section_assessment(d, n),
             common.closing(d),

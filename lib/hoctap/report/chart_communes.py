@@ -33,6 +33,7 @@ from hoctap.report.charts import (  # noqa: E402
     _status_marker,
     _title_height,
     _units,
+    bar_style,
     clipped,
     status_handles,
     style,
@@ -178,15 +179,7 @@ def _commune_panel(sheet: _Sheet, g: _PanelGrid, sub, m, names, head, x0: float,
     for status, ys in marks.items():
         _status_marker(tab, [0.15] * len(ys), ys, status)
     if bars_y:  # one call for the panel: as fast as one bar
-        ax.barh(
-            bars_y,
-            bars_x,
-            height=0.66,
-            color=m.colour if m else "#999999",
-            hatch=m.hatch if m else "//",
-            edgecolor="#000000",
-            linewidth=0.6,
-        )
+        ax.barh(bars_y, bars_x, height=0.66, **bar_style(m, 0.6))
     for year, value in targets:
         ax.plot(
             [value, value],

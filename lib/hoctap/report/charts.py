@@ -195,6 +195,16 @@ def target_handles(years: Sequence[int]) -> list[Line2D]:
     ]
 
 
+def bar_style(m: Meta | None, linewidth: float) -> dict:
+    """An indicator's bar in every chart: its colour and hatch, a dark outline (grey prints apart)."""
+    return {
+        "color": m.colour if m else "#999999",
+        "hatch": m.hatch if m else "//",
+        "edgecolor": "#000000",
+        "linewidth": linewidth,
+    }
+
+
 def _status_marker(ax: Axes, x, y, status: str | None, **kw) -> None:
     """The status's marker at (x, y); x and y may be lists (one line for many markers)."""
     if status is None:
@@ -406,15 +416,7 @@ def area_chart(area: pd.DataFrame, meta: Mapping[str, Meta], year: int, area_nam
             m = c["meta"]
             if c["rate"] is not None:
                 drawn, _note = clipped(c["rate"])
-                ax.barh(
-                    y,
-                    drawn,
-                    height=0.56,
-                    color=m.colour if m else "#999999",
-                    hatch=m.hatch if m else "//",
-                    edgecolor="#000000",
-                    linewidth=0.7,
-                )
+                ax.barh(y, drawn, height=0.56, **bar_style(m, 0.7))
             if c["target"] is not None:
                 ax.plot(
                     [c["target"], c["target"]],

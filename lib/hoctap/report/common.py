@@ -14,7 +14,6 @@ import pandas as pd
 
 from hoctap import __version__
 from hoctap.catalog import Catalog
-from hoctap.fmt import pp
 from hoctap.reference import deadline
 from hoctap.report.blocks import (
     Cell,
@@ -30,7 +29,7 @@ from hoctap.report.blocks import (
     frame_table,
 )
 from hoctap.report.data import ReportData
-from hoctap.report.meta import date_vn, date_words, decimal, is_missing
+from hoctap.report.meta import date_vn, date_words, decimal, is_missing, signed
 from hoctap.vocabulary import INTAKE_WORDS, SYNTHETIC_NOTICE
 
 DOC_TYPE = "BÁO CÁO"
@@ -203,6 +202,22 @@ def sources_table(
     return Table(columns, rows, caption=caption, name="Nguồn số liệu")
 
 
+def section_situation(blocks) -> Section:
+    """Sections I and II: the analyst's text (``narrative``), the same parts in every report."""
+    return Section(
+        [
+            Heading("I. ĐẶC ĐIỂM TÌNH HÌNH"),
+            Heading("1. Thuận lợi", 2),
+            *blocks("thuan_loi"),
+            Heading("2. Khó khăn", 2),
+            *blocks("kho_khan"),
+            Heading("II. CÔNG TÁC CHỈ ĐẠO, TUYÊN TRUYỀN, TRIỂN KHAI"),
+            *blocks("chi_dao"),
+        ],
+        "situation",
+    )
+
+
 def meta(d: ReportData, title: str, kind: str) -> dict:
     """The facts the index lists for a document (written beside it as JSON by ``publish``)."""
     return {
@@ -225,7 +240,7 @@ def ranking_table(rank: pd.DataFrame, caption: str) -> Table:
     """The one ranking (``analysis.ranking.commune_ranking``) as every document prints it."""
     rank = rank.assign(
         good_txt=[f"{int(r.n_good)}/{int(r.n)}" for r in rank.itertuples()],
-        margin_txt=rank["margin"].map(lambda x: pp(x).removesuffix(" điểm %")),
+        margin_txt=rank["margin"].map(signed),
     )
     return frame_table(
         rank,

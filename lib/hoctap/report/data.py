@@ -13,7 +13,7 @@ import pandas as pd
 
 from hoctap.fmt import to_date
 from hoctap.paths import Workspace
-from hoctap.reference import Reference, deadline, settings_on
+from hoctap.reference import Reference, on_time, settings_on
 from hoctap.report.meta import DASH, Meta, indicator_meta, is_missing, vn_key
 from hoctap.vocabulary import ACCEPTED
 
@@ -28,6 +28,15 @@ def as_bool(series: pd.Series) -> pd.Series:
 def vn_sorted(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Rows in Vietnamese alphabetical order of ``columns``."""
     return df.sort_values(columns, key=lambda s: s.map(lambda v: "\x00".join(vn_key(v))))
+
+
+def units_word(kinds) -> str:
+    """ "xã" when every unit is a commune, else "xã, thị trấn" (or "xã, phường")."""
+    present = set(kinds)
+    if present <= {"xã"}:
+        return "xã"
+    extra = [k for k in ("thị trấn", "phường") if k in present]
+    return ", ".join(["xã", *extra])
 
 
 def latest_report_date(intake: pd.DataFrame | None) -> dt.date | None:
@@ -70,10 +79,8 @@ class ReportData:
         return self.issuer.get("short", "") or "Đơn vị"
 
     def deadline_passed(self, year: int) -> bool:
-        """True when the year's deadline is before the issue date (the day itself when inclusive)."""
-        day = deadline(self.settings, year)
-        inclusive = self.settings.get("reporting", {}).get("deadline_inclusive", False)
-        return self.issue_date > day if inclusive else self.issue_date >= day
+        """True when a report dated on the issue date would be late: the deadline has passed."""
+        return not on_time(self.settings, year, self.issue_date)
 
     def data_date_until(self, day: dt.date | None) -> dt.date | None:
         """A date the figures stand at, never after the issue date."""

@@ -25,6 +25,7 @@ __all__ = [
     "number",
     "pct",
     "pp_words",
+    "signed",
     "target_pct",
     "vn_key",
 ]
@@ -69,6 +70,11 @@ def date_vn(d) -> str:
 
 def date_words(d: dt.date) -> str:
     return fmt.date_words(d)
+
+
+def signed(x) -> str:
+    """Change in points for a table cell under a "(điểm %)" header: +3,2 / -1,5 / 0,0."""
+    return DASH if is_missing(x) else fmt.pp(x).removesuffix(" điểm %")
 
 
 def pp_words(delta) -> str:

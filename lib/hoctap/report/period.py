@@ -19,10 +19,10 @@ from hoctap import programme as programme_calendar
 from hoctap.analysis import periods
 from hoctap.catalog import Catalog
 from hoctap.errors import HoctapError
-from hoctap.fmt import pp, to_date
+from hoctap.fmt import to_date
 from hoctap.paths import Workspace
 from hoctap.reference import Reference
-from hoctap.report.data import ReportData, as_bool, issue_settings, latest_report_date
+from hoctap.report.data import ReportData, as_bool, issue_settings, latest_report_date, units_word
 from hoctap.report.meta import DASH, date_vn, date_words, is_missing, pct, target_pct
 from hoctap.vocabulary import (
     ACCEPTED,
@@ -218,20 +218,6 @@ def load(ws: Workspace, kind: str, year_from: int, year_to: int, geography_date=
 # ---- the geography --------------------------------------------------------------------------
 
 
-def day_month(d: dt.date) -> str:
-    """A date in prose: "ngày 01 tháng 7 năm 2025"."""
-    return date_words(d)
-
-
-def _units_word(kinds: list[str]) -> str:
-    """ "xã" when every unit is a commune, else "xã, thị trấn" (or "xã, phường")."""
-    present = set(kinds)
-    if present <= {"xã"}:
-        return "xã"
-    extra = [k for k in ("thị trấn", "phường") if k in present]
-    return ", ".join(["xã", *extra])
-
-
 def geography(d: PeriodData) -> dict:
     """The geography the review uses: communes valid on its date, how many, and how to name it."""
     ref = d.reference
@@ -247,7 +233,7 @@ def geography(d: PeriodData) -> dict:
     return {
         "codes": codes,
         "n": len(codes),
-        "units": _units_word(com["kind"].tolist()),
+        "units": units_word(com["kind"].tolist()),
         "after": after,
         "before": before,
         "changed": changed,
@@ -260,11 +246,11 @@ def geography_words(d: PeriodData, short: bool = False) -> str:
     """The sentence that names the geography of every table of the review."""
     g = geography(d)
     if g["after"]:
-        what = f"địa giới {g['n']} {g['units']} sau sắp xếp (hiệu lực từ {day_month(g['start'])})"
+        what = f"địa giới {g['n']} {g['units']} sau sắp xếp (hiệu lực từ {date_words(g['start'])})"
     elif g["before"]:
-        what = f"địa giới {g['n']} {g['units']} trước sắp xếp (có hiệu lực đến {day_month(g['end'])})"
+        what = f"địa giới {g['n']} {g['units']} trước sắp xếp (có hiệu lực đến {date_words(g['end'])})"
     else:
-        what = f"địa giới {g['n']} {g['units']} tại {day_month(d.geography_date)}"
+        what = f"địa giới {g['n']} {g['units']} tại {date_words(d.geography_date)}"
     if short:
         return f"theo {what}"
     return f"Số liệu các năm được quy đổi theo {what}."
@@ -391,11 +377,6 @@ def rate_text(row) -> str:
     if row is None:
         return DASH
     return pct(row.get("rate_pct"), target=row.get("target_pct"), status=row.get("status"))
-
-
-def signed(x) -> str:
-    """Change in points for a table cell under a "(điểm %)" header: +3,2 / -1,5 / 0,0."""
-    return DASH if is_missing(x) else pp(x).removesuffix(" điểm %")
 
 
 def status_text(x) -> str:

@@ -9,19 +9,17 @@ import pandas as pd
 from hoctap.analysis.ranking import commune_ranking
 from hoctap.report import common, prose
 from hoctap.report.blocks import Heading, Paragraph, Section, frame_table, kept_table
-from hoctap.report.meta import DASH, is_missing, number, pct, target_pct
+from hoctap.report.meta import DASH, date_words, is_missing, number, pct, signed, target_pct
 from hoctap.report.period import (
     PeriodData,
     behind_target,
     commune_order,
     commune_results,
-    day_month,
     geography,
     geography_words,
     most_improved,
     rate_at,
     rate_text,
-    signed,
     status_text,
     year_span,
 )
@@ -57,7 +55,7 @@ def section_communes(d: PeriodData) -> Section:
         if late:
             out.append(
                 Paragraph(
-                    f"Lưu ý: từ {day_month(g['end'] + dt.timedelta(days=1))} các đơn vị cũ đã "
+                    f"Lưu ý: từ {date_words(g['end'] + dt.timedelta(days=1))} các đơn vị cũ đã "
                     f"sáp nhập. Số liệu các năm {year_span(late)} được quy về đơn vị cũ theo từng "
                     "thôn, buôn, tổ dân phố và trường học (đơn vị cũ của trường theo danh mục, của "
                     "thôn theo các năm báo cáo trước); phần không xác định được đơn vị cũ chỉ được "

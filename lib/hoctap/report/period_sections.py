@@ -18,7 +18,7 @@ from hoctap.fmt import to_date
 from hoctap.report import annex as technical
 from hoctap.report import chart_series, charts, common, narrative, prose, typeset
 from hoctap.report.blocks import Document, Heading, Paragraph, Section, frame_table, kept_table
-from hoctap.report.meta import DASH, decimal, is_missing, number, pct, pp_words, target_pct
+from hoctap.report.meta import DASH, decimal, is_missing, number, pct, pp_words, signed, target_pct
 from hoctap.report.period import (
     COVERAGE_SHIFT_PP,
     PROJECTION_YEAR,
@@ -32,7 +32,6 @@ from hoctap.report.period import (
     rate_at,
     rate_text,
     report_title,
-    signed,
     status_text,
     year_span,
 )
@@ -162,7 +161,9 @@ def section_results_intro(d: PeriodData) -> Section:
         change = f"So với năm {d.first_year}, {prose.count_words(len(up))} chỉ tiêu tăng"
         if len(up):
             best = up.sort_values("change_pp", ascending=False).iloc[0]
-            change += f" (nhiều nhất là {prose.lower_first(d.label(best['indicator']))}, +{decimal(best['change_pp'], 1)}{prose.NBSP}điểm phần trăm)"
+            change += (
+                f" (nhiều nhất là {prose.lower_first(d.label(best['indicator']))}, +{prose.points(best['change_pp'])})"
+            )
         if len(down):
             change += (
                 f", {prose.count_words(len(down))} chỉ tiêu giảm ("
@@ -476,7 +477,7 @@ def document(
         [
             common.header(d, draft=n.draft),
             preamble(d),
-            section_situation(d, n),
+            common.section_situation(n.blocks),
             section_results_intro(d),
             result_table(d),
             series_chart(d),
@@ -494,18 +495,3 @@ def document(
         meta=common.meta(d, title, d.kind),
     )
     return typeset.document(doc)
-
-
-def section_situation(d: PeriodData, n: narrative.Narrative) -> Section:
-    return Section(
-        [
-            Heading("I. ĐẶC ĐIỂM TÌNH HÌNH"),
-            Heading("1. Thuận lợi", 2),
-            *n.blocks("thuan_loi"),
-            Heading("2. Khó khăn", 2),
-            *n.blocks("kho_khan"),
-            Heading("II. CÔNG TÁC CHỈ ĐẠO, TUYÊN TRUYỀN, TRIỂN KHAI"),
-            *n.blocks("chi_dao"),
-        ],
-        "situation",
-    )

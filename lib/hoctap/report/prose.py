@@ -13,9 +13,9 @@ import pandas as pd
 
 from hoctap.analysis.ranking import benchmark, tally
 from hoctap.report.meta import decimal, is_missing, number, pct, target_pct
+from hoctap.report.typeset import NBSP
 from hoctap.vocabulary import STATUS_BEHIND, STATUS_MET, STATUS_NOT_MET, STATUS_ON_TRACK
 
-NBSP = "\u00a0"
 COUNT_WORDS = {1: "một", 2: "hai", 3: "ba", 4: "bốn", 5: "năm", 6: "sáu", 7: "bảy", 8: "tám", 9: "chín", 10: "mười"}
 
 
@@ -49,9 +49,14 @@ def _figure(row, label: Callable[[str], str], with_target: bool = True) -> str:
     return text
 
 
-def gap_words(points: float) -> str:
+def points(x: float) -> str:
+    """A distance in percentage points, unsigned, kept on one line: "5,2 điểm phần trăm"."""
+    return f"{decimal(abs(x), 1)}{NBSP}điểm phần trăm"
+
+
+def gap_words(x: float) -> str:
     """Points below what had to be reached: "thấp hơn 5,2 điểm phần trăm"."""
-    return f"thấp hơn {decimal(abs(points), 1)}{NBSP}điểm phần trăm"
+    return f"thấp hơn {points(x)}"
 
 
 def status_paragraphs(rows: pd.DataFrame, year: int, label: Callable[[str], str]) -> list[str]:
@@ -129,13 +134,13 @@ def change_sentence(rows: pd.DataFrame, previous: dict[str, float], year: int, l
         best = up[0]
         parts.append(
             f"{count_words(len(up))} chỉ tiêu tăng, tăng nhiều nhất là {lower_first(label(best[1]))} "
-            f"(+{decimal(best[0], 1)}{NBSP}điểm phần trăm)"
+            f"(+{points(best[0])})"
         )
     if down:
         worst = down[0]
         parts.append(
             f"{count_words(len(down))} chỉ tiêu giảm, giảm nhiều nhất là {lower_first(label(worst[1]))} "
-            f"(−{decimal(abs(worst[0]), 1)}{NBSP}điểm phần trăm)"
+            f"(−{points(worst[0])})"
         )
     if same:
         parts.append(f"{count_words(same)} chỉ tiêu giữ nguyên")
@@ -165,9 +170,9 @@ def ranking_sentences(rank: pd.DataFrame, year: int, units: str) -> list[str]:
         words = f"{r.geo_name} ({int(r.n_good)}/{int(r.n)} chỉ tiêu đạt hoặc đúng tiến độ"
         m = round(float(r.margin), 1) if margin else 0.0
         if m > 0:
-            words += f", bình quân cao hơn mức cần đạt {decimal(m, 1)}{NBSP}điểm phần trăm"
+            words += f", bình quân cao hơn mức cần đạt {points(m)}"
         elif m < 0:
-            words += f", dù bình quân vẫn thấp hơn mức cần đạt {decimal(abs(m), 1)}{NBSP}điểm phần trăm"
+            words += f", dù bình quân vẫn thấp hơn mức cần đạt {points(m)}"
         return words + ")"
 
     lead = "Đơn vị có kết quả tốt nhất" if k == 1 else "Các đơn vị có kết quả tốt nhất"
