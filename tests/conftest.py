@@ -38,7 +38,7 @@ def _build_sample(root: Path) -> dict:
     summary = generate(ws, years=SAMPLE_YEARS)
     # Through the pipeline (notebooks 01, 02), so the sample carries its stamps and a review
     # built on a copy rebuilds nothing that is up to date.
-    result = pipeline.build(ws, [s for y in SAMPLE_YEARS for s in pipeline.year_plan(ws, y)])
+    result = pipeline.build(ws, [s for y in SAMPLE_YEARS for s in pipeline.year_plan(ws, y)], jobs=2)
     assert not result.failed, result.summary()
     return {
         "data": str(ws.data_dir),

@@ -208,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--year", type=_year, metavar="NĂM")
     g.add_argument("--all", action="store_true", help="mọi năm có dữ liệu, và các báo cáo sơ kết, tổng kết")
     _force(p)
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        default=None,
+        help="số bước chạy song song với --all (mặc định: số lõi CPU, tối đa 2; biến môi trường HOCTAP_JOBS)",
+    )
 
     p = sub.add_parser("status", help="xem bước nào đã cập nhật, bước nào cần lập lại và vì sao")
     _common(p)
@@ -305,7 +312,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "run":
         if args.all:
-            result = pipeline.run_all(ws, progress=print, force=args.force)
+            result = pipeline.run_all(ws, progress=print, force=args.force, jobs=args.jobs)
             if result.failed:  # every other stage was built; the command still fails, in one line
                 raise HoctapError(result.summary())
         else:

@@ -131,3 +131,14 @@ def reported_error_text(ename: str, evalue: str) -> str:
         if m:
             return os_error_text(OSError(int(m.group(1)), ""), m.group(2), writing=None)
     return f"lỗi ngoài dự kiến ({ename}: {evalue})"
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The one-line Vietnamese reason of a stage's failure, whatever was raised."""
+    if isinstance(exc, HoctapError):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = os_error_text(exc, writing=None)
+    else:
+        text = f"lỗi ngoài dự kiến ({type(exc).__name__}: {exc})"
+    return " ".join(text.split())

@@ -9,70 +9,33 @@ skipped, every other stage still runs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hoctap import io, programme, stages
 from hoctap.catalog import PRODUCTS, Catalog
-from hoctap.errors import HoctapError, InputError, NotebookError, os_error_text, reported_error_text
-from hoctap.paths import NOTEBOOKS_DIR, Workspace
+from hoctap.errors import HoctapError, InputError, NotebookError, failure_reason
+from hoctap.execute import Kernel, execute_notebook
+from hoctap.paths import Workspace
 from hoctap.runlog import logged
 from hoctap.stages import ANNUAL_NB, CLEAN_NB, INDICATORS_NB, PERIOD_NB, Stage
+from hoctap.workers import Worker
 
 Progress = Callable[[str], None] | None
 
-__all__ = ["ANNUAL_NB", "CLEAN_NB", "INDICATORS_NB", "PERIOD_NB", "Build", "build", "status"]
+__all__ = ["ANNUAL_NB", "CLEAN_NB", "INDICATORS_NB", "PERIOD_NB", "Build", "build", "execute_notebook", "status"]
 
 
 def _say(progress: Progress, message: str) -> None:
     if progress:
         progress(message)
-
-
-def execute_notebook(name: str, output: Path, parameters: dict, progress: Progress = None) -> Path:
-    """Run one notebook with papermill into ``output``; a failing cell raises NotebookError."""
-    import papermill as pm
-
-    source = NOTEBOOKS_DIR / name
-    if not source.is_file():
-        raise HoctapError(f"không tìm thấy notebook {source}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    t0 = time.perf_counter()
-    # papermill saves the notebook as it runs: into the staging folder, renamed when it stops, so a
-    # killed run leaves no half-run notebook in reports/ (a failed one is published, to be read)
-    tmp = io.temp_path(output, keep_suffix=True)
-    try:
-        pm.execute_notebook(
-            str(source),
-            str(tmp),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(NOTEBOOKS_DIR),
-            progress_bar=False,
-            log_output=False,
-            # ipykernel warns on every start that local TCP is unencrypted and logs the interrupt that
-            # ends it as an ERROR ("KeyboardInterrupt caught in kernel"); real failures come back as
-            # cell errors, which papermill raises.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
-    except pm.PapermillExecutionError as exc:
-        io.publish(tmp, output)
-        raise NotebookError(
-            f"notebook {name} dừng ở ô {exc.cell_index}: {reported_error_text(exc.ename, exc.evalue)} (xem {output})",
-            notebook=output,
-            cell=exc.cell_index,
-        ) from exc
-    else:
-        io.publish(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _say(progress, f"  {name}: {time.perf_counter() - t0:.1f} giây")
-    return output
 
 
 def _params(ws: Workspace, **extra) -> dict:
@@ -209,17 +172,6 @@ class Build:
         )
 
 
-def _reason(exc: BaseException) -> str:
-    """The one-line Vietnamese reason of a stage's failure."""
-    if isinstance(exc, HoctapError):
-        text = str(exc)
-    elif isinstance(exc, OSError):
-        text = os_error_text(exc, writing=None)
-    else:
-        text = f"lỗi ngoài dự kiến ({type(exc).__name__}: {exc})"
-    return " ".join(text.split())
-
-
 def _keep_failed_notebook(ws: Workspace, stage: Stage, exc: NotebookError) -> NotebookError:
     """Move a failed run's notebook beside the stamp, so the previous one goes back in place."""
     failed = Path(str(exc.notebook or ""))
@@ -231,10 +183,14 @@ def _keep_failed_notebook(ws: Workspace, stage: Stage, exc: NotebookError) -> No
     return NotebookError(str(exc).replace(str(failed), str(target)), notebook=target, cell=exc.cell)
 
 
-def _run(ws: Workspace, stage: Stage, progress: Progress) -> None:
+def _run(ws: Workspace, stage: Stage, progress: Progress, worker: Worker | None = None) -> None:
+    """The stage's action, in ``worker`` or here, between the log and the guard of its products."""
     with logged(ws, "stage", stage=stage.key), stages.Guard(stage):
         try:
-            ACTIONS[stage.action](ws, stage, progress)
+            if worker is None:
+                ACTIONS[stage.action](ws, stage, progress)
+            else:
+                worker.run(ACTIONS[stage.action], ws, stage, progress)
         except NotebookError as exc:
             kept = _keep_failed_notebook(ws, stage, exc)
             if kept is exc:
@@ -242,50 +198,154 @@ def _run(ws: Workspace, stage: Stage, progress: Progress) -> None:
             raise kept from exc
 
 
-def build(ws: Workspace, plan: list[Stage], force: bool = False, progress: Progress = None) -> Build:
-    """Run the stale stages of ``plan`` (every one when ``force``); one failure never stops the run."""
-    outcomes: list[Outcome] = []
-    broken: dict[Path, str] = {}  # products of failed or skipped stages -> that stage's label
-    for stage in stages.ordered(plan):
-        upstream = sorted({broken[p] for p in stage.reads() if p in broken})
-        if upstream:
-            why = f"bỏ qua vì bước {', '.join(upstream)} bị lỗi"
-            _say(progress, f"{stage.label}: {why}")
-            outcomes.append(Outcome(stage, "skipped", [why]))
-            broken.update(dict.fromkeys(stage.writes(), stage.label))
-            continue
-        t0 = time.perf_counter()
-        try:
-            if stage.action in PREPARE:
-                PREPARE[stage.action](ws, stage)
-            state = stages.check(ws, stage)
-            if state.up_to_date and not force:
-                _say(progress, f"{stage.label}: đã cập nhật")
-                outcomes.append(Outcome(stage, "up-to-date"))
-                continue
-            reasons = ["lập lại theo yêu cầu (--force)"] if force else state.reasons
-            _say(progress, f"{stage.label}: {reasons[0]}")
-            _run(ws, stage, progress)
-            stages.write_stamp(ws, stage, state.fingerprint, time.perf_counter() - t0)
-            Catalog(ws).path("stamp_failure", stage=stage.key).unlink(missing_ok=True)  # an old failure's record
-        except Exception as exc:  # one bad stage never stops the run
-            reason = _reason(exc)
-            _say(progress, f"  Lỗi: {reason}")
-            stages.record_failure(ws, stage, reason)
-            outcomes.append(Outcome(stage, "failed", [reason], time.perf_counter() - t0, exc))
-            broken.update(dict.fromkeys(stage.writes(), stage.label))
-            continue
-        seconds = time.perf_counter() - t0
-        _say(progress, f"  xong sau {seconds:.1f} giây")
-        outcomes.append(Outcome(stage, "built", reasons, seconds))
-    _ensure_index(ws, outcomes)
+def default_jobs() -> int:
+    """Stages run side by side: ``HOCTAP_JOBS``, else one per core up to two (each stage is a
+    Python process and a kernel; past two the memory grows faster than the time falls)."""
+    text = os.environ.get("HOCTAP_JOBS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def build(ws: Workspace, plan: list[Stage], force: bool = False, progress: Progress = None, jobs: int = 1) -> Build:
+    """Run the stale stages of ``plan`` (every one when ``force``), ``jobs`` at a time, each as
+    soon as the stages it reads are done; one failure never stops the run."""
+    if jobs > 1:
+        outcomes = _Scheduler(ws, plan, force, progress, jobs).run()
+    else:
+        with Kernel() if Kernel.current() is None else contextlib.nullcontext():
+            outcomes = _Scheduler(ws, plan, force, progress, 1).run()
+    _ensure_index(ws, outcomes, rewrite=jobs > 1)
     return Build(outcomes)
 
 
-def _ensure_index(ws: Workspace, outcomes: list[Outcome]) -> None:
-    """Each report rewrites the index when it is published; rewrite it here only if it is missing."""
+class _Scheduler:
+    """Stages in dependency order; with ``jobs`` > 1, several at once in worker processes.
+
+    Deciding stays in this process, in one thread: what is stale, what is skipped after a
+    failure. Only running a stage (its log entry, guard, action and stamp) happens in a thread
+    per worker.
+    """
+
+    def __init__(self, ws: Workspace, plan: list[Stage], force: bool, progress: Progress, jobs: int) -> None:
+        self.ws, self.force, self.jobs = ws, force, jobs
+        self.order = stages.ordered(plan)
+        writer = {p: s.key for s in self.order for p in s.writes()}
+        self.needs = {s.key: {writer[p] for p in s.reads() if p in writer and writer[p] != s.key} for s in self.order}
+        self.done: dict[str, Outcome] = {}
+        self.states: dict[str, stages.State] = {}  # stale stages, checked, waiting to run
+        self.broken: dict[Path, str] = {}  # products of failed or skipped stages -> that stage's label
+        self.lock = threading.Lock()
+        self.progress = progress
+
+    def say(self, lines: list[str]) -> None:
+        if self.progress:
+            with self.lock:
+                for line in lines:
+                    self.progress(line)
+
+    def run(self) -> list[Outcome]:
+        pending = list(self.order)
+        if self.jobs == 1:
+            for stage in pending:
+                self._settle(stage, self._start(stage, None))
+            return [self.done[s.key] for s in self.order]
+        idle = [Worker() for _ in range(self.jobs)]
+        running: dict[Future, tuple[Stage, Worker]] = {}
+        try:
+            with ThreadPoolExecutor(self.jobs, thread_name_prefix="hoctap-stage") as pool:
+                while pending or running:
+                    ready = [s for s in pending if self.needs[s.key] <= self.done.keys()]
+                    for stage in ready:
+                        if not idle:
+                            break
+                        pending.remove(stage)
+                        decided = self._decide(stage)
+                        if decided is not None:
+                            self._settle(stage, decided)
+                            continue
+                        worker = idle.pop()
+                        if not worker.alive:
+                            worker.close()
+                            worker = Worker()
+                        running[pool.submit(self._execute, stage, worker)] = (stage, worker)
+                    if not running:
+                        if pending and not any(self.needs[s.key] <= self.done.keys() for s in pending):
+                            raise ValueError("stages wait for each other")  # ordered() has ruled this out
+                        continue
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        stage, worker = running.pop(future)
+                        idle.append(worker)
+                        self._settle(stage, future.result())
+        finally:
+            for worker in idle + [w for _, w in running.values()]:
+                worker.close()
+        return [self.done[s.key] for s in self.order]
+
+    def _decide(self, stage: Stage) -> Outcome | None:
+        """Skipped or up to date, decided here; None when the stage has to run."""
+        upstream = sorted({self.broken[p] for p in stage.reads() if p in self.broken})
+        if upstream:
+            why = f"bỏ qua vì bước {', '.join(upstream)} bị lỗi"
+            self.say([f"{stage.label}: {why}"])
+            return Outcome(stage, "skipped", [why])
+        try:
+            if stage.action in PREPARE:
+                PREPARE[stage.action](self.ws, stage)
+            state = stages.check(self.ws, stage)
+        except Exception as exc:  # one bad stage never stops the run
+            return self._failed(stage, exc, 0.0, [])
+        if state.up_to_date and not self.force:
+            self.say([f"{stage.label}: đã cập nhật"])
+            return Outcome(stage, "up-to-date")
+        self.states[stage.key] = state
+        return None
+
+    def _start(self, stage: Stage, worker: Worker | None) -> Outcome:
+        decided = self._decide(stage)
+        return decided if decided is not None else self._execute(stage, worker)
+
+    def _execute(self, stage: Stage, worker: Worker | None) -> Outcome:
+        state = self.states.pop(stage.key)
+        reasons = ["lập lại theo yêu cầu (--force)"] if self.force else state.reasons
+        self.say([f"{stage.label}: {reasons[0]}"])
+        lines: list[str] = []  # side by side: a stage's progress is printed whole when it ends
+        out = self.say_one if worker is None else lines.append
+        t0 = time.perf_counter()
+        try:
+            _run(self.ws, stage, out, worker)
+            stages.write_stamp(self.ws, stage, state.fingerprint, time.perf_counter() - t0)
+            Catalog(self.ws).path("stamp_failure", stage=stage.key).unlink(missing_ok=True)  # an old failure's record
+        except Exception as exc:  # one bad stage never stops the run
+            return self._failed(stage, exc, time.perf_counter() - t0, lines)
+        seconds = time.perf_counter() - t0
+        self.say(
+            [f"{stage.label}: xong sau {seconds:.1f} giây", *lines] if lines else [f"  xong sau {seconds:.1f} giây"]
+        )
+        return Outcome(stage, "built", reasons, seconds)
+
+    def say_one(self, line: str) -> None:
+        self.say([line])
+
+    def _failed(self, stage: Stage, exc: BaseException, seconds: float, lines: list[str]) -> Outcome:
+        reason = failure_reason(exc)
+        self.say([f"{stage.label}: lỗi", *lines, f"  Lỗi: {reason}"] if lines else [f"  Lỗi: {reason}"])
+        stages.record_failure(self.ws, stage, reason)
+        return Outcome(stage, "failed", [reason], seconds, exc)
+
+    def _settle(self, stage: Stage, outcome: Outcome) -> None:
+        self.done[stage.key] = outcome
+        if outcome.status in ("failed", "skipped"):
+            self.broken.update(dict.fromkeys(stage.writes(), stage.label))
+
+
+def _ensure_index(ws: Workspace, outcomes: list[Outcome], rewrite: bool = False) -> None:
+    """Each report rewrites the index when it is published; rewrite it here if it is missing, or
+    after reports published side by side (each may have missed the other's)."""
     reports = [o for o in outcomes if o.stage.action in ("annual", "review") and o.status != "failed"]
-    if reports and not Catalog(ws).exists("index"):
+    built = any(o.status == "built" for o in reports)
+    if reports and (not Catalog(ws).exists("index") or (rewrite and built)):
         from hoctap.report.index import update_index
 
         update_index(ws)
@@ -421,10 +481,12 @@ def run_year(ws: Workspace, year: int, progress: Progress = None, force: bool = 
         return _files(ws, "annual", year=year)
 
 
-def run_all(ws: Workspace, progress: Progress = None, force: bool = False) -> Build:
-    """Every stale stage of the full plan; failures are in the returned Build (and the log)."""
-    with logged(ws, "run --all", force=force) as entry:
-        result = build(ws, full_plan(ws), force, progress)
+def run_all(ws: Workspace, progress: Progress = None, force: bool = False, jobs: int | None = None) -> Build:
+    """Every stale stage of the full plan, ``jobs`` at a time (``default_jobs``); failures are
+    in the returned Build (and the log)."""
+    jobs = jobs or default_jobs()
+    with logged(ws, "run --all", force=force, jobs=jobs) as entry:
+        result = build(ws, full_plan(ws), force, progress, jobs)
         entry.update(built=result.built, failed=result.failed, skipped=result.skipped)
         if result.failed:  # the caller ends with the summary as its error
             entry["outcome"] = f"failed: {result.summary()}"

@@ -163,6 +163,9 @@ class CommuneMatch:
 class Reference:
     def __init__(self, reference_dir: str | Path):
         self.dir = Path(reference_dir)
+        # answers derived from the tables, which are read once: a year's indicators ask the same
+        # commune's successors on the same day hundreds of times
+        self._memo: dict[tuple, object] = {}
 
     # ---- tables -------------------------------------------------------------------------
     @cached_property
@@ -238,23 +241,39 @@ class Reference:
         return bool(notes is not None and notes.str.contains("giả lập|synthetic", case=False).any())
 
     # ---- communes -----------------------------------------------------------------------
+    @cached_property
+    def _commune_rows(self) -> dict[str, tuple[str, str]]:
+        """(kind, name) by code, the first row of a code as the table lists it."""
+        out: dict[str, tuple[str, str]] = {}
+        for code, kind, name in zip(self.communes["code"], self.communes["kind"], self.communes["name"], strict=True):
+            out.setdefault(code, (kind, name))
+        return out
+
     def commune_name(self, code: str) -> str:
-        row = self.communes.loc[self.communes["code"] == code]
-        return row["name"].iloc[0] if len(row) else code
+        row = self._commune_rows.get(code)
+        return row[1] if row else code
 
     def commune_label(self, code: str) -> str:
         """Name with its kind, e.g. "thị trấn Phú Túc", to tell same-named communes apart."""
-        row = self.communes.loc[self.communes["code"] == code]
-        if not len(row):
-            return code
-        return f"{row['kind'].iloc[0]} {row['name'].iloc[0]}"
+        row = self._commune_rows.get(code)
+        return f"{row[0]} {row[1]}" if row else code
 
     def communes_valid_on(self, on: dt.date) -> list[str]:
-        df = self.communes
-        ok = df["valid_from_date"].map(lambda d: d is None or d <= on) & df["valid_to_date"].map(
-            lambda d: d is None or d >= on
-        )
-        return df.loc[ok, "code"].tolist()
+        key = ("valid_on", on)
+        if key not in self._memo:
+            df = self.communes
+            ok = df["valid_from_date"].map(lambda d: d is None or d <= on) & df["valid_to_date"].map(
+                lambda d: d is None or d >= on
+            )
+            self._memo[key] = tuple(df.loc[ok, "code"])
+        return list(self._memo[key])
+
+    @cached_property
+    def _changes_from(self) -> dict[str, list[tuple[str, float, dt.date | None]]]:
+        out: dict[str, list[tuple[str, float, dt.date | None]]] = {}
+        for change in self.changes.itertuples():
+            out.setdefault(change.old_code, []).append((change.new_code, float(change.share), change.effective))
+        return out
 
     @cached_property
     def _commune_keys(self) -> dict[str, set[str]]:
@@ -270,22 +289,25 @@ class Reference:
 
         Follows chains of changes; a share left empty in the change table is returned as NaN.
         """
-        valid = set(self.communes_valid_on(on))
-        result: dict[str, float] = {}
-        frontier = [(code, 1.0)]
-        seen = set()
-        while frontier:
-            current, weight = frontier.pop()
-            if current in valid:
-                result[current] = result.get(current, 0.0) + weight
-                continue
-            if current in seen:
-                continue
-            seen.add(current)
-            nxt = self.changes[(self.changes["old_code"] == current) & (self.changes["effective"] <= on)]
-            for change in nxt.itertuples():
-                frontier.append((change.new_code, weight * float(change.share)))
-        return result
+        key = ("successors", code, on)
+        if key not in self._memo:
+            valid = set(self.communes_valid_on(on))
+            result: dict[str, float] = {}
+            frontier = [(code, 1.0)]
+            seen = set()
+            while frontier:
+                current, weight = frontier.pop()
+                if current in valid:
+                    result[current] = result.get(current, 0.0) + weight
+                    continue
+                if current in seen:
+                    continue
+                seen.add(current)
+                for new_code, share, effective in self._changes_from.get(current, ()):
+                    if effective is not None and effective <= on:
+                        frontier.append((new_code, weight * share))
+            self._memo[key] = result
+        return dict(self._memo[key])
 
     def predecessors(self, code: str) -> list[str]:
         return self.changes.loc[self.changes["new_code"] == code, "old_code"].tolist()

@@ -33,16 +33,19 @@ def _build(sample: Workspace, root: Path) -> dict:
     """From a copy of the demo sample 2021-2026: the 5-year review, the 10-year review and the
     10-year review on old communes. copytree keeps modification times, so the sample's processed
     tables are not stale and not rebuilt."""
-    from hoctap.pipeline import report_period
+    from hoctap.pipeline import build, period_plan, report_period
 
     ws = copy_workspace(sample, root)
     data = ws.data_dir
+    # Both reviews side by side, as `hoctap run --all` builds them; report_period then finds
+    # them up to date and names their files.
+    plan = {s.key: s for s in [*period_plan(ws, "so-ket", 2021, 2025), *period_plan(ws, "tong-ket", 2021, 2030)]}
     t0 = time.perf_counter()
+    result = build(ws, list(plan.values()), jobs=2)
+    assert not result.failed, result.summary()
+    times = {"so-ket and tong-ket": time.perf_counter() - t0}
     so_ket = report_period(ws, "so-ket", 2021, 2025)
-    times = {"so-ket": time.perf_counter() - t0}
-    t0 = time.perf_counter()
     tong_ket = report_period(ws, "tong-ket", 2021, 2030)
-    times["tong-ket"] = time.perf_counter() - t0
 
     # The old-geography review in a copy of the workspace (it writes the same period folder name).
     # The unregistered school that only reported on the new communes counts in the area total only.

@@ -87,7 +87,13 @@ def test_no_fixed_widths_in_the_page():
     fig = B.Figure(b"\x89PNG\r\n\x1a\n", caption="Biểu đồ 1", alt="biểu đồ", width=0.6)
     page = html.render(_doc([_table(2), fig]))
     styles = re.findall(r'style="([^"]*)"', page)
-    assert styles == ["width:60%"]  # only the figure's share of the text width
+    # the figure's share of the text width; the columns' printed widths only as a custom property,
+    # which the screen's automatic layout never reads
+    assert styles[-1] == "width:60%"
+    assert len(styles) == 4 and all(re.fullmatch(r"--w:\d+\.\d\d%", s) for s in styles[:-1])
+    css = html.css()
+    printed = re.findall(r"@media print \{.*?\n\}", css, flags=re.S)
+    assert css.count("var(--w)") == 1 and "var(--w)" in "".join(printed)
     assert not re.search(r'\s(width|height)="', page)  # no width attributes either
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
 
@@ -260,3 +266,17 @@ def test_pdf_long_kept_table_breaks_with_its_header_repeated(tmp_path):
     assert len(pages) >= 2 and "Đơn vị Tỷ lệ" in pages[1]  # header repeated on the next page
     short = _table(4, keep=True)
     assert html.keeps_together(short)
+
+
+def test_printed_column_widths_fit_the_longest_word_and_fill_the_line():
+    t = B.Table(
+        columns=[B.Column("TT"), B.Column("Chỉ tiêu"), B.Column("Số đạt", nowrap=True)],
+        rows=[[B.Cell("1"), B.Cell("Tỷ lệ hộ gia đình đạt danh hiệu “Gia đình học tập” " * 3), B.Cell("14.749")]],
+    )
+    widths = [float(w) for w in re.findall(r"--w:([\d.]+)%", html.colgroup_html(t))]
+    assert abs(sum(widths) - 100) < 0.05
+    text_pt = html.TEXT_WIDTH_MM / (25.4 / 72)
+    tt, text, number = (w * text_pt / 100 for w in widths)
+    assert tt >= 2 * 7.3 + 6  # "TT" in 11 pt bold, with the cell's padding
+    assert number >= 5 * 5.5 + 2.75 + 6  # "14.749" never wraps
+    assert text > tt + number  # the long text takes what is left

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import unicodedata
 from pathlib import Path
 
 from docx import Document as new_docx
@@ -32,6 +31,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from hoctap.io import atomic_path
 from hoctap.report import blocks as B
+from hoctap.report.layout import HASH_PT, column_widths, grid, nowrap, text_pt
 
 FONT = "Times New Roman"  # the office's font; LibreOffice substitutes the metric-equal Liberation Serif
 MONO = "Courier New"
@@ -70,22 +70,8 @@ _ROLE_STYLE = {
 }
 _ALIGN = {B.RIGHT: _R, B.CENTER: _C, B.LEFT: _L}
 _TABLE_PT = {"wide": 9.5, "prov": 9.5}  # by the table's style words; others: 11 pt
-_HASH_PT = 6.5
 _PAD_PT = {"series": 2.0}  # cell padding left and right; others: 3 pt, as the PDF's
 
-# Advance widths (1/1000 em) of ASCII 32-126 in Times Roman and Times Bold (Adobe AFM, the
-# metrics of Times New Roman and Liberation Serif): for column widths and the short rules.
-_TIMES = {
-    False: "250 333 408 500 500 833 778 333 333 333 500 564 250 333 250 278 500 500 500 500 500 500 500 500 500 500 278 "
-    "278 564 564 564 444 921 722 667 667 722 611 556 722 722 333 389 722 611 889 722 722 556 722 667 556 611 722 722 "
-    "944 722 722 611 333 278 333 469 500 333 444 500 444 500 444 333 500 500 278 278 500 278 778 500 500 500 500 333 "
-    "389 278 500 500 722 500 500 444 480 200 480 541",
-    True: "250 333 555 500 500 1000 833 333 333 333 500 570 250 333 250 278 500 500 500 500 500 500 500 500 500 500 "
-    "333 333 570 570 570 500 930 722 667 722 722 667 611 778 778 389 500 778 667 944 722 778 611 778 722 556 667 722 "
-    "722 1000 722 722 667 333 278 333 581 500 333 500 556 444 556 444 333 500 556 278 333 556 278 833 556 500 556 556 "
-    "444 389 333 556 500 722 500 500 444 394 220 394 520",
-}
-_WIDTHS = {bold: [int(x) for x in s.split()] for bold, s in _TIMES.items()}
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # What follows w:pBdr in w:pPr and w:color in w:rPr (the schema's order; Word rejects another).
 _AFTER_PBDR = tuple(
@@ -99,17 +85,6 @@ _AFTER_COLOR = tuple(
     for t in "spacing w kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl cs em lang "
     "eastAsianLayout specVanish oMath".split()
 )
-
-
-def text_pt(text: str, size: float, bold: bool = False) -> float:
-    """The printed width of ``text`` in points: Vietnamese letters measure as their base letter."""
-    widths = _WIDTHS[bold]
-    total = 0
-    for ch in unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D")):
-        if not unicodedata.combining(ch):
-            o = ord(ch)
-            total += widths[o - 32] if 32 <= o <= 126 else 556
-    return total * size / 1000
 
 
 def _clean(text) -> str:
@@ -161,9 +136,17 @@ class _Writer:
     def __init__(self, doc: B.Document):
         self.doc = doc
         self.d = new_docx()
+        self._by_name: dict[str, str] = {}
         self._page()
         self._styles()
         self._properties()
+
+    def style(self, name: str) -> str:
+        """A style's id by name, looked up once and set on the XML: python-docx scans every
+        style, twice, each time a style is assigned (a second of a report's tables)."""
+        if name not in self._by_name:
+            self._by_name[name] = self.d.styles[name].style_id
+        return self._by_name[name]
 
     def _page(self) -> None:
         s = self.d.sections[0]
@@ -280,7 +263,9 @@ class _Writer:
     def par(self, text: str = "", style: str | None = None, container=None, **run) -> DocxParagraph:
         """A paragraph at the end of the body (or of a table cell) with one run of ``text``."""
         target = container if container is not None else self.d
-        p = target.add_paragraph(style=self.d.styles[_STYLES[style][0]] if style else None)
+        p = target.add_paragraph()
+        if style:
+            p._p.style = self.style(_STYLES[style][0])
         if text:
             self.run(p, text, **run)
         return p
@@ -314,7 +299,9 @@ class _Writer:
     def _table(self, widths_pt: list[float], margin_pt: float = 0, borders: bool = False, rows: int = 0):
         """A table of fixed column widths: ruled (data) or borderless (header block, closing)."""
         t = self.d.add_table(rows=rows, cols=len(widths_pt))
-        t.style = self.d.styles["Table Grid"] if borders else None
+        t.style = None
+        if borders:
+            t._tbl.tblPr.style = self.style("Table Grid")
         pr = t._tbl.tblPr
         for old in list(pr):
             if old.tag != qn("w:tblStyle"):
@@ -376,14 +363,15 @@ class _Writer:
         text = _clean(text).strip() or DRAFT_TEXT
         header = self.d.sections[0].first_page_header
         p = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
-        p.style = self.d.styles[_STYLES["HtDraft"][0]]
+        p._p.style = self.style(_STYLES["HtDraft"][0])
         p.paragraph_format.left_indent = Emu(TEXT_W - Pt(text_pt(text.upper(), BODY_PT, True) + 16))
         p.paragraph_format.right_indent = Pt(2)
         self.run(p, text, caps=True)
 
     def heading(self, b: B.Heading) -> None:
         level = min(max(int(b.level or 1), 1), 3)
-        p = self.d.add_paragraph(style=self.d.styles[f"Heading {level}"])
+        p = self.d.add_paragraph()
+        p._p.style = self.style(f"Heading {level}")
         appendix = b.role == "appendix-title"
         self.run(p, b.text, size=14 if appendix else None, caps=appendix or None)
         f = p.paragraph_format
@@ -456,7 +444,7 @@ class _Writer:
         ncols = max(1, len(t.columns))
         empty = not t.rows
         body = t.rows or [[B.Cell(t.empty_text, align=B.CENTER, colspan=ncols)]]
-        head_grid, body_grid = _grid(t.headers(), ncols), _grid(body, ncols)
+        head_grid, body_grid = grid(t.headers(), ncols), grid(body, ncols)
         widths = column_widths(t, head_grid, body_grid, size, pad, TEXT_W.pt)
         if t.caption:
             self.par(t.caption, "HtTableCaption")
@@ -482,11 +470,11 @@ class _Writer:
                     pr.append(_el("w:vMerge", val="restart") if merge == "restart" else _el("w:vMerge"))
                 if is_head:
                     pr.append(_el("w:shd", val="clear", color="auto", fill="F2F2F2"))
-                elif cell is not None and _nowrap(t, j, cell):
+                elif cell is not None and nowrap(t, j, cell):
                     pr.append(_el("w:noWrap"))
                 pr.append(_el("w:vAlign", val="center"))
                 p = _Cell(tc, tbl).paragraphs[0]
-                p.style = self.d.styles[_STYLES["HtCell"][0]]
+                p._p.style = self.style(_STYLES["HtCell"][0])
                 if i < keep:
                     p.paragraph_format.keep_with_next = True
                 if cell is None:  # the continuation of a cell spanning rows
@@ -498,7 +486,7 @@ class _Writer:
                 align = B.CENTER if empty else (t.cell_align(j, cell) if j >= 0 else cell.align)
                 p.alignment = _ALIGN.get(align, _L)
                 if cell.mono:
-                    self.run(p, cell.text, size=_HASH_PT, font=MONO)
+                    self.run(p, cell.text, size=HASH_PT, font=MONO)
                 else:
                     self.run(p, cell.text, size=size, bold=cell.bold or None, italic=cell.italic or None)
         if t.note:
@@ -533,83 +521,6 @@ class _Writer:
         last = next((el for el in reversed(body) if el.tag != qn("w:sectPr")), None)
         if last is None or last.tag != qn("w:p"):
             self.par("", "HtNoIndent")  # Word wants the body to end with a paragraph
-
-
-# ---- table layout -------------------------------------------------------------------------------
-
-
-def _grid(rows: list[list[B.Cell]], ncols: int) -> list[list[tuple[int, int, B.Cell | None, str | None]]]:
-    """Rows as slots (first grid column, span, cell, vMerge): a cell spanning rows leaves a
-    continuation slot (cell None) in the rows below; a short row is filled with empty cells."""
-    below: dict[tuple[int, int], int] = {}  # (row, column) -> span of the cell above reaching into it
-    out = []
-    for r, row in enumerate(rows):
-        slots: list[tuple[int, int, B.Cell | None, str | None]] = []
-        cells = iter(row)
-        col = 0
-        while col < ncols:
-            if (r, col) in below:
-                slots.append((col, below[(r, col)], None, "continue"))
-                col += below[(r, col)]
-                continue
-            cell = next(cells, None)
-            if cell is None:
-                slots.append((col, 1, B.Cell(""), None))
-                col += 1
-                continue
-            span = max(1, min(int(cell.colspan or 1), ncols - col))
-            down = max(1, min(int(cell.rowspan or 1), len(rows) - r))
-            for rr in range(r + 1, r + down):
-                below[(rr, col)] = span
-            slots.append((col, span, cell, "restart" if down > 1 else None))
-            col += span
-        out.append(slots)
-    return out
-
-
-def _nowrap(t: B.Table, j: int, cell: B.Cell) -> bool:
-    """A cell kept on one line: by its column or itself, or the last column of a series table
-    (as in the PDF)."""
-    return j >= 0 and (t.cell_nowrap(j, cell) or ("series" in t.style.split() and j == len(t.columns) - 1))
-
-
-def column_widths(t: B.Table, head_grid, body_grid, size: float, pad: float, avail: float) -> list[float]:
-    """Widths (pt) filling the text width, as a browser's automatic table layout gives them.
-
-    Each column needs at least its longest word (its whole text when it does not wrap; a word
-    longer than 30% of the width breaks) and wants its longest text (half of a header's); what
-    is left is shared in proportion to what each column wants more.
-    """
-    ncols = max(1, len(t.columns))
-    anywhere = "prov" in t.style.split()  # provenance cells break anywhere (file names, hashes)
-    lo, hi = [0.0] * ncols, [0.0] * ncols
-    for grid, head in ((head_grid, True), (body_grid, False)):
-        for slots in grid:
-            for col, span, cell, _ in slots:
-                if cell is None or span != 1:
-                    continue
-                cs, bold = (_HASH_PT if cell.mono else size), head or cell.bold
-                full = max((text_pt(x, cs, bold) for x in cell.text.split("\n")), default=0.0)
-                j = min(col, len(t.columns) - 1)
-                whole = not head and not cell.mono and (_nowrap(t, j, cell) or t.cell_align(j, cell) == B.RIGHT)
-                word = max((text_pt(w, cs, bold) for w in cell.text.split()), default=0.0)
-                least = full if whole else min(word, avail * 0.3)
-                if anywhere or cell.mono:
-                    least = min(least, text_pt("x" * 14, cs))
-                want = max(word, full / 2) if head else full  # a header may take two lines before a cell wraps
-                lo[col], hi[col] = max(lo[col], least), max(hi[col], want)
-    for j, c in enumerate(t.columns[:ncols]):
-        if c.width:  # characters
-            lo[j] = hi[j] = max(lo[j], c.width * size * 0.5)
-    extra = 2 * pad + 2.5  # padding, the rule and some slack for the other renderer's rounding
-    lo = [max(x, 8.0) + extra for x in lo]
-    hi = [max(x + extra, low) for x, low in zip(hi, lo, strict=True)]
-    if sum(hi) <= avail:
-        return [h * avail / sum(hi) for h in hi]
-    if sum(lo) <= avail:
-        room = (avail - sum(lo)) / (sum(hi) - sum(lo))
-        return [low + (h - low) * room for low, h in zip(lo, hi, strict=True)]
-    return [low * avail / sum(lo) for low in lo]
 
 
 def render(doc: B.Document):

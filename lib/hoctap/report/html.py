@@ -30,6 +30,7 @@ from hoctap.report.blocks import (
     Section,
     Table,
 )
+from hoctap.report.layout import column_widths, grid
 
 CSS_PATH = RESOURCES_DIR / "report.css"
 DRAFT_MARK = "DỰ THẢO"
@@ -211,6 +212,23 @@ def keeps_together(t: Table, kind: str = "document") -> bool:
     return t.keep_together and table_height_mm(t, kind) <= KEEP_MAX_MM
 
 
+def colgroup_html(t: Table, kind: str = "document") -> str:
+    """The columns' printed widths (percent), as ``--w`` for the print stylesheet's fixed table
+    layout: WeasyPrint then never measures every word of every cell, and a screen keeps its
+    automatic layout, which ignores the property."""
+    n = max(1, len(t.columns))
+    body = t.rows or [[]]
+    pad = 2.0 if "series" in t.style.split() else 3.0
+    hash_pt = 7.0 if kind == "annex" else 6.5
+    avail = TEXT_WIDTH_MM / _PT_MM
+    sizes = _TABLE_PT.get(kind, _TABLE_PT["document"])
+    head_pt = sizes["wide"] if "wide" in t.style.split() else sizes["data"]  # a prov table's td only is smaller
+    heads, cells = grid(t.headers(), n), grid(body, n)
+    widths = column_widths(t, heads, cells, _table_pt(t, kind), pad, avail, hash_pt, head_pt)
+    total = sum(widths) or 1.0
+    return "<colgroup>" + "".join(f'<col style="--w:{100 * w / total:.2f}%">' for w in widths) + "</colgroup>"
+
+
 def table_html(t: Table, kind: str = "document") -> str:
     head = "".join("<tr>" + "".join(f"<th{_span(c)}>{esc(c.text)}</th>" for c in row) + "</tr>" for row in t.headers())
     body = []
@@ -224,9 +242,7 @@ def table_html(t: Table, kind: str = "document") -> str:
     foot = f'<p class="table-note">{esc(t.note)}</p>' if t.note else ""
     thead = f"<thead>{head}</thead>" if t.repeat_header else head
     # On a screen the table scrolls in its own box and never widens the page.
-    grid = (
-        f'<div class="table-scroll"><table class="{esc(t.style)}">{thead}<tbody>{"".join(body)}</tbody></table></div>'
-    )
+    grid = f'<div class="table-scroll"><table class="{esc(t.style)}">{colgroup_html(t, kind)}{thead}<tbody>{"".join(body)}</tbody></table></div>'
     out = f"{cap}{grid}{foot}"
     return f'<div class="keep">{out}</div>' if keeps_together(t, kind) else f'<div class="table-block">{out}</div>'
 

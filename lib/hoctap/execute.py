@@ -1,0 +1,131 @@
+"""Run a notebook with papermill, alone or in a kernel shared by several runs.
+
+A kernel start and the imports of pandas, matplotlib and the package cost about 2 s a notebook;
+a build runs up to twenty. A ``Kernel`` keeps one kernel for the runs made in its ``with``
+block; before each run the kernel's namespace is reset and its figures closed, so a notebook
+sees only its own parameters (modules stay imported: their code cannot change during a build).
+A kernel that died is replaced for the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from hoctap import io
+from hoctap.errors import HoctapError, NotebookError, reported_error_text
+from hoctap.paths import NOTEBOOKS_DIR
+
+Progress = Callable[[str], None] | None
+KERNEL = "python3"
+# ipykernel warns on every start that local TCP is unencrypted and logs the interrupt that ends
+# it as an ERROR ("KeyboardInterrupt caught in kernel"); real failures come back as cell errors.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+_RESET = "get_ipython().run_line_magic('reset', '-f')\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')\n"
+
+
+class Kernel:
+    """One Jupyter kernel for the notebook runs inside ``with Kernel():``."""
+
+    _current: Kernel | None = None
+
+    def __init__(self) -> None:
+        self.km = None
+        self.runs = 0
+        self._outer: Kernel | None = None
+
+    def __enter__(self) -> Kernel:
+        self._outer, Kernel._current = Kernel._current, self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        Kernel._current = self._outer
+        self.close()
+
+    @classmethod
+    def current(cls) -> Kernel | None:
+        return cls._current
+
+    def manager(self):
+        """The kernel manager for the next run: the running kernel, reset, or a new one."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and not run_sync(self.km.is_alive)():
+            self.close()
+        if self.km is None:
+            self.km = AsyncKernelManager(kernel_name=KERNEL)
+        elif self.runs:
+            run_sync(self._reset)()
+        return self.km
+
+    async def _reset(self) -> None:
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            reply = await kc.execute_interactive(_RESET, timeout=60, output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                raise HoctapError("không đặt lại được kernel Jupyter giữa hai notebook")
+        finally:
+            kc.stop_channels()
+
+    def close(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        if self.km is None:
+            return
+        km, self.km, self.runs = self.km, None, 0
+        try:
+            if run_sync(km.is_alive)():
+                run_sync(km.shutdown_kernel)(now=True)
+        finally:
+            run_sync(km.cleanup_resources)()
+
+
+def execute_notebook(name: str, output: Path, parameters: dict, progress: Progress = None) -> Path:
+    """Run one notebook with papermill into ``output`` (in the current ``Kernel`` if there is
+    one); a failing cell raises NotebookError, its notebook published to be read."""
+    import papermill as pm
+
+    source = NOTEBOOKS_DIR / name
+    if not source.is_file():
+        raise HoctapError(f"không tìm thấy notebook {source}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    shared = Kernel.current()
+    engine = {"km": shared.manager()} if shared else {}
+    t0 = time.perf_counter()
+    # papermill saves the notebook as it runs: into the staging folder, renamed when it stops, so a
+    # killed run leaves no half-run notebook in reports/ (a failed one is published, to be read)
+    tmp = io.temp_path(output, keep_suffix=True)
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(tmp),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            cwd=str(NOTEBOOKS_DIR),
+            progress_bar=False,
+            log_output=False,
+            extra_arguments=KERNEL_ARGS,
+            **engine,
+        )
+    except pm.PapermillExecutionError as exc:
+        io.publish(tmp, output)
+        raise NotebookError(
+            f"notebook {name} dừng ở ô {exc.cell_index}: {reported_error_text(exc.ename, exc.evalue)} (xem {output})",
+            notebook=output,
+            cell=exc.cell_index,
+        ) from exc
+    else:
+        io.publish(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+        if shared:
+            shared.runs += 1
+    if progress:
+        progress(f"  {name}: {time.perf_counter() - t0:.1f} giây")
+    return output

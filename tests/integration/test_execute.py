@@ -1,0 +1,78 @@
+"""Notebook runs in a shared kernel and stages in worker processes: real kernels, real processes.
+
+A shared kernel must not leak one notebook's variables into the next, and a kernel or a
+worker that dies fails its own run only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from builders.crash import exit_now, write_pid
+from hoctap.errors import HoctapError
+from hoctap.execute import Kernel, execute_notebook
+from hoctap.stages import Stage
+from hoctap.workers import Worker
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = None", metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _printed(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    return [o["text"].strip() for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout"]
+
+
+def test_a_shared_kernel_runs_each_notebook_on_a_clean_namespace(tmp_path):
+    first = _notebook(tmp_path / "a.ipynb", "import os\nleft_behind = 1\nprint(os.getpid(), x)")
+    second = _notebook(tmp_path / "b.ipynb", "import os\nprint(os.getpid(), x, 'left_behind' in dir())")
+    with Kernel() as kernel:
+        execute_notebook(str(first), tmp_path / "a-out.ipynb", {"x": 1})
+        execute_notebook(str(second), tmp_path / "b-out.ipynb", {"x": 2})
+        assert kernel.runs == 2
+    (pid_a, x_a), (pid_b, x_b, leaked) = (_printed(tmp_path / n)[0].split() for n in ("a-out.ipynb", "b-out.ipynb"))
+    assert pid_a == pid_b, "one kernel for both runs"
+    assert (x_a, x_b, leaked) == ("1", "2", "False"), "the second run sees only its own parameters"
+    assert kernel.km is None  # shut down when the block ends
+
+
+def test_a_kernel_that_dies_fails_its_run_and_the_next_run_gets_a_new_kernel(tmp_path):
+    dying = _notebook(tmp_path / "dying.ipynb", "import os\nos._exit(3)")
+    fine = _notebook(tmp_path / "fine.ipynb", "print('ok', x)")
+    with Kernel():
+        with pytest.raises(Exception) as failed:
+            execute_notebook(str(dying), tmp_path / "dying-out.ipynb", {"x": 1})
+        assert "Dead" in type(failed.value).__name__ or "died" in str(failed.value).lower()
+        execute_notebook(str(fine), tmp_path / "fine-out.ipynb", {"x": 5})
+    assert _printed(tmp_path / "fine-out.ipynb") == ["ok 5"]
+
+
+def test_a_worker_that_dies_fails_its_stage_only(tmp_path):
+    stage = Stage(key="thu", action="thu", label="Bước thử")
+    worker = Worker()
+    try:
+        worker.run(write_pid, tmp_path, stage)
+        first_pid = int((tmp_path / "pid").read_text())
+        assert first_pid != os.getpid(), "the action ran in the worker process"
+        with pytest.raises(HoctapError, match="dừng đột ngột"):
+            worker.run(exit_now, tmp_path, stage)
+        assert not worker.alive
+    finally:
+        worker.close()
+    replacement = Worker()
+    try:
+        replacement.run(write_pid, tmp_path, stage, progress=(lines := []).append)
+        assert int((tmp_path / "pid").read_text()) not in (first_pid, os.getpid())
+        assert lines == ["  pid written"], "the worker's progress lines come back"
+    finally:
+        replacement.close()
