@@ -10,6 +10,7 @@ A kernel that died is replaced for the next run.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,10 +27,11 @@ KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 _RESET = "get_ipython().run_line_magic('reset', '-f')\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')\n"
 
 
-class Kernel:
-    """One Jupyter kernel for the notebook runs inside ``with Kernel():``."""
+_local = threading.local()  # each thread's current Kernel
 
-    _current: Kernel | None = None
+
+class Kernel:
+    """One Jupyter kernel for the notebook runs inside ``with Kernel():`` (in this thread)."""
 
     def __init__(self) -> None:
         self.km = None
@@ -37,16 +39,16 @@ class Kernel:
         self._outer: Kernel | None = None
 
     def __enter__(self) -> Kernel:
-        self._outer, Kernel._current = Kernel._current, self
+        self._outer, _local.kernel = Kernel.current(), self
         return self
 
     def __exit__(self, *exc) -> None:
-        Kernel._current = self._outer
+        _local.kernel = self._outer
         self.close()
 
-    @classmethod
-    def current(cls) -> Kernel | None:
-        return cls._current
+    @staticmethod
+    def current() -> Kernel | None:
+        return getattr(_local, "kernel", None)
 
     def manager(self):
         """The kernel manager for the next run: the running kernel, reset, or a new one."""
@@ -61,14 +63,28 @@ class Kernel:
             run_sync(self._reset)()
         return self.km
 
+    def warm(self) -> None:
+        """Start the kernel now and import what the notebooks import, while nothing waits for it
+        (a worker before its first stage)."""
+        from jupyter_core.utils import run_sync
+
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        self.km = self.manager()
+        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS, cwd=str(NOTEBOOKS_DIR))
+        run_sync(self._execute)("import hoctap.api\n")
+        self.runs = 1  # what it imported stays; the next run starts on a clean namespace
+
     async def _reset(self) -> None:
+        await self._execute(_RESET)
+
+    async def _execute(self, code: str) -> None:
         kc = self.km.client()
         kc.start_channels()
         try:
             await kc.wait_for_ready(timeout=60)
-            reply = await kc.execute_interactive(_RESET, timeout=60, output_hook=lambda msg: None)
+            reply = await kc.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
             if reply["content"]["status"] != "ok":
-                raise HoctapError("không đặt lại được kernel Jupyter giữa hai notebook")
+                raise HoctapError("kernel Jupyter không chạy được lệnh chuẩn bị giữa hai notebook")
         finally:
             kc.stop_channels()
 

@@ -250,7 +250,7 @@ class _Scheduler:
             for stage in pending:
                 self._settle(stage, self._start(stage, None))
             return [self.done[s.key] for s in self.order]
-        idle = [Worker() for _ in range(self.jobs)]
+        idle: list[Worker | None] = [None] * self.jobs  # started once a stage has to run
         running: dict[Future, tuple[Stage, Worker]] = {}
         try:
             with ThreadPoolExecutor(self.jobs, thread_name_prefix="hoctap-stage") as pool:
@@ -264,6 +264,8 @@ class _Scheduler:
                         if decided is not None:
                             self._settle(stage, decided)
                             continue
+                        if None in idle:  # the first stage to run: every worker starts (and warms up) now
+                            idle = [w or Worker() for w in idle]
                         worker = idle.pop()
                         if not worker.alive:
                             worker.close()
@@ -279,8 +281,9 @@ class _Scheduler:
                         idle.append(worker)
                         self._settle(stage, future.result())
         finally:
-            for worker in idle + [w for _, w in running.values()]:
-                worker.close()
+            for worker in [*idle, *(w for _, w in running.values())]:
+                if worker is not None:
+                    worker.close()
         return [self.done[s.key] for s in self.order]
 
     def _decide(self, stage: Stage) -> Outcome | None:

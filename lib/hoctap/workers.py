@@ -25,7 +25,12 @@ def _serve(conn) -> None:
     ends it. The action is a module-level function, pickled by name."""
     from hoctap.execute import Kernel
 
-    with Kernel():
+    with Kernel() as kernel:
+        try:  # while the parent decides what to run first: the kernel and the renderers' imports
+            kernel.warm()
+            import hoctap.report.publish  # noqa: F401
+        except Exception:
+            kernel.close()  # the first run starts a kernel the usual way and reports what fails
         while True:
             try:
                 job = conn.recv()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -37,23 +38,22 @@ def _build(sample: Workspace, root: Path) -> dict:
 
     ws = copy_workspace(sample, root)
     data = ws.data_dir
-    # Both reviews side by side, as `hoctap run --all` builds them; report_period then finds
-    # them up to date and names their files.
+    # The old-geography review in another copy (it writes the same period folder name), built in
+    # this process while the other two are built side by side in worker processes, as `hoctap run
+    # --all` builds them; report_period then finds those up to date and names their files. The
+    # unregistered school that only reported on the new communes counts in the area total only.
+    old_ws = copy_workspace(sample, root / "old")  # with reports/: the stamps' products are there
+    old_data = old_ws.data_dir
     plan = {s.key: s for s in [*period_plan(ws, "so-ket", 2021, 2025), *period_plan(ws, "tong-ket", 2021, 2030)]}
     t0 = time.perf_counter()
-    result = build(ws, list(plan.values()), jobs=2)
+    with ThreadPoolExecutor(1) as pool:
+        old_run = pool.submit(report_period, old_ws, "tong-ket", 2021, 2030, old_communes=True)
+        result = build(ws, list(plan.values()), jobs=2)
+        old = old_run.result()
     assert not result.failed, result.summary()
-    times = {"so-ket and tong-ket": time.perf_counter() - t0}
+    times = {"three reviews": time.perf_counter() - t0}
     so_ket = report_period(ws, "so-ket", 2021, 2025)
     tong_ket = report_period(ws, "tong-ket", 2021, 2030)
-
-    # The old-geography review in a copy of the workspace (it writes the same period folder name).
-    # The unregistered school that only reported on the new communes counts in the area total only.
-    old_ws = copy_workspace(ws, root / "old")  # with reports/: the stamps' products are there
-    old_data = old_ws.data_dir
-    t0 = time.perf_counter()
-    old = report_period(old_ws, "tong-ket", 2021, 2030, old_communes=True)
-    times["tong-ket, old communes"] = time.perf_counter() - t0
     return {
         "data": str(data),
         "reports": str(ws.reports_dir),

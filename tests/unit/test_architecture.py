@@ -13,7 +13,7 @@ import hoctap
 PACKAGE = Path(hoctap.__file__).parent
 # A module may import its own stage and any stage before it; the core is the package's top.
 STAGES = ["core", "intake", "cleaning", "analysis", "report", "sample", "entry"]
-ENTRY = {"cli", "pipeline", "__main__", "api"}  # the entry points compose every stage
+ENTRY = {"cli", "pipeline", "workers", "__main__", "api"}  # the entry points compose every stage
 MAX_LINES = 700
 
 

@@ -406,6 +406,7 @@ def year_rows(draw):
 _REF = Reference(SHIPPED_REFERENCE_DIR)
 
 
+@pytest.mark.slow  # 40 full computations (20 s): in `make test`, not `make test-fast`
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(year_rows(), st.sampled_from([dt.date(2024, 12, 10), dt.date(2025, 12, 10)]))
 def test_communes_add_up_to_area_and_rates_stay_in_range(rows, on):
