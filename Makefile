@@ -46,7 +46,7 @@ test: setup ## chạy toàn bộ kiểm thử (whole test suite)
 test-fast: setup ## chỉ chạy các kiểm thử đơn vị nhanh (không papermill, PDF, LibreOffice)
 	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests/unit
 
-bench: setup ## đo tốc độ làm sạch N tệp so với đọc bằng openpyxl (N=2000)
+bench: setup ## đo tốc độ: làm sạch N tệp (N=2000) và một năm toàn quốc 45.000 tệp so với openpyxl, lập lại bộ dữ liệu mẫu
 	$(BIN)/python -m hoctap.sample.bench --n $(N)
 
 fuzz: setup ## kiểm thử đối kháng: tệp biến thể, tệp hỏng qua hoctap clean/check (tối đa 2 phút)

@@ -219,6 +219,12 @@ def build(ws: Workspace, plan: list[Stage], force: bool = False, progress: Progr
     return Build(outcomes)
 
 
+# Which ready stage a free worker takes first: the chain every report waits for (each year's
+# cleaning reads the year before), then the reviews (the longest stages), the annual reports last
+# (nothing waits for them); stable, so years go in order.
+FIRST = {"clean": 0, "indicators": 1, "period": 2, "review": 3, "annual": 4}
+
+
 class _Scheduler:
     """Stages in dependency order; with ``jobs`` > 1, several at once in worker processes.
 
@@ -255,7 +261,10 @@ class _Scheduler:
         try:
             with ThreadPoolExecutor(self.jobs, thread_name_prefix="hoctap-stage") as pool:
                 while pending or running:
-                    ready = [s for s in pending if self.needs[s.key] <= self.done.keys()]
+                    ready = sorted(
+                        (s for s in pending if self.needs[s.key] <= self.done.keys()),
+                        key=lambda s: FIRST.get(s.action, len(FIRST)),
+                    )
                     for stage in ready:
                         if not idle:
                             break

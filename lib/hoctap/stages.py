@@ -248,13 +248,36 @@ def ordered(stages: list[Stage]) -> list[Stage]:
     return out
 
 
-def _key(ws: Workspace, path: Path) -> str:
-    """A path as the stamp names it: relative to its root, so a copied workspace keeps its stamps."""
-    path = Path(os.path.abspath(path))
+def _roots(ws: Workspace) -> tuple[tuple[str, str], ...]:
     roots = (("data", ws.data_dir), ("reports", ws.reports_dir), ("notebook", NOTEBOOKS_DIR), ("code", hashing.LIB_DIR))
+    return tuple((name, os.path.abspath(root)) for name, root in roots)
+
+
+def _key(ws: Workspace, path: Path, roots: tuple[tuple[str, str], ...] | None = None) -> str:
+    """A path as the stamp names it: relative to its root, so a copied workspace keeps its stamps.
+
+    By string prefix on POSIX (a year's stamp names tens of thousands of files; pathlib's parents
+    cost more than hashing them from the cache), by pathlib's rules elsewhere."""
+    roots = roots or _roots(ws)
+    if os.name != "posix":
+        return _key_pathlib(path, roots)
+    text = os.path.abspath(path)
     best = None
     for name, root in roots:
-        root = Path(os.path.abspath(root))
+        if text == root or text.startswith(root if root.endswith("/") else root + "/"):
+            if best is None or len(Path(root).parts) > len(Path(best[1]).parts):
+                best = (name, root)
+    if best is None:
+        return f"file:{text}"
+    rel = text[len(best[1]) :].lstrip("/") or "."
+    return f"{best[0]}:{rel}"
+
+
+def _key_pathlib(path: Path, roots: tuple[tuple[str, str], ...]) -> str:
+    path = Path(os.path.abspath(path))
+    best = None
+    for name, root in roots:
+        root = Path(root)
         if path == root or root in path.parents:
             if best is None or len(root.parts) > len(best[1].parts):
                 best = (name, root)
@@ -263,11 +286,13 @@ def _key(ws: Workspace, path: Path) -> str:
     return f"{best[0]}:{path.relative_to(best[1]).as_posix()}"
 
 
+def _bases(ws: Workspace) -> dict[str, Path]:
+    return {"data": ws.data_dir, "reports": ws.reports_dir, "notebook": NOTEBOOKS_DIR, "code": hashing.LIB_DIR}
+
+
 def _path(ws: Workspace, key: str) -> Path | None:
     kind, _, rel = key.partition(":")
-    root = {"data": ws.data_dir, "reports": ws.reports_dir, "notebook": NOTEBOOKS_DIR, "code": hashing.LIB_DIR}.get(
-        kind
-    )
+    root = _bases(ws).get(kind)
     if root is not None:
         return root / rel
     return Path(rel) if kind == "file" else None
@@ -323,19 +348,27 @@ def _geography_epoch(ws: Workspace, on: dt.date) -> str:
 # ---- stamps -------------------------------------------------------------------------------------
 
 
+def digests(ws: Workspace) -> hashing.DigestCache:
+    """The workspace's digest cache (processed/.stamps/digests.json): a status check of a year of
+    45,000 workbooks hashes only the files changed since the last check."""
+    return hashing.digest_cache(ws.processed_root / ".stamps" / "digests.json")
+
+
 def fingerprint(ws: Workspace, stage: Stage) -> dict[str, str]:
     """The content hash of every input, module and fact of the stage, by stamp key."""
     out: dict[str, str] = {}
+    cache, roots = digests(ws), _roots(ws)
     for folder in stage.trees:
-        for path, digest in hashing.tree(folder).items():
-            out[_key(ws, path)] = digest
+        for path, digest in hashing.tree(folder, cache).items():
+            out[_key(ws, path, roots)] = digest
     for path in stage.inputs:
-        out[_key(ws, path)] = hashing.file_digest(path) or "absent"
+        out[_key(ws, path, roots)] = hashing.file_digest(path, cache) or "absent"
     if stage.notebook:
-        out[_key(ws, NOTEBOOKS_DIR / stage.notebook)] = hashing.file_digest(NOTEBOOKS_DIR / stage.notebook) or "absent"
+        nb = NOTEBOOKS_DIR / stage.notebook
+        out[_key(ws, nb, roots)] = hashing.file_digest(nb, cache) or "absent"
     for module in stage_code(stage):
         path = hashing.modules()[module]
-        out[_key(ws, path)] = hashing.file_digest(path) or "absent"
+        out[_key(ws, path, roots)] = hashing.file_digest(path, cache) or "absent"
     for name, version in hashing.environment().items():
         out[f"env:{name}"] = version
     for name, value in stage.values.items():  # the key holds the year or period; dates as they select
@@ -344,9 +377,10 @@ def fingerprint(ws: Workspace, stage: Stage) -> dict[str, str]:
 
 
 def product_digests(ws: Workspace, stage: Stage) -> dict[str, str]:
-    out = {_key(ws, p): hashing.file_digest(p) or "absent" for p in stage.products}
+    cache, roots = digests(ws), _roots(ws)
+    out = {_key(ws, p, roots): hashing.file_digest(p, cache) or "absent" for p in stage.products}
     for folder in stage.families:
-        out.update({_key(ws, p): d for p, d in hashing.tree(folder).items()})
+        out.update({_key(ws, p, roots): d for p, d in hashing.tree(folder, cache).items()})
     return out
 
 
@@ -375,6 +409,7 @@ def write_stamp(ws: Workspace, stage: Stage, inputs: dict[str, str], seconds: fl
     }
     path = Catalog(ws).path("stamp", stage=stage.key)
     io.write_text(path, json.dumps(stamp, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    digests(ws).save()
     return path
 
 
@@ -429,13 +464,24 @@ def _input_reason(ws: Workspace, key: str, old: str | None, new: str | None) -> 
 def _reasons(ws: Workspace, stage: Stage, fp: dict[str, str], stamp: dict | None) -> list[str]:
     missing = [p for p in stage.products if not p.is_file()]
     recorded = (stamp or {}).get("products") or {}
+    seen = set(missing)
+    cache, current = digests(ws), {}  # each recorded product's digest now, by key
+    bases = {k: os.fspath(v) for k, v in _bases(ws).items()}
     for key in recorded:
+        kind, _, rel = key.partition(":")
+        text = os.path.join(bases[kind], rel) if kind in bases else (rel if kind == "file" else None)
+        digest = hashing.file_digest(text, cache) if text is not None else None
+        if digest is not None:
+            current[key] = digest
+            continue
         path = _path(ws, key)
-        if path is not None and not path.is_file() and path not in missing:
+        if path is not None and path not in seen and not path.is_file():
             missing.append(path)
+            seen.add(path)
     out = []
     if missing:
-        names = [show(ws, _key(ws, p)) for p in missing]
+        roots = _roots(ws)
+        names = [show(ws, _key(ws, p, roots)) for p in missing]
         if len(missing) >= len(stage.products):
             out.append(f"chưa có sản phẩm ({len(names)} tệp, như {names[0]})")
         else:
@@ -444,8 +490,8 @@ def _reasons(ws: Workspace, stage: Stage, fp: dict[str, str], stamp: dict | None
     if not stamp or not stamp.get("inputs"):
         return out or ["chưa có bản ghi lần lập trước (có sẵn sản phẩm nhưng không rõ lập từ dữ liệu nào)"]
     for key, digest in recorded.items():
-        path = _path(ws, key)
-        if path is not None and path.is_file() and hashing.file_digest(path) != digest:
+        now = current.get(key)  # None: absent, or not a file
+        if now is not None and now != digest:
             out.append(f"sản phẩm {show(ws, key)} đã bị sửa sau lần lập trước")
     old = stamp["inputs"]
     code: list[str] = []
@@ -467,7 +513,9 @@ def _reasons(ws: Workspace, stage: Stage, fp: dict[str, str], stamp: dict | None
 def check(ws: Workspace, stage: Stage) -> State:
     fp = fingerprint(ws, stage)
     stamp = read_stamp(ws, stage)
-    return State(stage, fp, _reasons(ws, stage, fp, stamp), stamp)
+    state = State(stage, fp, _reasons(ws, stage, fp, stamp), stamp)
+    digests(ws).save()
+    return state
 
 
 # ---- a failing stage leaves its previous products whole --------------------------------------

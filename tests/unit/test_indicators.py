@@ -406,8 +406,8 @@ def year_rows(draw):
 _REF = Reference(SHIPPED_REFERENCE_DIR)
 
 
-@pytest.mark.slow  # 40 full computations (20 s): in `make test`, not `make test-fast`
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow  # 25 full computations (13 s): in `make test`, not `make test-fast`
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(year_rows(), st.sampled_from([dt.date(2024, 12, 10), dt.date(2025, 12, 10)]))
 def test_communes_add_up_to_area_and_rates_stay_in_range(rows, on):
     """On the year's own geography and carried across the merger: Σ communes = area, 0 <= rate <= 100."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from operator import itemgetter
 
 import pandas as pd
 
@@ -25,19 +26,32 @@ def _ts(d: dt.date | None):
     return pd.Timestamp(d) if d else pd.NaT
 
 
+def _columns() -> tuple[list[str], list[str], list[str]]:
+    village_fields = [f.name for f in schema.VILLAGES.fields if f.kind not in ("ignore", "text")]
+    return (
+        [*SCHOOL_COLUMNS, *[f.name for f in schema.UNIT.fields], *SCHOOL_TAIL],
+        [*VILLAGE_COLUMNS, *village_fields, *ROW_TAIL],
+        [*ORG_COLUMNS, *ROW_TAIL],
+    )
+
+
 def tables(assessed: list[Assessed], year: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    school_cols, village_cols, org_cols = _columns()
     school_rows, village_rows, org_rows = [], [], []
+    # every row starts from every column set to None, so that _frame reads them all in one pass
+    blank = {"villages": dict.fromkeys(village_cols), "orgs": dict.fromkeys(org_cols)}
     for a in assessed:
         sub = a.sub
         if sub.fatal:
             continue
         row_status = {"accepted": None, "superseded": "superseded", "rejected": "rejected"}[a.status]
+        report_date = _ts(sub.info.get("report_date"))
         common = {
             "year": year,
             "commune_code": a.commune_code,
             "school_id": a.school_id or None,
             "source_path": a.rel,
-            "report_date": _ts(sub.info.get("report_date")),
+            "report_date": report_date,
         }
         if a.status == "accepted":
             unit_errors = any(i["sheet"] == sub.sheets.get("unit") and i["severity"] == "error" for i in a.issues)
@@ -51,7 +65,7 @@ def tables(assessed: list[Assessed], year: int) -> tuple[pd.DataFrame, pd.DataFr
                     "commune_code": a.commune_code,
                     "commune_raw": sub.info.get("commune"),
                     "school_level": sub.info.get("school_level"),
-                    "report_date": _ts(sub.info.get("report_date")),
+                    "report_date": report_date,
                     "template_id": sub.info.get("template_id"),
                     "preparer": sub.info.get("preparer"),
                     "phone": sub.info.get("phone"),
@@ -64,26 +78,23 @@ def tables(assessed: list[Assessed], year: int) -> tuple[pd.DataFrame, pd.DataFr
             ("villages", sub.villages, village_rows, "village"),
             ("orgs", sub.orgs, org_rows, "org_name"),
         ):
+            if not records:
+                continue
             bad = _error_rows(a, sub.sheets.get(role))
+            key_field = "village_key" if role == "villages" else "org_key"
+            start = blank[role].copy()
+            start.update(common)
             for r in records:
-                status = row_status or ("quarantined" if r.source_row in bad else "used")
-                row = {
-                    **common,
-                    **{k: v for k, v in r.values.items()},
-                    "source_row": r.source_row,
-                    "status": status,
-                }
-                row[name_field] = r.values.get(name_field)
-                row["village_key" if role == "villages" else "org_key"] = r.key or fold(row[name_field] or "")
+                row = start.copy()
+                row.update(r.values)
+                row["source_row"] = r.source_row
+                row["status"] = row_status or ("quarantined" if r.source_row in bad else "used")
+                row[name_field] = name = r.values.get(name_field)
+                row[key_field] = r.key or fold(name or "")
                 sink.append(row)
-    schools = _frame(
-        school_rows,
-        [*SCHOOL_COLUMNS, *[f.name for f in schema.UNIT.fields], *SCHOOL_TAIL],
-        ["school_id", "source_path"],
-    )
-    village_fields = [f.name for f in schema.VILLAGES.fields if f.kind not in ("ignore", "text")]
-    villages = _frame(village_rows, [*VILLAGE_COLUMNS, *village_fields, *ROW_TAIL], ["source_path", "source_row"])
-    orgs = _frame(org_rows, [*ORG_COLUMNS, *ROW_TAIL], ["source_path", "source_row"])
+    schools = _frame(school_rows, school_cols, ["school_id", "source_path"])
+    villages = _frame(village_rows, village_cols, ["source_path", "source_row"])
+    orgs = _frame(org_rows, org_cols, ["source_path", "source_row"])
     return schools, villages, orgs
 
 
@@ -91,22 +102,29 @@ _KINDS = {f.name: f.kind for s in schema.SHEETS for f in s.fields}
 
 
 def _frame(rows: list[dict], columns: list[str], sort: list[str]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=columns)
-    for c in columns:
+    """Typed columns built straight from the rows (no frame of objects first: a national year has
+    hundreds of thousands of village rows)."""
+    try:  # the rows transposed into columns in C; a row without some column reads it as None
+        values = list(zip(*map(itemgetter(*columns), rows), strict=True))
+    except KeyError:
+        values = list(zip(*([r.get(c) for c in columns] for r in rows), strict=True))
+    data = {}
+    for c, raw in zip(columns, values or [()] * len(columns), strict=True):
         kind = _KINDS.get(c)
-        raw = [r.get(c) for r in rows]
+        raw = list(raw)
         if c in ("year", "source_row"):
-            df[c] = df[c].astype("int64")
+            data[c] = pd.Series(raw, dtype=object).infer_objects().astype("int64")
         elif c == "report_date":
-            df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+            data[c] = pd.Series(pd.DatetimeIndex(raw), dtype="datetime64[ns]")  # Timestamps and NaT (``_ts``)
         elif c == "registered":
-            df[c] = df[c].astype("bool")
+            data[c] = pd.Series(raw, dtype=object).infer_objects().astype("bool")
         elif kind == "count":
-            df[c] = pd.array([None if v is None else int(v) for v in raw], dtype="Int64")
+            data[c] = pd.array([None if v is None else int(v) for v in raw], dtype="Int64")
         elif kind == "yesno":
-            df[c] = pd.array([None if v is None else bool(v) for v in raw], dtype="boolean")
+            data[c] = pd.array([None if v is None else bool(v) for v in raw], dtype="boolean")
         else:
-            df[c] = pd.array([None if v is None else str(v) for v in raw], dtype="string")
+            data[c] = pd.array([None if v is None else str(v) for v in raw], dtype="string")
+    df = pd.DataFrame({c: pd.Series(v).reset_index(drop=True) for c, v in data.items()}, columns=columns)
     return df.sort_values(sort, kind="stable").reset_index(drop=True)
 
 
