@@ -236,8 +236,7 @@ class _Scheduler:
     def __init__(self, ws: Workspace, plan: list[Stage], force: bool, progress: Progress, jobs: int) -> None:
         self.ws, self.force, self.jobs = ws, force, jobs
         self.order = stages.ordered(plan)
-        writer = {p: s.key for s in self.order for p in s.writes()}
-        self.needs = {s.key: {writer[p] for p in s.reads() if p in writer and writer[p] != s.key} for s in self.order}
+        self.needs = stages.needs(self.order)
         self.done: dict[str, Outcome] = {}
         self.states: dict[str, stages.State] = {}  # stale stages, checked, waiting to run
         self.broken: dict[Path, str] = {}  # products of failed or skipped stages -> that stage's label
@@ -280,9 +279,7 @@ class _Scheduler:
                             worker.close()
                             worker = Worker()
                         running[pool.submit(self._execute, stage, worker)] = (stage, worker)
-                    if not running:
-                        if pending and not any(self.needs[s.key] <= self.done.keys() for s in pending):
-                            raise ValueError("stages wait for each other")  # ordered() has ruled this out
+                    if not running:  # every ready stage was decided here; ordered() ruled out a cycle
                         continue
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
@@ -307,7 +304,7 @@ class _Scheduler:
                 PREPARE[stage.action](self.ws, stage)
             state = stages.check(self.ws, stage)
         except Exception as exc:  # one bad stage never stops the run
-            return self._failed(stage, exc, 0.0, [])
+            return self._failed(stage, exc, 0.0, None)
         if state.up_to_date and not self.force:
             self.say([f"{stage.label}: đã cập nhật"])
             return Outcome(stage, "up-to-date")
@@ -330,19 +327,19 @@ class _Scheduler:
             stages.write_stamp(self.ws, stage, state.fingerprint, time.perf_counter() - t0)
             Catalog(self.ws).path("stamp_failure", stage=stage.key).unlink(missing_ok=True)  # an old failure's record
         except Exception as exc:  # one bad stage never stops the run
-            return self._failed(stage, exc, time.perf_counter() - t0, lines)
+            return self._failed(stage, exc, time.perf_counter() - t0, lines if worker is not None else None)
         seconds = time.perf_counter() - t0
-        self.say(
-            [f"{stage.label}: xong sau {seconds:.1f} giây", *lines] if lines else [f"  xong sau {seconds:.1f} giây"]
-        )
+        done = f"xong sau {seconds:.1f} giây"
+        self.say([f"{stage.label}: {done}", *lines] if worker is not None else [f"  {done}"])
         return Outcome(stage, "built", reasons, seconds)
 
     def say_one(self, line: str) -> None:
         self.say([line])
 
-    def _failed(self, stage: Stage, exc: BaseException, seconds: float, lines: list[str]) -> Outcome:
+    def _failed(self, stage: Stage, exc: BaseException, seconds: float, lines: list[str] | None) -> Outcome:
+        """``lines``: the progress of a stage run in a worker, printed under its label; None here."""
         reason = failure_reason(exc)
-        self.say([f"{stage.label}: lỗi", *lines, f"  Lỗi: {reason}"] if lines else [f"  Lỗi: {reason}"])
+        self.say([f"{stage.label}: lỗi", *lines, f"  Lỗi: {reason}"] if lines is not None else [f"  Lỗi: {reason}"])
         stages.record_failure(self.ws, stage, reason)
         return Outcome(stage, "failed", [reason], seconds, exc)
 

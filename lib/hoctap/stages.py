@@ -231,15 +231,20 @@ def period_stages(
     return [period_tables, review]
 
 
+def needs(stages: list[Stage]) -> dict[str, set[str]]:
+    """Each stage's key -> the keys of the stages (in ``stages``) writing what it reads."""
+    writer = {p: s.key for s in stages for p in s.writes()}
+    return {s.key: {writer[p] for p in s.reads() if p in writer and writer[p] != s.key} for s in stages}
+
+
 def ordered(stages: list[Stage]) -> list[Stage]:
     """The stages in an order where each runs after those writing what it reads (stable)."""
-    writer = {p: s.key for s in stages for p in s.writes()}
-    needs = {s.key: {writer[p] for p in s.reads() if p in writer and writer[p] != s.key} for s in stages}
+    needs_of = needs(stages)
     out: list[Stage] = []
     done: set[str] = set()
     pending = list(stages)
     while pending:
-        ready = next((s for s in pending if needs[s.key] <= done), None)
+        ready = next((s for s in pending if needs_of[s.key] <= done), None)
         if ready is None:
             raise ValueError("stages read each other's products in a cycle: " + ", ".join(s.key for s in pending))
         out.append(ready)
@@ -249,8 +254,7 @@ def ordered(stages: list[Stage]) -> list[Stage]:
 
 
 def _roots(ws: Workspace) -> tuple[tuple[str, str], ...]:
-    roots = (("data", ws.data_dir), ("reports", ws.reports_dir), ("notebook", NOTEBOOKS_DIR), ("code", hashing.LIB_DIR))
-    return tuple((name, os.path.abspath(root)) for name, root in roots)
+    return tuple((name, os.path.abspath(root)) for name, root in _bases(ws).items())
 
 
 def _key(ws: Workspace, path: Path, roots: tuple[tuple[str, str], ...] | None = None) -> str:
@@ -466,15 +470,12 @@ def _reasons(ws: Workspace, stage: Stage, fp: dict[str, str], stamp: dict | None
     recorded = (stamp or {}).get("products") or {}
     seen = set(missing)
     cache, current = digests(ws), {}  # each recorded product's digest now, by key
-    bases = {k: os.fspath(v) for k, v in _bases(ws).items()}
     for key in recorded:
-        kind, _, rel = key.partition(":")
-        text = os.path.join(bases[kind], rel) if kind in bases else (rel if kind == "file" else None)
-        digest = hashing.file_digest(text, cache) if text is not None else None
+        path = _path(ws, key)
+        digest = hashing.file_digest(path, cache) if path is not None else None
         if digest is not None:
             current[key] = digest
             continue
-        path = _path(ws, key)
         if path is not None and path not in seen and not path.is_file():
             missing.append(path)
             seen.add(path)
