@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TABLES = ("csv", "parquet")
-FORMATS = (*TABLES, "text", "jsonl", "json", "html", "pdf", "xlsx", "docx", "ipynb")
+FORMATS = (*TABLES, "text", "jsonl", "json", "html", "pdf", "xlsx", "docx", "ipynb", "folder")
 ROOTS = ("processed", "reports", "narrative")
 
 
@@ -295,6 +295,12 @@ DATASETS: tuple[Dataset, ...] = (
         "processed/.stamps/{stage}-loi.ipynb",
         "ipynb",
         doc="the executed notebook of a stage's last failed run (its previous products were kept)",
+    ),
+    Dataset(
+        "chart_cache",
+        "processed/.cache/chart-images",
+        "folder",
+        doc="chart images by a hash of what they draw (hoctap.report.chart_cache); emptied by --force",
     ),
     # report products (by path)
     Dataset("annual_html", "reports/{year}/bao-cao-nam-{year}.html", "html"),

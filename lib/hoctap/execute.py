@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from hoctap import io
@@ -24,39 +25,70 @@ KERNEL = "python3"
 # ipykernel warns on every start that local TCP is unencrypted and logs the interrupt that ends
 # it as an ERROR ("KeyboardInterrupt caught in kernel"); real failures come back as cell errors.
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
-_RESET = "get_ipython().run_line_magic('reset', '-f')\nimport matplotlib.pyplot\nmatplotlib.pyplot.close('all')\n"
+_RESET = (
+    "get_ipython().run_line_magic('reset', '-f')\n"
+    "import sys as _sys\n"
+    "_sys.modules['matplotlib.pyplot'].close('all') if 'matplotlib.pyplot' in _sys.modules else None\n"
+    "del _sys\n"
+)
 
 
 _local = threading.local()  # each thread's current Kernel
 
 
 class Kernel:
-    """One Jupyter kernel for the notebook runs inside ``with Kernel():`` (in this thread)."""
+    """One Jupyter kernel for the notebook runs inside ``with Kernel():`` (in this thread).
+
+    Everything that touches the kernel (start, runs, reset, shutdown) happens in one thread of
+    its own: jupyter_client's asyncio objects never cross threads, and a caller may go on with
+    other work while a notebook runs (``submit``).
+    """
 
     def __init__(self) -> None:
         self.km = None
         self.runs = 0
         self._outer: Kernel | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="hoctap-kernel")
 
     def __enter__(self) -> Kernel:
         self._outer, _local.kernel = Kernel.current(), self
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         _local.kernel = self._outer
-        self.close()
+        if exc_type is not None and not issubclass(exc_type, Exception):  # Ctrl+C: no waiting for a run
+            self._kill()
+        try:
+            self.close()
+        finally:
+            self._thread.shutdown(wait=True)
 
     @staticmethod
     def current() -> Kernel | None:
         return getattr(_local, "kernel", None)
 
+    def submit(self, fn: Callable, *args) -> Future:
+        """``fn(*args)`` in the kernel's thread."""
+        return self._thread.submit(fn, *args)
+
+    def notebook(self, name: str, output: Path, parameters: dict, progress: Progress = None) -> Future:
+        """``execute_notebook`` in this kernel, in its thread: the caller goes on meanwhile."""
+        return self.submit(_execute_notebook, name, output, parameters, progress, self)
+
+    def _kill(self) -> None:
+        """End the kernel's process at once (from any thread); a run in it fails."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None:
+            process.kill()
+
     def manager(self):
-        """The kernel manager for the next run: the running kernel, reset, or a new one."""
+        """The kernel manager for the next run: the running kernel, reset, or a new one (in the
+        kernel's thread)."""
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         if self.km is not None and not run_sync(self.km.is_alive)():
-            self.close()
+            self._close()
         if self.km is None:
             self.km = AsyncKernelManager(kernel_name=KERNEL)
         elif self.runs:
@@ -66,6 +98,9 @@ class Kernel:
     def warm(self) -> None:
         """Start the kernel now and import what the notebooks import, while nothing waits for it
         (a worker before its first stage)."""
+        self.submit(self._warm).result()
+
+    def _warm(self) -> None:
         from jupyter_core.utils import run_sync
 
         os.environ.setdefault("MPLBACKEND", "Agg")
@@ -89,6 +124,10 @@ class Kernel:
             kc.stop_channels()
 
     def close(self) -> None:
+        """Shut the kernel down (after the run in progress, if any); a next run starts another."""
+        self.submit(self._close).result()
+
+    def _close(self) -> None:
         from jupyter_core.utils import run_sync
 
         if self.km is None:
@@ -104,6 +143,13 @@ class Kernel:
 def execute_notebook(name: str, output: Path, parameters: dict, progress: Progress = None) -> Path:
     """Run one notebook with papermill into ``output`` (in the current ``Kernel`` if there is
     one); a failing cell raises NotebookError, its notebook published to be read."""
+    shared = Kernel.current()
+    if shared is None:
+        return _execute_notebook(name, output, parameters, progress, None)
+    return shared.notebook(name, output, parameters, progress).result()
+
+
+def _execute_notebook(name: str, output: Path, parameters: dict, progress: Progress, shared: Kernel | None) -> Path:
     import papermill as pm
 
     source = NOTEBOOKS_DIR / name
@@ -111,7 +157,6 @@ def execute_notebook(name: str, output: Path, parameters: dict, progress: Progre
         raise HoctapError(f"không tìm thấy notebook {source}")
     output.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    shared = Kernel.current()
     engine = {"km": shared.manager()} if shared else {}
     t0 = time.perf_counter()
     # papermill saves the notebook as it runs: into the staging folder, renamed when it stops, so a

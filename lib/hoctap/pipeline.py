@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -58,22 +59,45 @@ def _year_notebook(ws: Workspace, stage: Stage, progress: Progress) -> None:
 
 
 def _prepare_annual(ws: Workspace, stage: Stage) -> None:
+    if Catalog(ws).exists("annual_narrative", year=stage.params["year"]):
+        return  # never overwritten; and a check needs no import of the report's code (0.7 s)
     from hoctap.report.annual import ensure_narrative
 
     ensure_narrative(ws, stage.params["year"])
 
 
 def _annual(ws: Workspace, stage: Stage, progress: Progress) -> None:
-    from hoctap.report.publish import publish_annual
+    from hoctap.report import publish
 
     year, date = stage.params["year"], stage.params["report_date"]
     target = Catalog(ws).path("year_notebook", year=year, notebook=ANNUAL_NB)
-    executed = execute_notebook(ANNUAL_NB, target, _params(ws, year=year, report_date=date), progress)
+    params = _params(ws, year=year, report_date=date)
+    day = _date(date) or dt.date.today()
+    executed, early = _beside(
+        (ANNUAL_NB, target, params, progress),
+        lambda: publish.annual_annex(ws, year, day),
+    )
     t0 = time.perf_counter()
-    files = publish_annual(ws, year, executed, _date(date))
+    files = publish.publish_annual(ws, year, executed, _date(date), early)
     _say(progress, f"  HTML, PDF, Word, Excel: {time.perf_counter() - t0:.1f} giây")
     for path in files.values():
         _say(progress, f"  → {path}")
+
+
+def _beside(notebook: tuple, annex: Callable):
+    """A report's notebook run in its kernel (in the kernel's thread) while this thread writes the
+    report's annex (which never reads the document); both results, or the first error once both
+    are over (no file is written after the stage ends: its guard may be putting files back)."""
+    kernel = Kernel.current()
+    if kernel is None:
+        return execute_notebook(*notebook), annex()
+    run = kernel.notebook(*notebook)
+    try:
+        early = annex()
+    except Exception:
+        wait([run])
+        raise
+    return run.result(), early
 
 
 def _period_keys(stage: Stage) -> dict:
@@ -89,19 +113,25 @@ def _period(ws: Workspace, stage: Stage, progress: Progress) -> None:
 
 
 def _prepare_review(ws: Workspace, stage: Stage) -> None:
+    if Catalog(ws).exists("period_narrative", **_period_keys(stage)):
+        return
     from hoctap.report.period_sections import ensure_narrative
 
     ensure_narrative(ws, **_period_keys(stage))
 
 
 def _review(ws: Workspace, stage: Stage, progress: Progress) -> None:
-    from hoctap.report.publish import publish_period
+    from hoctap.report import publish
 
     keys, date = _period_keys(stage), stage.params["report_date"]
     target = Catalog(ws).path("period_notebook", **keys, notebook=PERIOD_NB)
     params = _params(ws, **keys, geography_date=stage.params["geography_date"], report_date=date)
-    executed = execute_notebook(PERIOD_NB, target, params, progress)
-    files = publish_period(ws, *keys.values(), executed, _date(date))
+    day = _date(date) or dt.date.today()
+    executed, early = _beside(
+        (PERIOD_NB, target, params, progress),
+        lambda: publish.period_annex(ws, *keys.values(), day),
+    )
+    files = publish.publish_period(ws, *keys.values(), executed, _date(date), early)
     for path in files.values():
         _say(progress, f"  → {path}")
 
@@ -209,7 +239,10 @@ def default_jobs() -> int:
 
 def build(ws: Workspace, plan: list[Stage], force: bool = False, progress: Progress = None, jobs: int = 1) -> Build:
     """Run the stale stages of ``plan`` (every one when ``force``), ``jobs`` at a time, each as
-    soon as the stages it reads are done; one failure never stops the run."""
+    soon as the stages it reads are done; one failure never stops the run. ``force`` also
+    empties the chart cache: every chart is drawn again."""
+    if force:
+        shutil.rmtree(Catalog(ws).path("chart_cache"), ignore_errors=True)
     if jobs > 1:
         outcomes = _Scheduler(ws, plan, force, progress, jobs).run()
     else:

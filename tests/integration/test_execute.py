@@ -76,3 +76,41 @@ def test_a_worker_that_dies_fails_its_stage_only(tmp_path):
         assert lines == ["  pid written"], "the worker's progress lines come back"
     finally:
         replacement.close()
+
+
+def test_a_notebook_runs_in_the_kernel_thread_while_the_caller_works_and_the_next_sees_it_clean(tmp_path):
+    """``Kernel.notebook`` returns at once; a run from the caller's thread afterwards uses the same
+    kernel, reset (jupyter_client's objects stay in the kernel's own thread)."""
+    import threading
+
+    slow = _notebook(tmp_path / "slow.ipynb", "import os, time\ntime.sleep(1)\nmine = 1\nprint(os.getpid(), x)")
+    after = _notebook(tmp_path / "after.ipynb", "import os\nprint(os.getpid(), x, 'mine' in dir())")
+    with Kernel() as kernel:
+        run = kernel.notebook(str(slow), tmp_path / "slow-out.ipynb", {"x": 1})
+        assert not run.done(), "the caller goes on while the kernel works"
+        caller = threading.current_thread().name
+        assert run.result(timeout=120) == tmp_path / "slow-out.ipynb"
+        execute_notebook(str(after), tmp_path / "after-out.ipynb", {"x": 2})
+        assert threading.current_thread().name == caller
+    (pid_a, x_a), (pid_b, x_b, leaked) = (
+        _printed(tmp_path / n)[0].split() for n in ("slow-out.ipynb", "after-out.ipynb")
+    )
+    assert pid_a == pid_b and (x_a, x_b, leaked) == ("1", "2", "False")
+
+
+def test_ctrl_c_during_a_run_ends_the_kernel_instead_of_waiting_for_it(tmp_path):
+    import time
+
+    endless = _notebook(tmp_path / "endless.ipynb", "import time\ntime.sleep(600)")
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with Kernel() as kernel:
+            run = kernel.notebook(str(endless), tmp_path / "endless-out.ipynb", {"x": 1})
+            while getattr(getattr(kernel.km, "provisioner", None), "process", None) is None:
+                assert time.monotonic() - t0 < 60, "the kernel never started"
+                time.sleep(0.1)
+            time.sleep(1)
+            raise KeyboardInterrupt
+    assert time.monotonic() - t0 < 120, "the block ends without waiting ten minutes for the notebook"
+    assert run.exception() is not None, "the run in the killed kernel failed"
+    assert kernel.km is None

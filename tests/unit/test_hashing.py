@@ -185,3 +185,43 @@ def test_a_stage_check_keeps_the_digests_in_the_workspace(tmp_path):
     stages.check(ws, stages.clean_stage(ws, 2024))
     cache_file = ws.processed_root / ".stamps" / "digests.json"
     assert _entry_on_disk(cache_file, raw / "truong-1.xlsx")[-1] == _sha(b"workbook")
+
+
+def _imports_by_ast(source: str) -> set[str]:
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hoctap") and not node.level:
+            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.startswith("hoctap")}
+    return names
+
+
+def test_imports_read_from_text_find_every_import_the_syntax_tree_has():
+    """Every module of the package: the text scan misses no import a stage's code hash must follow."""
+    known = set(hashing.modules())
+    for module, path in hashing.modules().items():
+        source = path.read_text(encoding="utf-8")
+        missed = (_imports_by_ast(source) & known) - set(hashing._imported_names(source))
+        assert not missed, f"{module}: {sorted(missed)}"
+
+
+def test_imports_read_from_text_in_awkward_forms():
+    source = """
+import os, hoctap.io as hio
+from hoctap.report import (
+    html,  # the page, a comment, with commas
+    pdf as p,
+)
+def late():
+    from hoctap.report.docx import write_docx; import json
+    import hoctap.text
+class K:
+    if True:
+        from hoctap import fmt, paths
+"""
+    found = set(hashing._imported_names(source))
+    assert _imports_by_ast(source) <= found
+    assert {"hoctap.report.html", "hoctap.report.pdf", "hoctap.text", "hoctap.fmt", "hoctap.paths"} <= found

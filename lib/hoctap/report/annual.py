@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ from hoctap.paths import Workspace
 from hoctap.programme import NAME as PROGRAMME_NAME
 from hoctap.reference import Reference, deadline
 from hoctap.report import annex as technical
-from hoctap.report import chart_communes, charts, common, narrative, prose, typeset
+from hoctap.report import chart_cache, common, narrative, prose, typeset
 from hoctap.report.blocks import Document, Heading, Paragraph, Section, frame_table
 from hoctap.report.data import (
     ReportData,
@@ -43,6 +44,9 @@ from hoctap.vocabulary import (
     SUBMISSION_ON_TIME,
     WARNING,
 )
+
+if TYPE_CHECKING:  # drawn through chart_cache, imported only on a miss; named here for the stage's code hash
+    from hoctap.report import chart_communes, charts  # noqa: F401
 
 CHART_CODES = (
     "family_title_rate",
@@ -211,9 +215,9 @@ def submissions_text(d: AnnualData) -> list:
 
 
 def area_chart(d: AnnualData) -> Section:
-    fig = charts.area_chart(d.area, d.meta, d.year, d.area_name)
+    [fig] = chart_cache.images(d.chart_cache, "hoctap.report.charts:area_chart", d.area, d.meta, d.year, d.area_name)
     caption = f"Biểu đồ 1. Tỷ lệ đạt các chỉ tiêu năm {d.year} so với chỉ tiêu kế hoạch. " + d.source_caption()
-    return Section([charts.figure(fig, f"Biểu đồ kết quả các chỉ tiêu năm {d.year}", caption)], "area-chart")
+    return Section([chart_cache.figure(fig, f"Biểu đồ kết quả các chỉ tiêu năm {d.year}", caption)], "area-chart")
 
 
 def indicator_paragraphs(d: AnnualData) -> Section:
@@ -226,14 +230,16 @@ def indicator_paragraphs(d: AnnualData) -> Section:
 
 def commune_chart(d: AnnualData) -> Section:
     """All ten indicators for the communes: one figure, or two when fourteen communes need them."""
-    figs = chart_communes.commune_charts(d.communes, d.meta, list(d.meta), d.year)
+    figs = chart_cache.images(
+        d.chart_cache, "hoctap.report.chart_communes:commune_charts", d.communes, d.meta, list(d.meta), d.year
+    )
     caption = f"Biểu đồ 2. Tỷ lệ đạt các chỉ tiêu theo {d.units} năm {d.year}. " + d.source_caption()
     alt = f"Biểu đồ tỷ lệ đạt các chỉ tiêu theo xã năm {d.year}"
     if len(figs) == 1:
-        return Section([charts.figure(figs[0], alt, caption)], "commune-chart")
+        return Section([chart_cache.figure(figs[0], alt, caption)], "commune-chart")
     n = len(figs)
     return Section(
-        [charts.figure(f, f"{alt} ({k}/{n})", f"{caption} (phần {k}/{n})") for k, f in enumerate(figs, 1)],
+        [chart_cache.figure(f, f"{alt} ({k}/{n})", f"{caption} (phần {k}/{n})") for k, f in enumerate(figs, 1)],
         "commune-chart",
     )
 

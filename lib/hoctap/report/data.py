@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
+from hoctap.catalog import Catalog
 from hoctap.fmt import to_date
 from hoctap.paths import Workspace
 from hoctap.reference import Reference, on_time, settings_on
@@ -68,6 +70,10 @@ class ReportData:
     @property
     def issuer(self) -> dict:
         return self.settings.get("issuer", {})
+
+    @property
+    def chart_cache(self) -> Path:
+        return Catalog(self.ws).path("chart_cache")
 
     @property
     def area_name(self) -> str:

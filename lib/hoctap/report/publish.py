@@ -8,7 +8,10 @@ atomically.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from hoctap.catalog import PRODUCTS, Catalog
@@ -23,43 +26,101 @@ from hoctap.report.notebook import read_document
 from hoctap.report.pdf import write_pdf
 
 
-def write_files(
-    doc: Document, appendix: Document, annex: Document, ws: Workspace, report: str, **keys
-) -> dict[str, Path]:
-    """Every product of the catalog for one report."""
+def _annex_files(appendix: Document, annex: Document, ws: Workspace, report: str, **keys) -> Annex:
+    """The appendix tables (Excel) and the technical annex (HTML, PDF)."""
     cat = Catalog(ws)
-    files = {role: cat.path(name, **keys) for role, name in PRODUCTS[report].items()}
-    page = html.render(doc)
-    write_text(files["html"], page)
-    write_pdf(page, files["pdf"])
-    write_docx(doc, files["docx"])
+    files = {role: cat.path(PRODUCTS[report][role], **keys) for role in ("xlsx", "annex_html", "annex_pdf")}
     write_xlsx(appendix, files["xlsx"])
     annex_page = html.render(annex)
     write_text(files["annex_html"], annex_page)
     write_pdf(annex_page, files["annex_pdf"])
+    return Annex(files)
+
+
+def _document_files(doc: Document, ws: Workspace, report: str, **keys) -> dict[str, Path]:
+    """The document (HTML, PDF, DOCX) and its facts."""
+    cat = Catalog(ws)
+    files = {role: cat.path(PRODUCTS[report][role], **keys) for role in ("html", "pdf", "docx", "meta")}
+    page = html.render(doc)
+    write_text(files["html"], page)
+    write_docx(doc, files["docx"])
     facts = {**doc.meta, "draft": doc.draft}
     write_text(files["meta"], json.dumps(facts, ensure_ascii=False, indent=1) + "\n")
+    write_pdf(page, files["pdf"])
     return files
+
+
+def write_files(
+    doc: Document, appendix: Document, annex: Document, ws: Workspace, report: str, **keys
+) -> dict[str, Path]:
+    """Every product of the catalog for one report."""
+    files = {**_annex_files(appendix, annex, ws, report, **keys).files, **_document_files(doc, ws, report, **keys)}
+    return {role: files[role] for role in PRODUCTS[report]}
+
+
+@dataclass
+class Annex:
+    """A report's appendix tables and technical annex, written while its notebook runs (they are
+    built from the processed tables and the issue date, never from the document); ``day``: the
+    issue date they carry."""
+
+    files: dict[str, Path]
+    day: dt.date | None = None
 
 
 def _issue_date(doc: Document, given):
     return given or doc.meta.get("issue_date")
 
 
-def publish_annual(ws: Workspace, year: int, executed_notebook: Path, issue_date=None) -> dict[str, Path]:
-    """reports/<Y>/: the document, its appendix tables, its technical annex; the index."""
+def annual_annex(ws: Workspace, year: int, day: dt.date) -> Annex:
+    """The annual report's appendix and annex for the issue date ``day``."""
+    d = annual.load(ws, year, day)
+    out = _annex_files(annual_appendix.document(d), annual.annex(d), ws, "annual", year=year)
+    out.day = d.issue_date
+    return out
+
+
+def period_annex(ws: Workspace, kind: str, year_from: int, year_to: int, day: dt.date) -> Annex:
+    """A review's appendix and annex for the issue date ``day``."""
+    d = period.load(ws, kind, year_from, year_to, issue_date=day)
+    keys = {"kind": kind, "year_from": year_from, "year_to": year_to}
+    out = _annex_files(period_appendix.document(d), period_sections.annex(d), ws, "period", **keys)
+    out.day = d.issue_date
+    return out
+
+
+def _publish(doc, d, early: Annex | None, annex: Callable[[], Annex], ws, report, **keys) -> dict[str, Path]:
+    """The document's files, beside an annex written early for its date (else written now)."""
+    files = _document_files(doc, ws, report, **keys)
+    if early is None or early.day != d.issue_date:
+        early = annex()
+    files.update(early.files)
+    return {**{role: files[role] for role in PRODUCTS[report]}, "index": update_index(ws)}
+
+
+def publish_annual(
+    ws: Workspace, year: int, executed_notebook: Path, issue_date=None, early: Annex | None = None
+) -> dict[str, Path]:
+    """reports/<Y>/: the document, its appendix tables, its technical annex (``early``'s, when it
+    was written for the document's date); the index."""
     doc = read_document(Path(executed_notebook))
     d = annual.load(ws, year, _issue_date(doc, issue_date))
-    files = write_files(doc, annual_appendix.document(d), annual.annex(d), ws, "annual", year=year)
-    return {**files, "index": update_index(ws)}
+    annex = lambda: _annex_files(annual_appendix.document(d), annual.annex(d), ws, "annual", year=year)  # noqa: E731
+    return _publish(doc, d, early, annex, ws, "annual", year=year)
 
 
 def publish_period(
-    ws: Workspace, kind: str, year_from: int, year_to: int, executed_notebook: Path, issue_date=None
+    ws: Workspace,
+    kind: str,
+    year_from: int,
+    year_to: int,
+    executed_notebook: Path,
+    issue_date=None,
+    early: Annex | None = None,
 ) -> dict[str, Path]:
     """reports/<kind>-<from>-<to>/: the document, its appendix tables, its annex; the index."""
     doc = read_document(Path(executed_notebook))
     d = period.load(ws, kind, year_from, year_to, issue_date=_issue_date(doc, issue_date))
     keys = {"kind": kind, "year_from": year_from, "year_to": year_to}
-    files = write_files(doc, period_appendix.document(d), period_sections.annex(d), ws, "period", **keys)
-    return {**files, "index": update_index(ws)}
+    annex = lambda: _annex_files(period_appendix.document(d), period_sections.annex(d), ws, "period", **keys)  # noqa: E731
+    return _publish(doc, d, early, annex, ws, "period", **keys)
