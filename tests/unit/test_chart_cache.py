@@ -85,3 +85,33 @@ def test_force_empties_the_chart_cache(workspace):
     chart_cache.images(folder, BARS, [1], "x")
     pipeline.build(workspace, [])
     assert any(folder.iterdir()), "only --force empties it"
+
+
+def test_an_image_drawn_with_a_font_file_that_changed_since_is_drawn_again(tmp_path):
+    chart_cache.images(tmp_path, BARS, [1], "x")
+    [manifest] = tmp_path.glob("*.json")
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    assert data["fonts"] and all(len(f) == 3 for f in data["fonts"])
+    data["fonts"][0][2] += 1  # as if the font file had been replaced
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    chart_cache.images(tmp_path, BARS, [1], "x")
+    assert len(drawing.DRAWN) == 2
+
+
+def test_a_chart_served_from_the_cache_needs_no_matplotlib(tmp_path):
+    """In a fresh process: the notebooks' API and a cache hit import no matplotlib (half a second)."""
+    import subprocess
+    import sys
+
+    chart_cache.images(tmp_path, BARS, [1, 2], "x")
+    code = (
+        "import sys\n"
+        "from hoctap.api import annual\n"
+        "from hoctap.report import chart_cache\n"
+        f"[(data, _, _)] = chart_cache.images({str(tmp_path)!r}, {BARS!r}, [1, 2], 'x')\n"
+        "assert data.startswith(b'\\x89PNG')\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"

@@ -5,9 +5,9 @@ A report is rebuilt for reasons that leave its charts as they were (another issu
 analyst's narrative, a typo fixed in the template's wording), and drawing them is a third of
 an annual report's notebook. The key is the chart function's name, its arguments (pickled:
 the figures, labels and targets it draws), the image format, the code of the chart modules
-and the versions of matplotlib and the font files it resolves; a chart is drawn again when
-any of them differs. A manifest records each image's sha256, so a truncated or edited file
-is drawn again, never used. ``hoctap run --force`` empties the cache.
+and matplotlib's version; a chart is drawn again when any of them differs. A manifest records
+each image's sha256, so a truncated or edited file is drawn again, never used; so is one drawn
+with a font file that has changed since. ``hoctap run --force`` empties the cache.
 """
 
 from __future__ import annotations
@@ -29,22 +29,39 @@ KEEP = 200  # manifests kept, the most recently used
 
 @functools.cache
 def _version(module: str) -> str:
-    """The code of ``module`` and of what it imports, matplotlib's version, the font files charts
-    are drawn with."""
-    import matplotlib
+    """The code of ``module`` and of what it imports, and matplotlib's version (read without
+    importing it: a chart served from the cache needs no matplotlib)."""
+    from importlib import metadata
+
+    closure = hashing.code_closure(tuple(sorted({module, "hoctap.report.charts"})))
+    parts = [f"{m}:{hashing.file_digest(hashing.modules()[m])}" for m in closure]
+    parts.append(f"matplotlib:{metadata.version('matplotlib')}")
+    return "\n".join(parts)
+
+
+def _fonts() -> list[list]:
+    """The font files the charts are drawn with, as (path, size, mtime): kept in the manifest, and
+    an image is drawn again once one of them changed."""
     from matplotlib import font_manager
 
     from hoctap.report import charts
 
-    closure = hashing.code_closure(tuple(sorted({module, "hoctap.report.charts"})))
-    parts = [f"{m}:{hashing.file_digest(hashing.modules()[m])}" for m in closure]
+    out = []
     with charts.style():
         for weight in ("normal", "bold"):
-            font = font_manager.findfont(font_manager.FontProperties(family=charts._serif(), weight=weight))
-            st = os.stat(font)
-            parts.append(f"{font}:{st.st_size}:{st.st_mtime_ns}")
-    parts.append(f"matplotlib:{matplotlib.__version__}")
-    return "\n".join(parts)
+            path = font_manager.findfont(font_manager.FontProperties(family=charts.serif_family(), weight=weight))
+            st = os.stat(path)
+            out.append([path, st.st_size, st.st_mtime_ns])
+    return out
+
+
+def _same_fonts(recorded) -> bool:
+    try:
+        return all(
+            os.stat(path).st_size == size and os.stat(path).st_mtime_ns == mtime for path, size, mtime in recorded
+        )
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def key(module: str, function: str, args: tuple, fmt: str) -> str:
@@ -55,6 +72,8 @@ def key(module: str, function: str, args: tuple, fmt: str) -> str:
 def _read(folder: Path, name: str) -> list[Image] | None:
     try:
         manifest = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        if not _same_fonts(manifest["fonts"]):
+            return None
         out = []
         for i, item in enumerate(manifest["images"]):
             data = (folder / f"{name}-{i}.{item['ext']}").read_bytes()
@@ -75,7 +94,7 @@ def _write(folder: Path, name: str, images: list[Image]) -> None:
             ext = "svg" if mime == "image/svg+xml" else "png"
             io.write_bytes(folder / f"{name}-{i}.{ext}", data)
             items.append({"ext": ext, "mime": mime, "width": width, "sha256": hashlib.sha256(data).hexdigest()})
-        io.write_text(folder / f"{name}.json", json.dumps({"images": items}) + "\n")
+        io.write_text(folder / f"{name}.json", json.dumps({"images": items, "fonts": _fonts()}) + "\n")
         _prune(folder)
     except OSError:  # a read-only or full disk: the chart is simply drawn next time too
         return
@@ -93,6 +112,7 @@ def images(folder: Path | None, chart: str, *args, fmt: str = "png") -> list[Ima
     chart has to be drawn: matplotlib costs half a second) called with ``args``, from ``folder``
     or drawn and kept there; ``folder`` None: drawn, not kept."""
     module, function = chart.split(":")
+    folder = Path(folder) if folder is not None else None
     name = key(module, function, args, fmt) if folder is not None else ""
     if folder is not None and (found := _read(folder, name)) is not None:
         return found

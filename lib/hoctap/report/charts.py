@@ -305,6 +305,11 @@ def _finish(fig: Figure) -> Figure:
     return fig
 
 
+def serif_family() -> str:
+    """The serif font family the charts are drawn in."""
+    return _serif()
+
+
 @functools.cache
 def _serif() -> str:
     """The first of RC's serif fonts that is installed (one name: a list logs every miss)."""

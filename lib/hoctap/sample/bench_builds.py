@@ -88,8 +88,23 @@ def builds(root: Path) -> dict[str, float]:
     date = dt.date(year, 12, 20).isoformat()
     out["annual"], built = _hoctap(ws, "report", "annual", "--year", str(year), "--date", date)
     print(
-        f"Một báo cáo năm {year}, số liệu đã làm sạch (hoctap report annual --date {date}): {out['annual']:.1f} s "
-        f"(mục tiêu ≤ 5 s; trước: {BASELINE['annual']:.1f} s), lập lại {len(built)} bước: {', '.join(built)}"
+        f"Một báo cáo năm {year}, số liệu đã làm sạch, ngày ký khác (hoctap report annual --date {date}): "
+        f"{out['annual']:.1f} s (mục tiêu ≤ 5 s; trước: {BASELINE['annual']:.1f} s), lập lại {len(built)} bước: "
+        f"{', '.join(built)}"
+    )
+    narrative = Catalog(ws).path("annual_narrative", year=year)
+    narrative.write_text(narrative.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    out["annual-text"], built = _hoctap(ws, "report", "annual", "--year", str(year), "--date", date)
+    print(
+        f"Cùng báo cáo sau khi sửa tệp nhận định ({narrative.name}): {out['annual-text']:.1f} s, "
+        f"lập lại {len(built)} bước: {', '.join(built)}"
+    )
+    shutil.rmtree(Catalog(ws).path("chart_cache"), ignore_errors=True)
+    date = dt.date(year, 12, 21).isoformat()
+    out["annual-cold"], built = _hoctap(ws, "report", "annual", "--year", str(year), "--date", date)
+    print(
+        f"Cùng báo cáo, ngày ký khác, vẽ lại mọi biểu đồ (bộ nhớ đệm biểu đồ trống): {out['annual-cold']:.1f} s, "
+        f"lập lại {len(built)} bước: {', '.join(built)}"
     )
     _hoctap(ws, "run", "--all")  # the annual report back to its default date
     for year in (max(ws.raw_years()), max(ws.raw_years()) - 1):
