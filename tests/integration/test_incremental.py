@@ -8,6 +8,7 @@ that build or on a private copy of it and reads what the next run did from the r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -235,3 +236,24 @@ def test_a_stage_that_fails_first_leaves_no_product(workspace):
     assert not any(Catalog(workspace).exists(n, year=YEAR) for n in stages.CLEAN_TABLES)
     assert not Catalog(workspace).path("year_notebook", year=YEAR, notebook=stages.CLEAN_NB).exists()
     assert Catalog(workspace).path("stamp_failure", stage=f"clean-{YEAR}").is_file()
+
+
+def test_a_report_whose_notebook_fails_keeps_the_annex_written_beside_it(built, tmp_path, monkeypatch):
+    """The annex and appendix are written while the notebook runs; when the notebook then fails,
+    every product of the report (those new files too) is back as it was, byte for byte."""
+    import nbformat
+
+    ws = _copy(built, tmp_path)
+    report = stages.annual_stage(ws, YEAR, dt.date(YEAR, 12, 30))  # another date: the annex changes
+    before = _snapshot(report.products)
+    assert {p.name for p in before} >= {f"phu-luc-ky-thuat-{YEAR}.pdf", f"bao-cao-nam-{YEAR}.xlsx"}
+    nb = nbformat.read(NOTEBOOKS_DIR / pipeline.ANNUAL_NB, as_version=4)
+    nb.cells[-1].source = "raise RuntimeError('hỏng ở ô cuối')"
+    broken = tmp_path / "broken.ipynb"
+    nbformat.write(nb, broken)
+    monkeypatch.setattr(pipeline, "ANNUAL_NB", str(broken))
+    result = pipeline.build(ws, [report])
+    assert result.failed == [report.key]
+    assert "hỏng ở ô cuối" in str(result.first_error())
+    assert _snapshot(before) == before, "the previous document, appendix and annex, byte for byte"
+    assert not list(ws.staging_dir.iterdir())
