@@ -302,6 +302,12 @@ DATASETS: tuple[Dataset, ...] = (
         "folder",
         doc="chart images by a hash of what they draw (hoctap.report.chart_cache); emptied by --force",
     ),
+    Dataset(
+        "pdf_cache",
+        "processed/.cache/pdf-pages",
+        "folder",
+        doc="PDFs by a hash of their HTML page and the renderer (hoctap.report.pdf); emptied by --force",
+    ),
     # report products (by path)
     Dataset("annual_html", "reports/{year}/bao-cao-nam-{year}.html", "html"),
     Dataset("annual_pdf", "reports/{year}/bao-cao-nam-{year}.pdf", "pdf"),

@@ -240,9 +240,10 @@ def default_jobs() -> int:
 def build(ws: Workspace, plan: list[Stage], force: bool = False, progress: Progress = None, jobs: int = 1) -> Build:
     """Run the stale stages of ``plan`` (every one when ``force``), ``jobs`` at a time, each as
     soon as the stages it reads are done; one failure never stops the run. ``force`` also
-    empties the chart cache: every chart is drawn again."""
+    empties the caches of charts and PDFs: everything is drawn and laid out again."""
     if force:
-        shutil.rmtree(Catalog(ws).path("chart_cache"), ignore_errors=True)
+        for cache in ("chart_cache", "pdf_cache"):
+            shutil.rmtree(Catalog(ws).path(cache), ignore_errors=True)
     if jobs > 1:
         outcomes = _Scheduler(ws, plan, force, progress, jobs).run()
     else:

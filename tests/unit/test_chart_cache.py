@@ -76,12 +76,15 @@ def test_an_unwritable_cache_still_gives_the_chart(tmp_path):
     assert data.startswith(b"\x89PNG")
 
 
-def test_force_empties_the_chart_cache(workspace):
+def test_force_empties_the_chart_and_pdf_caches(workspace):
     folder = Catalog(workspace).path("chart_cache")
     chart_cache.images(folder, BARS, [1], "x")
+    pages = Catalog(workspace).path("pdf_cache")
+    pages.mkdir(parents=True)
+    (pages / "x.pdf").write_bytes(b"%PDF")
     assert any(folder.iterdir())
     pipeline.build(workspace, [], force=True)
-    assert not folder.exists()
+    assert not folder.exists() and not pages.exists()
     chart_cache.images(folder, BARS, [1], "x")
     pipeline.build(workspace, [])
     assert any(folder.iterdir()), "only --force empties it"

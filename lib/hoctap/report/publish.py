@@ -33,7 +33,7 @@ def _annex_files(appendix: Document, annex: Document, ws: Workspace, report: str
     write_xlsx(appendix, files["xlsx"])
     annex_page = html.render(annex)
     write_text(files["annex_html"], annex_page)
-    write_pdf(annex_page, files["annex_pdf"])
+    write_pdf(annex_page, files["annex_pdf"], cat.path("pdf_cache"))
     return Annex(files)
 
 
@@ -46,7 +46,7 @@ def _document_files(doc: Document, ws: Workspace, report: str, **keys) -> dict[s
     write_docx(doc, files["docx"])
     facts = {**doc.meta, "draft": doc.draft}
     write_text(files["meta"], json.dumps(facts, ensure_ascii=False, indent=1) + "\n")
-    write_pdf(page, files["pdf"])
+    write_pdf(page, files["pdf"], cat.path("pdf_cache"))
     return files
 
 
