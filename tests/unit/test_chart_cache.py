@@ -101,6 +101,7 @@ def test_an_image_drawn_with_a_font_file_that_changed_since_is_drawn_again(tmp_p
     assert len(drawing.DRAWN) == 2
 
 
+@pytest.mark.slow
 def test_a_chart_served_from_the_cache_needs_no_matplotlib(tmp_path):
     """In a fresh process: the notebooks' API and a cache hit import no matplotlib (half a second)."""
     import subprocess

@@ -14,6 +14,7 @@ The world (all figures synthetic):
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pandas as pd
 import pytest
@@ -21,7 +22,7 @@ import pytest
 from builders.tables import REGISTRY, row, school, village, write_year
 from hoctap.analysis import periods
 from hoctap.errors import HoctapError
-from hoctap.paths import Workspace
+from hoctap.paths import SHIPPED_REFERENCE_DIR, Workspace
 
 PERIOD_REGISTRY = REGISTRY + (
     "S6,Trường Tiểu học Sáu,,TT-PHUTUC,Tiểu học,2021,,Dữ liệu giả lập\n"
@@ -39,6 +40,21 @@ def _good_school(y, sid, commune, staff_citizen, title=True):
 
 @pytest.fixture
 def ws(workspace: Workspace) -> Workspace:
+    return _world(workspace)
+
+
+@pytest.fixture(scope="module")
+def so_ket(tmp_path_factory):
+    """The review 2021-2025 on the new communes, built once for the tests that only read it."""
+    root = tmp_path_factory.mktemp("periods")
+    shutil.copytree(SHIPPED_REFERENCE_DIR, root / "data" / "reference")
+    (root / "data" / "raw").mkdir()
+    (root / "data" / "processed").mkdir()
+    ws = _world(Workspace.at(root / "data", root / "reports"))
+    return periods.build_period(ws, "so-ket", 2021, 2025, dt.date(2025, 12, 31))
+
+
+def _world(workspace: Workspace) -> Workspace:
     (workspace.reference_dir / "schools.csv").write_text(PERIOD_REGISTRY, encoding="utf-8")
     for i, y in enumerate(YEARS):
         new = y >= 2025
@@ -81,8 +97,8 @@ def ws(workspace: Workspace) -> Workspace:
     return workspace
 
 
-def test_period_on_the_new_communes(ws):
-    res = periods.build_period(ws, "so-ket", 2021, 2025, dt.date(2025, 12, 31))
+def test_period_on_the_new_communes(so_ket):
+    res = so_ket
     assert res.years == [2021, 2023, 2024, 2025] and res.missing_years == [2022]
     t = res.indicators
     assert set(t["geography_date"]) == {"2025-12-31"}
@@ -103,7 +119,7 @@ def test_period_on_the_new_communes(ws):
     assert all(p.is_file() for p in res.files)
 
 
-def test_summary_by_hand(ws):
+def test_summary_by_hand(so_ket):
     """XM-IARSAI family: 50 (2021) -> 80 (2025), +30 pp, target 2025 = 70 -> "Đạt", margin +10;
     projection: least squares through 50, 60, 70, 80 in 2021, 2023, 2024, 2025 reaches 115 -> clipped 100.
     XM-IARSAI workers 30, 34, 35, 40: x̄ = 2023.25, ȳ = 34.75, Sxy = 20.25, Sxx = 8.75,
@@ -111,7 +127,7 @@ def test_summary_by_hand(ws):
     Area family: 55 (2021) -> 2025 (80 + 90 + 10 + 95) / 400 = 68.75 -> "Chưa đạt", change +13.75.
     Clan in XM-PHUTUC: one year only, no projection. Community title: no 2025 target, no result.
     """
-    s = periods.build_period(ws, "so-ket", 2021, 2025, dt.date(2025, 12, 31)).summary
+    s = so_ket.summary
     fam = row(s, "XM-IARSAI", "family_title_rate")
     assert (fam["first_year"], fam["first_rate_pct"], fam["last_year"], fam["last_rate_pct"]) == (
         2021,
@@ -142,7 +158,7 @@ def test_summary_by_hand(ws):
     assert com["result_status"] in ("Đúng tiến độ", "Chậm tiến độ")
 
 
-def test_candidates_by_hand(ws):
+def test_candidates_by_hand(so_ket):
     """Communes, 2025 targets (7 apply: family 70, clan 65, school unit 80, worker 35, school staff 60,
     members 100, cadres 40):
       XM-IARSAI (3/3 schools): family 80 (+10), clan 70 (+5), school unit 3/3 = 100 (+20),
@@ -153,7 +169,7 @@ def test_candidates_by_hand(ws):
     Schools titled every year: S1 (2025 staff 8/10 = 80 %) and S3 (7/10 = 70 %); S2 missed 2021,
     S5 missed 2023, S6 reported only 2025.
     """
-    c = periods.build_period(ws, "so-ket", 2021, 2025, dt.date(2025, 12, 31)).candidates
+    c = so_ket.candidates
     com = c[c["candidate_kind"] == "commune"]
     assert com["code"].tolist() == ["XM-UAR", "XM-IARSAI"] and com["rank"].tolist() == [1, 2]
     assert com["score_pct"].tolist() == pytest.approx([150 / 7, 90 / 7])
@@ -181,8 +197,8 @@ def test_old_geography_on_request(ws):
     pd.testing.assert_series_equal(old_area["numerator"], new_area["numerator"])
 
 
-def test_helpers(ws):
-    res = periods.build_period(ws, "so-ket", 2021, 2025, dt.date(2025, 12, 31))
+def test_helpers(so_ket):
+    res = so_ket
     rank = periods.ranking(res.indicators, "family_title_rate")
     # 2025: XM-PHUTUC 95, XM-UAR 90, XM-IARSAI 80, XM-IADREH 10
     assert rank["geo_code"].tolist() == ["XM-PHUTUC", "XM-UAR", "XM-IARSAI", "XM-IADREH"]
