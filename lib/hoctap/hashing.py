@@ -1,6 +1,6 @@
 """Content hashes: of files (cached in the process and, like git's index, in a file of the
 workspace keyed on each file's stat), of folders by relative path, of the package's own code (a
-stage's code is every module its entry points import, read from the source with ``ast``) and of
+stage's code is every module its entry points import, read from the source text) and of
 the environment (the hoctap release, the libraries' versions).
 
 Core: imports nothing of the package but ``paths`` and ``io`` (and ``hoctap.api`` is only read).

@@ -57,9 +57,7 @@ def _fonts() -> list[list]:
 
 def _same_fonts(recorded) -> bool:
     try:
-        return all(
-            os.stat(path).st_size == size and os.stat(path).st_mtime_ns == mtime for path, size, mtime in recorded
-        )
+        return all((st := os.stat(path)).st_size == size and st.st_mtime_ns == mtime for path, size, mtime in recorded)
     except (OSError, TypeError, ValueError):
         return False
 

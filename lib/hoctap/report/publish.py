@@ -26,15 +26,15 @@ from hoctap.report.notebook import read_document
 from hoctap.report.pdf import write_pdf
 
 
-def _annex_files(appendix: Document, annex: Document, ws: Workspace, report: str, **keys) -> Annex:
-    """The appendix tables (Excel) and the technical annex (HTML, PDF)."""
+def _annex_files(appendix: Document, annex: Document, day: dt.date, ws: Workspace, report: str, **keys) -> Annex:
+    """The appendix tables (Excel) and the technical annex (HTML, PDF) for the issue date ``day``."""
     cat = Catalog(ws)
     files = {role: cat.path(PRODUCTS[report][role], **keys) for role in ("xlsx", "annex_html", "annex_pdf")}
     write_xlsx(appendix, files["xlsx"])
     annex_page = html.render(annex)
     write_text(files["annex_html"], annex_page)
     write_pdf(annex_page, files["annex_pdf"], cat.path("pdf_cache"))
-    return Annex(files)
+    return Annex(files, day)
 
 
 def _document_files(doc: Document, ws: Workspace, report: str, **keys) -> dict[str, Path]:
@@ -50,14 +50,6 @@ def _document_files(doc: Document, ws: Workspace, report: str, **keys) -> dict[s
     return files
 
 
-def write_files(
-    doc: Document, appendix: Document, annex: Document, ws: Workspace, report: str, **keys
-) -> dict[str, Path]:
-    """Every product of the catalog for one report."""
-    files = {**_annex_files(appendix, annex, ws, report, **keys).files, **_document_files(doc, ws, report, **keys)}
-    return {role: files[role] for role in PRODUCTS[report]}
-
-
 @dataclass
 class Annex:
     """A report's appendix tables and technical annex, written while its notebook runs (they are
@@ -65,35 +57,37 @@ class Annex:
     issue date they carry."""
 
     files: dict[str, Path]
-    day: dt.date | None = None
+    day: dt.date
 
 
 def _issue_date(doc: Document, given):
     return given or doc.meta.get("issue_date")
 
 
+def _annual_annex(d: annual.AnnualData) -> Annex:
+    return _annex_files(annual_appendix.document(d), annual.annex(d), d.issue_date, d.ws, "annual", year=d.year)
+
+
+def _period_annex(d: period.PeriodData) -> Annex:
+    keys = {"kind": d.kind, "year_from": d.year_from, "year_to": d.year_to}
+    return _annex_files(period_appendix.document(d), period_sections.annex(d), d.issue_date, d.ws, "period", **keys)
+
+
 def annual_annex(ws: Workspace, year: int, day: dt.date) -> Annex:
     """The annual report's appendix and annex for the issue date ``day``."""
-    d = annual.load(ws, year, day)
-    out = _annex_files(annual_appendix.document(d), annual.annex(d), ws, "annual", year=year)
-    out.day = d.issue_date
-    return out
+    return _annual_annex(annual.load(ws, year, day))
 
 
 def period_annex(ws: Workspace, kind: str, year_from: int, year_to: int, day: dt.date) -> Annex:
     """A review's appendix and annex for the issue date ``day``."""
-    d = period.load(ws, kind, year_from, year_to, issue_date=day)
-    keys = {"kind": kind, "year_from": year_from, "year_to": year_to}
-    out = _annex_files(period_appendix.document(d), period_sections.annex(d), ws, "period", **keys)
-    out.day = d.issue_date
-    return out
+    return _period_annex(period.load(ws, kind, year_from, year_to, issue_date=day))
 
 
-def _publish(doc, d, early: Annex | None, annex: Callable[[], Annex], ws, report, **keys) -> dict[str, Path]:
-    """The document's files, beside an annex written early for its date (else written now)."""
+def _publish(doc, d, early: Annex | None, annex: Callable, ws, report, **keys) -> dict[str, Path]:
+    """The document's files, beside an annex written early for its date (else ``annex(d)`` now)."""
     files = _document_files(doc, ws, report, **keys)
     if early is None or early.day != d.issue_date:
-        early = annex()
+        early = annex(d)
     files.update(early.files)
     return {**{role: files[role] for role in PRODUCTS[report]}, "index": update_index(ws)}
 
@@ -105,8 +99,7 @@ def publish_annual(
     was written for the document's date); the index."""
     doc = read_document(Path(executed_notebook))
     d = annual.load(ws, year, _issue_date(doc, issue_date))
-    annex = lambda: _annex_files(annual_appendix.document(d), annual.annex(d), ws, "annual", year=year)  # noqa: E731
-    return _publish(doc, d, early, annex, ws, "annual", year=year)
+    return _publish(doc, d, early, _annual_annex, ws, "annual", year=year)
 
 
 def publish_period(
@@ -122,5 +115,4 @@ def publish_period(
     doc = read_document(Path(executed_notebook))
     d = period.load(ws, kind, year_from, year_to, issue_date=_issue_date(doc, issue_date))
     keys = {"kind": kind, "year_from": year_from, "year_to": year_to}
-    annex = lambda: _annex_files(period_appendix.document(d), period_sections.annex(d), ws, "period", **keys)  # noqa: E731
-    return _publish(doc, d, early, annex, ws, "period", **keys)
+    return _publish(doc, d, early, _period_annex, ws, "period", **keys)
