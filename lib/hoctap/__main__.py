@@ -1,5 +1,3 @@
-import sys
+from hoctap.cli import run
 
-from hoctap.cli import main
-
-sys.exit(main())
+run()

@@ -95,16 +95,23 @@ class Kernel:
             run_sync(self._reset)()
         return self.km
 
+    def start(self) -> Future:
+        """Start the kernel and its imports (unless it is running) in the kernel's thread, while
+        the caller goes on; the thread is idle again once the future is done."""
+        return self.submit(self._warm)
+
     def warm(self) -> None:
         """Start the kernel now and import what the notebooks import, while nothing waits for it
         (a worker before its first stage)."""
-        self.submit(self._warm).result()
+        self.start().result()
 
     def _warm(self) -> None:
         from jupyter_core.utils import run_sync
 
         os.environ.setdefault("MPLBACKEND", "Agg")
         self.km = self.manager()
+        if self.km.has_kernel:
+            return
         run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS, cwd=str(NOTEBOOKS_DIR))
         run_sync(self._execute)("import hoctap.api\n")
         self.runs = 1  # what it imported stays; the next run starts on a clean namespace

@@ -24,6 +24,7 @@ from hoctap import io, programme, stages
 from hoctap.catalog import PRODUCTS, Catalog
 from hoctap.errors import HoctapError, InputError, NotebookError, failure_reason
 from hoctap.execute import Kernel, execute_notebook
+from hoctap.offload import Helper, Job
 from hoctap.paths import Workspace
 from hoctap.runlog import logged
 from hoctap.stages import ANNUAL_NB, CLEAN_NB, INDICATORS_NB, PERIOD_NB, Stage
@@ -67,37 +68,51 @@ def _prepare_annual(ws: Workspace, stage: Stage) -> None:
 
 
 def _annual(ws: Workspace, stage: Stage, progress: Progress) -> None:
-    from hoctap.report import publish
-
     year, date = stage.params["year"], stage.params["report_date"]
     target = Catalog(ws).path("year_notebook", year=year, notebook=ANNUAL_NB)
     params = _params(ws, year=year, report_date=date)
     day = _date(date) or dt.date.today()
-    executed, early = _beside(
-        (ANNUAL_NB, target, params, progress),
-        lambda: publish.annual_annex(ws, year, day),
-    )
-    t0 = time.perf_counter()
-    files = publish.publish_annual(ws, year, executed, _date(date), early)
+    with _helper() as helper:
+        annex = helper.submit("hoctap.report.publish:annual_annex", ws, year, day)
+        executed = _beside((ANNUAL_NB, target, params, progress), annex)
+        from hoctap.report import publish
+
+        t0 = time.perf_counter()
+        files = publish.publish_annual(ws, year, executed, _date(date), annex.result(), helper)
     _say(progress, f"  HTML, PDF, Word, Excel: {time.perf_counter() - t0:.1f} giây")
     for path in files.values():
         _say(progress, f"  → {path}")
 
 
-def _beside(notebook: tuple, annex: Callable):
-    """A report's notebook run in its kernel (in the kernel's thread) while this thread writes the
-    report's annex (which never reads the document); both results, or the first error once both
-    are over (no file is written after the stage ends: its guard may be putting files back)."""
+def _helper() -> Helper:
+    """A report's helper (``hoctap.offload``): the kernel starts in its thread while this one
+    imports what the report's files need; the fork waits for both, so the child imports
+    nothing and no other thread of this process is busy when it is made."""
+    kernel = Kernel.current()
+    started = kernel.start() if kernel is not None else None
+    import papermill  # noqa: F401
+
+    import hoctap.report.publish  # noqa: F401
+
+    if started is not None:
+        started.result()
+    return Helper()
+
+
+def _beside(notebook: tuple, annex: Job) -> Path:
+    """A report's notebook run in its kernel (in the kernel's thread) while the report's annex
+    (which never reads the document) is written; the executed notebook, once both are over (no
+    file is written after the stage ends: its guard may be putting files back)."""
     kernel = Kernel.current()
     if kernel is None:
-        return execute_notebook(*notebook), annex()
+        return execute_notebook(*notebook)
     run = kernel.notebook(*notebook)
     try:
-        early = annex()
+        annex.wait()
     except Exception:
         wait([run])
         raise
-    return run.result(), early
+    return run.result()
 
 
 def _period_keys(stage: Stage) -> dict:
@@ -121,17 +136,16 @@ def _prepare_review(ws: Workspace, stage: Stage) -> None:
 
 
 def _review(ws: Workspace, stage: Stage, progress: Progress) -> None:
-    from hoctap.report import publish
-
     keys, date = _period_keys(stage), stage.params["report_date"]
     target = Catalog(ws).path("period_notebook", **keys, notebook=PERIOD_NB)
     params = _params(ws, **keys, geography_date=stage.params["geography_date"], report_date=date)
     day = _date(date) or dt.date.today()
-    executed, early = _beside(
-        (PERIOD_NB, target, params, progress),
-        lambda: publish.period_annex(ws, *keys.values(), day),
-    )
-    files = publish.publish_period(ws, *keys.values(), executed, _date(date), early)
+    with _helper() as helper:
+        annex = helper.submit("hoctap.report.publish:period_annex", ws, *keys.values(), day)
+        executed = _beside((PERIOD_NB, target, params, progress), annex)
+        from hoctap.report import publish
+
+        files = publish.publish_period(ws, *keys.values(), executed, _date(date), annex.result(), helper)
     for path in files.values():
         _say(progress, f"  → {path}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -45,3 +46,21 @@ def test_vietnamese_output_survives_a_non_utf8_locale():
     out = subprocess.run([sys.executable, "-m", "hoctap", "--help"], capture_output=True, env=env, timeout=60)
     assert out.returncode == 0
     assert "tạo biểu mẫu HTSD-01" in out.stdout.decode("utf-8")
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(demo_sample):
+    """`hoctap status | head -1`: the closed pipe is no disk error and no traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "hoctap", "status", "--data-dir", str(demo_sample.data_dir)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert out.returncode == 141
+    assert out.stderr == ""
