@@ -297,6 +297,12 @@ DATASETS: tuple[Dataset, ...] = (
         doc="the executed notebook of a stage's last failed run (its previous products were kept)",
     ),
     Dataset(
+        "build_lock",
+        "processed/.lock",
+        "text",
+        doc="held by the command writing the workspace (hoctap.lock), with who it is; released when it ends",
+    ),
+    Dataset(
         "chart_cache",
         "processed/.cache/chart-images",
         "folder",

@@ -253,7 +253,21 @@ def _demo_years(ws: Workspace, years, seed: int) -> list[int]:
     return missing
 
 
+# commands that write the workspace: one at a time (hoctap.lock)
+WRITING = ("demo", "clean", "indicators", "report", "run")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in WRITING:
+        from hoctap.lock import exclusive
+
+        ws = Workspace.at(args.data_dir, args.reports_dir)
+        with exclusive(ws, " ".join(sys.argv[1:]) or args.command):
+            return _command(args)
+    return _command(args)
+
+
+def _command(args: argparse.Namespace) -> int:
     ws = Workspace.at(args.data_dir, args.reports_dir)
     if args.command == "template":
         from hoctap.intake.template import write_template

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -56,6 +57,13 @@ def change_one_school(ws: Workspace, year: int) -> str:
     raise SystemExit(f"không tìm được tệp nào của năm {year} để sửa")
 
 
+def _settle_disk() -> None:
+    """Write back what earlier parts of the bench left in the page cache (the national year is
+    700 MB), so that it is not timed as part of the next command."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f} %"
 
@@ -68,6 +76,7 @@ def builds(root: Path) -> dict[str, float]:
     ws = Workspace.at(root / "data", root / "reports")
     generate(ws)
     jobs = os.environ.get("HOCTAP_JOBS") or "mặc định"
+    _settle_disk()
     out: dict[str, float] = {}
     out["full"], built = _hoctap(ws, "run", "--all")
     print(
@@ -85,12 +94,18 @@ def builds(root: Path) -> dict[str, float]:
     os.utime(some)
     out["touch"], built = _hoctap(ws, "run", "--all")
     print(f"Sau `touch` một tệp (nội dung không đổi): {out['touch']:.1f} s, lập lại {len(built)} bước")
-    date = dt.date(year, 12, 20).isoformat()
-    out["annual"], built = _hoctap(ws, "report", "annual", "--year", str(year), "--date", date)
+    _settle_disk()
+    runs = []
+    for day in (20, 22, 23):  # a new signing date each time: the document and its annex are laid out again
+        date = dt.date(year, 12, day).isoformat()
+        seconds, built = _hoctap(ws, "report", "annual", "--year", str(year), "--date", date)
+        runs.append(seconds)
+    out["annual"] = statistics.median(runs)
     print(
-        f"Một báo cáo năm {year}, số liệu đã làm sạch, ngày ký khác (hoctap report annual --date {date}): "
-        f"{out['annual']:.1f} s (mục tiêu ≤ 5 s; trước: {BASELINE['annual']:.1f} s), lập lại {len(built)} bước: "
-        f"{', '.join(built)}"
+        f"Một báo cáo năm {year}, số liệu đã làm sạch, ngày ký khác (hoctap report annual --date ..., trung vị của "
+        f"3 lần: {', '.join(f'{s:.1f}' for s in runs)} s): {out['annual']:.1f} s (mục tiêu ≤ 5 s; trước: "
+        f"{BASELINE['annual']:.1f} s, nhanh gấp {BASELINE['annual'] / out['annual']:.1f} lần), lập lại {len(built)} "
+        f"bước: {', '.join(built)}"
     )
     narrative = Catalog(ws).path("annual_narrative", year=year)
     narrative.write_text(narrative.read_text(encoding="utf-8") + "\n", encoding="utf-8")
