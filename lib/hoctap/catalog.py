@@ -117,6 +117,17 @@ COMPLETENESS_COLUMNS = (
     "report_date",
     "status",
 )
+# a file of an earlier cleaning of the year that is no longer under raw/<year>/
+REMOVED_COLUMNS = (
+    "year",
+    "path",
+    "sha256",
+    "size_bytes",
+    "status",
+    "school_id",
+    "school_name",
+    "detected",
+)
 # the template's ThongTin fields; the DonVi fields follow as extra columns, then the tail
 SCHOOL_COLUMNS = (
     "year",
@@ -254,6 +265,15 @@ DATASETS: tuple[Dataset, ...] = (
         "csv",
         COMPLETENESS_COLUMNS,
         doc="one row per expected or submitting school",
+        made_by=_CLEAN,
+    ),
+    Dataset(
+        "removed",
+        "processed/{year}/removed.csv",
+        "csv",
+        REMOVED_COLUMNS,
+        doc="one row per file an earlier cleaning of the year listed and this one no longer found, with its "
+        "status then and the day it was found gone",
         made_by=_CLEAN,
     ),
     # hoctap indicators

@@ -40,7 +40,7 @@ PERIOD_NB = "04-period-review.ipynb"
 RULES = RESOURCES_DIR / "rules.csv"
 CSS = RESOURCES_DIR / "report.css"
 YEAR_TABLES = ("schools", "villages", "orgs", "completeness")  # what indicators read of a year
-CLEAN_TABLES = ("intake", "issues", "schools", "villages", "orgs", "completeness")
+CLEAN_TABLES = ("intake", "issues", "schools", "villages", "orgs", "completeness", "removed")
 LEDGERS = ("intake", "issues", "completeness")
 # cleaning.history compares a year with up to 3 previous years' used villages and schools
 HISTORY_YEARS = 3

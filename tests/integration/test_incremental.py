@@ -9,6 +9,7 @@ that build or on a private copy of it and reads what the next run did from the r
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
 import shutil
@@ -213,7 +214,12 @@ def test_a_removed_file_rebuilds_its_year_and_report_only(built, tmp_path):
     assert result.built == YEAR_STAGES and result.up_to_date == [f"indicators-{YEAR - 1}"]
     clean = next(o for o in result.outcomes if o.stage.key == f"clean-{YEAR}")
     assert clean.reasons == [f"tệp raw/{gone} đã bị xóa"]
-    assert gone not in set(cat.read("intake", year=YEAR)["path"]), "the ledger no longer lists the file"
+    assert gone not in set(cat.read("intake", year=YEAR)["path"]), "the intake ledger lists what is there"
+    removed = cat.read("removed", year=YEAR)
+    assert removed["path"].tolist() == [gone] and removed["status"].tolist() == ["accepted"], "and shows it gone"
+    assert removed["sha256"].item() == intake.set_index("path").loc[gone, "sha256"]
+    annex = cat.path("annual_annex_html", year=YEAR).read_text(encoding="utf-8")
+    assert "nay không còn trong thư mục" in annex and html.escape(gone) in annex and removed["sha256"].item() in annex
     assert pipeline.build(ws, _plan(ws)).built == []
 
 

@@ -27,6 +27,7 @@ TABLES = (
     "villages.parquet",
     "orgs.parquet",
     "completeness.csv",
+    "removed.csv",
 )
 
 
@@ -458,3 +459,62 @@ def test_notebook_views_speak_vietnamese():
         ["Lỗi (phải sửa)", "part_whole", 2, 2],
         ["Cảnh báo (kiểm tra lại)", "conflict", 1, 1],
     ]
+
+
+def test_a_file_taken_away_is_listed_as_gone_until_it_comes_back(tmp_path):
+    """removed.csv: a file an earlier cleaning listed, with its status then and the day it was
+    found gone; kept through later runs, dropped when a file is back under the same path."""
+    import datetime as dt
+
+    ws = _ws(tmp_path)
+    raw = ws.raw(YEAR)
+    raw.mkdir(parents=True)
+    books = {
+        "a.xlsx": _book("KP001", "Trường Mầm non Hoa Sen", "Phú Túc", "10/11/2024"),
+        "b.xlsx": _book("KP002", "Trường Tiểu học Lê Lợi", "Phú Túc", "10/11/2024"),
+        "c.xlsx": _book("KP003", "Trường Tiểu học Nguyễn Du", "Phú Túc", "10/11/2024"),
+    }
+    for name, book in books.items():
+        write_xlsx(book, raw / name)
+    first = clean_year(ws, YEAR)
+    assert first.removed.empty and list(first.removed.columns)[:3] == ["year", "path", "sha256"]
+    digest = first.intake.set_index("path").loc[f"{YEAR}/b.xlsx", "sha256"]
+    (raw / "b.xlsx").unlink()
+    second = clean_year(ws, YEAR)
+    gone = pd.read_csv(ws.processed(YEAR) / "removed.csv", dtype=str)
+    assert gone[["path", "sha256", "status", "school_id"]].values.tolist() == [
+        [f"{YEAR}/b.xlsx", digest, "accepted", "KP002"]
+    ]
+    assert gone["detected"].item() == dt.date.today().isoformat()
+    assert "nay không còn trong thư mục: 1 (2024/b.xlsx)" in second.summary_text()
+    assert "KP002" not in set(second.schools["school_id"])
+
+    (ws.processed(YEAR) / "removed.csv").write_text(  # found gone on an earlier day: that day is kept
+        (ws.processed(YEAR) / "removed.csv")
+        .read_text(encoding="utf-8-sig")
+        .replace(dt.date.today().isoformat(), "2024-12-01"),
+        encoding="utf-8-sig",
+    )
+    (raw / "c.xlsx").unlink()
+    third = clean_year(ws, YEAR)
+    assert third.removed[["path", "detected"]].values.tolist() == [
+        [f"{YEAR}/b.xlsx", "2024-12-01"],
+        [f"{YEAR}/c.xlsx", dt.date.today().isoformat()],
+    ]
+
+    write_xlsx(books["b.xlsx"], raw / "b.xlsx")  # sent again under the same name
+    fourth = clean_year(ws, YEAR)
+    assert fourth.removed["path"].tolist() == [f"{YEAR}/c.xlsx"]
+
+
+def test_a_damaged_earlier_ledger_is_no_history_and_no_failure(tmp_path):
+    ws = _ws(tmp_path)
+    raw = ws.raw(YEAR)
+    raw.mkdir(parents=True)
+    write_xlsx(_book("KP001", "Trường Mầm non Hoa Sen", "Phú Túc", "10/11/2024"), raw / "a.xlsx")
+    ws.processed(YEAR).mkdir(parents=True)
+    (ws.processed(YEAR) / "intake.csv").write_bytes(b'\xff\xfe\x00garbage\n"unterminated')
+    (ws.processed(YEAR) / "removed.csv").write_text("no,columns,we,know\n1,2,3,4\n")
+    result = clean_year(ws, YEAR)
+    assert result.removed.empty
+    assert result.intake["status"].tolist() == ["accepted"]

@@ -72,7 +72,7 @@ def test_reference_products_and_history_make_it_stale(workspace):
 def test_no_stamp_and_no_products_say_so(workspace):
     workspace.raw(2024).mkdir(parents=True)
     stage = stages.clean_stage(workspace, 2024)
-    assert stages.check(workspace, stage).reasons == ["chưa có sản phẩm (7 tệp, như processed/2024/intake.csv)"]
+    assert stages.check(workspace, stage).reasons == ["chưa có sản phẩm (8 tệp, như processed/2024/intake.csv)"]
     for path in stage.products:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x", encoding="utf-8")

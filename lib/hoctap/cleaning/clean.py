@@ -8,6 +8,7 @@ Outputs are written atomically and sorted, so a rerun on the same inputs is iden
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import os
 from collections import defaultdict
@@ -20,7 +21,7 @@ from hoctap.catalog import Catalog
 from hoctap.cleaning import rules
 from hoctap.cleaning.assess import Assessed, assess, issue_row
 from hoctap.cleaning.history import outliers
-from hoctap.cleaning.ledgers import completeness, intake_frame, issues_frame
+from hoctap.cleaning.ledgers import completeness, intake_frame, issues_frame, removed_frame, removed_text
 from hoctap.cleaning.tables import duplicates, tables
 from hoctap.errors import InputError
 from hoctap.intake.discovery import Version, choose_versions, discover
@@ -48,6 +49,7 @@ class CleanResult:
     villages: pd.DataFrame
     orgs: pd.DataFrame
     completeness: pd.DataFrame
+    removed: pd.DataFrame | None = None
 
     def summary_text(self) -> str:
         """Import summary in the manner of DHIS2, in Vietnamese."""
@@ -60,6 +62,8 @@ class CleanResult:
             f"Dòng số liệu (thôn và cơ quan): được dùng {rows.get('used', 0)}; cách ly {rows.get('quarantined', 0)}; "
             f"gộp trùng {rows.get('duplicate', 0)}; xung đột (bản không được chọn) {rows.get('conflict-lost', 0)}.",
         ]
+        if self.removed is not None and len(self.removed):
+            lines.insert(2, removed_text(self.removed))
         if len(self.schools):
             q = int((self.schools["status"] == "quarantined").sum())
             lines.append(
@@ -222,9 +226,12 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
     issues_df = issues_frame(issues)
     intake_df = intake_frame(entries, assessed, issues_df, year)
     completeness_df = completeness(ref, year, geo, assessed)
+    cat = Catalog(ws)
+    removed_df = removed_frame(intake_df, *_history(cat, year), year, dt.date.today())
+    if len(removed_df):
+        say(removed_text(removed_df))
     out = ws.processed(year)
     say(f"Ghi các bảng vào {out}...")
-    cat = Catalog(ws)
     for name, df in (
         ("intake", intake_df),
         ("issues", issues_df),
@@ -232,6 +239,7 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
         ("villages", villages),
         ("orgs", orgs),
         ("completeness", completeness_df),
+        ("removed", removed_df),
     ):
         cat.write(name, df, year=year)
     from hoctap.cleaning.feedback import feedback_jobs, write_one
@@ -240,4 +248,16 @@ def _finish(ws, ref, year, geo, entries, assessed, pool, say) -> CleanResult:
 
     _map(pool, write_one, feedback_jobs(ws, year, assessed, issues_df))
     say(f"Đã ghi kết quả vào {out}")
-    return CleanResult(year, intake_df, issues_df, schools, villages, orgs, completeness_df)
+    return CleanResult(year, intake_df, issues_df, schools, villages, orgs, completeness_df, removed_df)
+
+
+def _history(cat: Catalog, year: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The intake ledger this run replaces and the removals recorded before; a ledger that no
+    longer reads (edited by hand, damaged) is no history, never a reason to stop."""
+    out = []
+    for name in ("intake", "removed"):
+        try:
+            out.append(cat.read(name, optional=True, year=year, dtype=str))
+        except Exception:  # any damage: pandas' parser errors, a missing column, undecodable bytes
+            out.append(None)
+    return out[0], out[1]

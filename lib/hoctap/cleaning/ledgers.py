@@ -1,9 +1,9 @@
-"""The ledgers of a year: issues.csv, intake.csv, completeness.csv as frames."""
+"""The ledgers of a year: issues.csv, intake.csv, completeness.csv, removed.csv as frames."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pandas as pd
 
@@ -17,6 +17,7 @@ ISSUE_COLUMNS = list(catalog.ISSUE_COLUMNS)
 
 
 INTAKE_COLUMNS = list(catalog.INTAKE_COLUMNS)
+REMOVED_COLUMNS = list(catalog.REMOVED_COLUMNS)
 
 
 def issues_frame(issues: list[dict]) -> pd.DataFrame:
@@ -134,3 +135,44 @@ def completeness(ref: Reference, year: int, geo: dt.date, assessed: list[Assesse
             row["status"] = "rejected"
     df = pd.DataFrame(list(rows.values()), columns=list(catalog.COMPLETENESS_COLUMNS))
     return df.sort_values("school_id", kind="stable").reset_index(drop=True)
+
+
+def removed_frame(
+    intake: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    removed_before: pd.DataFrame | None,
+    year: int,
+    today: dt.date,
+) -> pd.DataFrame:
+    """The files an earlier cleaning of the year listed that are no longer under raw/<year>/.
+
+    ``previous`` is the intake ledger the run replaces, ``removed_before`` the removals already
+    recorded: they stay listed, with the day they were first found gone, until a file comes
+    back under the same path. A figure that changed because a file was taken away is then
+    explained in the ledger, not only by an absence.
+    """
+    present = set(intake["path"].astype(str))
+    rows: dict[str, dict] = {}
+    for frame, detected in ((removed_before, None), (previous, today.isoformat())):
+        if frame is None or "path" not in frame:
+            continue
+        for rec in frame.to_dict("records"):
+            path = str(rec.get("path", ""))
+            if not path or path in present or path in rows:
+                continue
+            rows[path] = {c: rec.get(c) for c in REMOVED_COLUMNS} | {"year": year}
+            if detected is not None:
+                rows[path]["detected"] = detected
+    df = pd.DataFrame(list(rows.values()), columns=REMOVED_COLUMNS)
+    df["year"] = df["year"].astype("int64")
+    return df.sort_values("path", kind="stable").reset_index(drop=True)
+
+
+def removed_text(removed: pd.DataFrame) -> str:
+    """One Vietnamese line naming the files gone since an earlier cleaning (the first five)."""
+    paths = removed["path"].astype(str)
+    more = f" và {len(paths) - 5} tệp khác" if len(paths) > 5 else ""
+    return (
+        f"Tệp đã có ở lần làm sạch trước, nay không còn trong thư mục: {len(paths)} "
+        f"({', '.join(paths.head(5))}{more}); xem {PurePath(catalog.dataset('removed').pattern).name}."
+    )

@@ -18,7 +18,7 @@ from hoctap.report import common
 from hoctap.report.blocks import Document, Heading, Paragraph, Section, frame_table
 from hoctap.report.data import ReportData
 from hoctap.report.meta import DASH, is_missing, number
-from hoctap.vocabulary import REJECTED, SEVERITY_RANK, SEVERITY_WORDS
+from hoctap.vocabulary import INTAKE_WORDS, REJECTED, SEVERITY_RANK, SEVERITY_WORDS
 
 MAX_ISSUES = 400  # problems listed one by one; the full list is issues.csv
 
@@ -47,12 +47,48 @@ def issue_kinds(issues: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _removed_table(removed: pd.DataFrame, caption: str):
+    return frame_table(
+        removed.assign(
+            status_vn=removed["status"].map(lambda s: INTAKE_WORDS.get(str(s), DASH) if not is_missing(s) else DASH),
+            day=removed["detected"].map(_day),
+            digest=removed["sha256"].map(lambda h: DASH if is_missing(h) else str(h)),
+        ),
+        [
+            ("path", "Tệp"),
+            ("status_vn", "Tình trạng lần trước"),
+            ("day", "Phát hiện ngày"),
+            ("digest", "Mã băm SHA-256"),
+        ],
+        caption=caption,
+        style="data prov",
+        cell_style={"digest": lambda r: {"mono": True}},
+    )
+
+
+def _day(text) -> str:
+    try:
+        return dt.date.fromisoformat(str(text)).strftime("%d/%m/%Y")
+    except ValueError:
+        return DASH
+
+
 def year_blocks(
-    year: int | None, intake: pd.DataFrame | None, issues: pd.DataFrame | None, n: int, each: bool = True
+    year: int | None,
+    intake: pd.DataFrame | None,
+    issues: pd.DataFrame | None,
+    n: int,
+    each: bool = True,
+    removed: pd.DataFrame | None = None,
 ) -> list:
-    """The rejected files, the kinds of problems and (``each``) the problems one by one of a year."""
+    """The rejected files, the files gone since an earlier cleaning, the kinds of problems and
+    (``each``) the problems one by one of a year; tables numbered n.1, n.2... as they come."""
     when = f" năm {year}" if year is not None else ""
     out = []
+
+    def caption(text: str) -> str:
+        return f"Bảng {n}.{len(out) + 1}. {text}{when}"
+
     if intake is not None and len(intake):
         bad = intake[intake["status"] == REJECTED]
         if len(bad):
@@ -60,10 +96,12 @@ def year_blocks(
                 frame_table(
                     bad.assign(file=bad["path"].map(_file_name)),
                     [("file", "Tệp"), ("school_name", "Trường"), ("reason", "Lý do không tiếp nhận")],
-                    caption=f"Bảng {n}.1. Các tệp không được tiếp nhận{when}",
+                    caption=caption("Các tệp không được tiếp nhận"),
                     style="data prov",
                 )
             )
+    if removed is not None and len(removed):
+        out.append(_removed_table(removed, caption("Các tệp đã có ở lần làm sạch trước, nay không còn trong thư mục")))
     if issues is not None and len(issues):
         out.append(
             frame_table(
@@ -77,7 +115,7 @@ def year_blocks(
                 ],
                 formats={"n": number, "schools": number},
                 numeric=("n", "schools"),
-                caption=f"Bảng {n}.2. Các loại vấn đề phát hiện{when}",
+                caption=caption("Các loại vấn đề phát hiện"),
                 style="data prov",
             )
         )
@@ -96,7 +134,7 @@ def year_blocks(
             frame_table(
                 listed,
                 [("file", "Tệp"), ("where", "Ô"), ("severity_vn", "Mức độ"), ("message", "Nội dung")],
-                caption=f"Bảng {n}.3. Danh sách vấn đề{when}",
+                caption=caption("Danh sách vấn đề"),
                 style="data prov",
                 note=(
                     f"Còn {number(more)} vấn đề nữa trong sổ vấn đề của năm (thư mục số liệu đã xử lý)."
@@ -115,9 +153,11 @@ def document(
     parameters: dict | None = None,
     run_time: dt.datetime | None = None,
     each: bool = True,
+    removed: dict[int | None, pd.DataFrame | None] | None = None,
 ) -> Document:
     """The annex of one report: provenance, input files, then each year's problems (one by one
-    when ``each``; a review lists kinds only, the lists are in each year's own annex)."""
+    when ``each``; a review lists kinds only, the lists are in each year's own annex) and the
+    files gone since an earlier cleaning (``removed``, by year)."""
     blocks = [
         Heading("PHỤ LỤC KỸ THUẬT", 1, role="appendix-title"),
         Paragraph(f"(Kèm theo {title}; tài liệu lưu của cán bộ tổng hợp, không phát hành)", "appendix-sub"),
@@ -125,7 +165,7 @@ def document(
     ]
     sections = [Section(blocks, "annex-title"), common.provenance(d, parameters, run_time)]
     for i, (year, intake, issues) in enumerate(years, 1):
-        part = year_blocks(year, intake, issues, i, each)
+        part = year_blocks(year, intake, issues, i, each, (removed or {}).get(year))
         if part:
             head = f"{i}. Kiểm tra số liệu" + (f" năm {year}" if year is not None else "")
             sections.append(Section([Heading(head, 2), *part], f"annex-year-{year or ''}"))

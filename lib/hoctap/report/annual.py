@@ -67,6 +67,7 @@ class AnnualData(ReportData):
     schools: pd.DataFrame | None
     villages: pd.DataFrame | None
     orgs: pd.DataFrame | None
+    removed: pd.DataFrame | None = None
 
     @property
     def area(self) -> pd.DataFrame:
@@ -131,7 +132,7 @@ def load(ws: Workspace, year: int, issue_date=None) -> AnnualData:
         previous=prev,
         **{
             name: cat.read(name, optional=True, year=year)
-            for name in ("intake", "issues", "completeness", "schools", "villages", "orgs")
+            for name in ("intake", "issues", "completeness", "schools", "villages", "orgs", "removed")
         },
     )
 
@@ -482,7 +483,12 @@ def document(
 def annex(d: AnnualData, parameters: dict | None = None, run_time: dt.datetime | None = None) -> Document:
     """The technical annex: input files with hashes, files not accepted, problems, parameters."""
     return technical.document(
-        d, f"Báo cáo kết quả thực hiện năm {d.year}", [(None, d.intake, d.issues)], parameters, run_time
+        d,
+        f"Báo cáo kết quả thực hiện năm {d.year}",
+        [(None, d.intake, d.issues)],
+        parameters,
+        run_time,
+        removed={None: d.removed},
     )
 
 
