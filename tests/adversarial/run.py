@@ -364,6 +364,52 @@ def ledger_findings(
     return by_path
 
 
+def read_removed(pdir: Path) -> list[dict] | None:
+    import csv
+
+    path = pdir / "removed.csv"
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["path"] = _unescape(r.get("path", ""))
+    return rows
+
+
+def removal_findings(rep: Report, phase: str, data: Path, seed: int, timeout: float) -> None:
+    """The analyst takes a tenth of the entries away and cleans again: every entry of the earlier
+    intake.csv is in the new one or in removed.csv, with its hash, and removed.csv names only
+    entries that are gone."""
+    pdir = data / "processed" / str(YEAR)
+    first = {r["path"]: r for r in read_intake(pdir) or []}
+    there = sorted(rel for rel in first if os.path.lexists(data / "raw" / rel))
+    gone = set(random.Random(seed).sample(there, max(1, len(there) // 10))) if there else set()
+    for rel in gone:
+        p = data / "raw" / rel
+        if p.is_dir() and not p.is_symlink():
+            _force_rmtree(p)
+        else:
+            p.unlink()
+    r = clean(data, timeout)
+    rep.counts[f"{phase}_removed"] = f"{len(gone)} of {len(first)} entries taken away: rc={r.rc} {r.secs:.1f}s"
+    if r.rc != 0 or r.traceback or r.timed_out:
+        rep.add(phase, "hang" if r.timed_out else "crash", "hoctap clean after removals", "", r.tail(1))
+        return
+    now = {row["path"] for row in read_intake(pdir) or []}
+    removed = {row["path"]: row for row in read_removed(pdir) or []}
+    for rel, row in first.items():
+        if rel not in now and rel not in removed:
+            rep.add(phase, "lost", rel, row.get("status", ""), "in the earlier intake.csv, now in neither ledger")
+        elif rel in removed and removed[rel].get("sha256", "") != row.get("sha256", ""):
+            rep.add(phase, "lost", rel, row.get("status", ""), "removed.csv holds another hash than the earlier ledger")
+    for rel in removed:
+        if os.path.lexists(data / "raw" / rel) or rel in now:
+            rep.add(phase, "ghost", rel, "", "removed.csv names an entry that is still there")
+    for rel in gone - set(removed):
+        rep.add(phase, "lost", rel, first[rel].get("status", ""), "taken away but not in removed.csv")
+
+
 # ---- the probe: one file alone in a forked child ----------------------------------------------
 
 
@@ -958,6 +1004,7 @@ def phase_mutants(rep: Report, work: Path, seed: int, deadline: float, timeout: 
         if ok:
             by_path = ledger_findings(rep, phase, data, before, kinds, made_of)
             _row_findings(rep, phase, data, expect, by_path, made_of)
+            removal_findings(rep, phase, data, seed, _left(deadline, 15, timeout))
             break
         rep.add(
             phase,
