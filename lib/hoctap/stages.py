@@ -302,11 +302,16 @@ def _path(ws: Workspace, key: str) -> Path | None:
     return Path(rel) if kind == "file" else None
 
 
+# the module that runs every stage's action (the parameters a notebook gets, what is published):
+# hashed for every stage, not followed (what it imports for one kind of stage is that stage's)
+RUNNER = "hoctap.pipeline"
+
+
 def stage_code(stage: Stage) -> tuple[str, ...]:
     roots = list(stage.code)
     if stage.notebook:
         roots += [hashing.API_MODULE, *hashing.notebook_modules(stage.notebook)]
-    return hashing.code_closure(tuple(sorted(set(roots))))
+    return tuple(sorted({*hashing.code_closure(tuple(sorted(set(roots)))), RUNNER}))
 
 
 # ---- dates as they select -----------------------------------------------------------------------
