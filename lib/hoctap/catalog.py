@@ -117,17 +117,10 @@ COMPLETENESS_COLUMNS = (
     "report_date",
     "status",
 )
-# a file of an earlier cleaning of the year that is no longer under raw/<year>/
-REMOVED_COLUMNS = (
-    "year",
-    "path",
-    "sha256",
-    "size_bytes",
-    "status",
-    "school_id",
-    "school_name",
-    "detected",
-)
+# a file of an earlier cleaning of the year that is no longer under raw/<year>/: its intake row up
+# to the school's name (year, path, sha256, size_bytes, status, school_id, school_name), then the
+# day a cleaning first found it gone
+REMOVED_COLUMNS = (*INTAKE_COLUMNS[: INTAKE_COLUMNS.index("school_name") + 1], "detected")
 # the template's ThongTin fields; the DonVi fields follow as extra columns, then the tail
 SCHOOL_COLUMNS = (
     "year",

@@ -287,10 +287,11 @@ def _unescape(cell: str) -> str:
     return cell
 
 
-def read_intake(pdir: Path) -> list[dict] | None:
+def read_ledger(pdir: Path, name: str = "intake.csv") -> list[dict] | None:
+    """A ledger's rows as written (None when it is missing), paths with their escapes taken off."""
     import csv
 
-    path = pdir / "intake.csv"
+    path = pdir / name
     if not path.is_file():
         return None
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
@@ -298,6 +299,10 @@ def read_intake(pdir: Path) -> list[dict] | None:
     for r in rows:
         r["path"] = _unescape(r.get("path", ""))
     return rows
+
+
+def read_intake(pdir: Path) -> list[dict] | None:
+    return read_ledger(pdir, "intake.csv")
 
 
 @dataclass
@@ -364,19 +369,6 @@ def ledger_findings(
     return by_path
 
 
-def read_removed(pdir: Path) -> list[dict] | None:
-    import csv
-
-    path = pdir / "removed.csv"
-    if not path.is_file():
-        return None
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for r in rows:
-        r["path"] = _unescape(r.get("path", ""))
-    return rows
-
-
 def removal_findings(rep: Report, phase: str, data: Path, seed: int, timeout: float) -> None:
     """The analyst takes a tenth of the entries away and cleans again: every entry of the earlier
     intake.csv is in the new one or in removed.csv, with its hash, and removed.csv names only
@@ -397,7 +389,7 @@ def removal_findings(rep: Report, phase: str, data: Path, seed: int, timeout: fl
         rep.add(phase, "hang" if r.timed_out else "crash", "hoctap clean after removals", "", r.tail(1))
         return
     now = {row["path"] for row in read_intake(pdir) or []}
-    removed = {row["path"]: row for row in read_removed(pdir) or []}
+    removed = {row["path"]: row for row in read_ledger(pdir, "removed.csv") or []}
     for rel, row in first.items():
         if rel not in now and rel not in removed:
             rep.add(phase, "lost", rel, row.get("status", ""), "in the earlier intake.csv, now in neither ledger")
