@@ -57,6 +57,9 @@ class Kernel:
     def __exit__(self, exc_type, *exc) -> None:
         _local.kernel = self._outer
         if exc_type is not None and not issubclass(exc_type, Exception):  # Ctrl+C: no waiting for a run
+            import logging
+
+            logging.disable(logging.CRITICAL)  # nbclient's "Kernel died..." as it is killed: expected now
             self._kill()
         try:
             self.close()
@@ -120,12 +123,20 @@ class Kernel:
         await self._execute(_RESET)
 
     async def _execute(self, code: str) -> None:
+        """``code`` run in the kernel; a kernel that dies meanwhile (killed on Ctrl+C) ends the
+        wait at once instead of after the reply's timeout."""
+        import asyncio
+
         kc = self.km.client()
         kc.start_channels()
         try:
-            await kc.wait_for_ready(timeout=60)
-            reply = await kc.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
-            if reply["content"]["status"] != "ok":
+            await kc.wait_for_ready(timeout=60)  # it watches the kernel's process itself
+            reply = asyncio.ensure_future(kc.execute_interactive(code, timeout=120, output_hook=lambda msg: None))
+            while not (await asyncio.wait({reply}, timeout=0.25))[0]:
+                if not await self.km.is_alive():
+                    reply.cancel()
+                    raise HoctapError("kernel Jupyter dừng đột ngột khi chuẩn bị chạy notebook")
+            if reply.result()["content"]["status"] != "ok":
                 raise HoctapError("kernel Jupyter không chạy được lệnh chuẩn bị giữa hai notebook")
         finally:
             kc.stop_channels()

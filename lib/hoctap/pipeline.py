@@ -290,6 +290,7 @@ class _Scheduler:
         self.broken: dict[Path, str] = {}  # products of failed or skipped stages -> that stage's label
         self.lock = threading.Lock()
         self.progress = progress
+        self.interrupted = False  # Ctrl+C: the stages cut short are neither failures nor recorded
 
     def say(self, lines: list[str]) -> None:
         if self.progress:
@@ -306,7 +307,7 @@ class _Scheduler:
         idle: list[Worker | None] = [None] * self.jobs  # started once a stage has to run
         running: dict[Future, tuple[Stage, Worker]] = {}
         try:
-            with ThreadPoolExecutor(self.jobs, thread_name_prefix="hoctap-stage") as pool:
+            with ThreadPoolExecutor(self.jobs, thread_name_prefix="hoctap-stage") as pool, self._on_interrupt(running):
                 while pending or running:
                     ready = sorted(
                         (s for s in pending if self.needs[s.key] <= self.done.keys()),
@@ -339,6 +340,18 @@ class _Scheduler:
                 if worker is not None:
                     worker.close()
         return [self.done[s.key] for s in self.order]
+
+    @contextlib.contextmanager
+    def _on_interrupt(self, running: dict[Future, tuple[Stage, Worker]]):
+        """On Ctrl+C, the running stages' workers stopped at once: their threads then end (each
+        stage's guard puts its products back) and the interrupt goes on to the command."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.interrupted = True
+            for _, worker in list(running.values()):
+                worker.stop()
+            raise
 
     def _decide(self, stage: Stage) -> Outcome | None:
         """Skipped or up to date, decided here; None when the stage has to run."""
@@ -375,6 +388,8 @@ class _Scheduler:
             stages.write_stamp(self.ws, stage, state.fingerprint, time.perf_counter() - t0)
             Catalog(self.ws).path("stamp_failure", stage=stage.key).unlink(missing_ok=True)  # an old failure's record
         except Exception as exc:  # one bad stage never stops the run
+            if self.interrupted:
+                return Outcome(stage, "interrupted", ["đã dừng theo yêu cầu"], time.perf_counter() - t0)
             return self._failed(stage, exc, time.perf_counter() - t0, lines if worker is not None else None)
         seconds = time.perf_counter() - t0
         done = f"xong sau {seconds:.1f} giây"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import pickle
+import signal
 from collections.abc import Callable
 
 from hoctap.errors import HoctapError, failure_reason
@@ -20,9 +21,21 @@ from hoctap.paths import Workspace
 Progress = Callable[[str], None] | None
 
 
+def _stopped(signum, frame) -> None:
+    import logging
+
+    logging.disable(logging.CRITICAL)  # nbclient's "Kernel died..." as the kernel is killed: expected here
+    raise SystemExit(128 + signum)  # not an Exception: the Kernel's block kills its kernel on the way out
+
+
 def _serve(conn) -> None:
     """A worker's loop: (action, workspace, stage) in, ("ok" | "error", lines, error) out, None
-    ends it. The action is a module-level function, pickled by name."""
+    ends it. The action is a module-level function, pickled by name.
+
+    Ctrl+C is the parent's to handle (a terminal sends it to every process of the command): the
+    parent stops its workers with SIGTERM, on which a worker kills its kernel and ends quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stopped)
     from hoctap.execute import Kernel
 
     with Kernel() as kernel:
@@ -83,6 +96,15 @@ class Worker:
                 progress(line)
         if status != "ok":
             raise error
+
+    def stop(self) -> None:
+        """End the worker now, its stage unfinished (Ctrl+C): SIGTERM, then SIGKILL."""
+        if self.alive:
+            self.process.terminate()
+            self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
 
     def close(self) -> None:
         try:

@@ -114,3 +114,22 @@ def test_ctrl_c_during_a_run_ends_the_kernel_instead_of_waiting_for_it(tmp_path)
     assert time.monotonic() - t0 < 120, "the block ends without waiting ten minutes for the notebook"
     assert run.exception() is not None, "the run in the killed kernel failed"
     assert kernel.km is None
+
+
+def test_a_kernel_killed_while_it_prepares_a_run_ends_the_wait_at_once():
+    """Ctrl+C kills the kernel from the main thread while the kernel's thread waits on it (a reset
+    between notebooks, the warm-up imports): the wait ends when the kernel dies, not after the
+    reply's two-minute timeout."""
+    import time
+
+    from jupyter_core.utils import run_sync
+
+    with Kernel() as kernel:
+        kernel.warm()
+        waiting = kernel.submit(lambda: run_sync(kernel._execute)("import time\ntime.sleep(60)\n"))
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        kernel._kill()
+        with pytest.raises(HoctapError, match="dừng đột ngột"):
+            waiting.result(timeout=60)
+        assert time.monotonic() - t0 < 10
