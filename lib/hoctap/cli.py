@@ -307,6 +307,11 @@ def _command(args: argparse.Namespace) -> int:
 
     if args.command == "status":
         print(f"Tình trạng các bước (dữ liệu: {ws.data_dir}, báo cáo: {ws.reports_dir}):")
+        from hoctap.lock import holder
+
+        busy = holder(ws)
+        if busy:
+            print(f"Đang chạy: {busy}; tình trạng dưới đây có thể thay đổi khi lệnh đó chạy xong.")
         for line in stages.status_lines(ws, pipeline.status(ws), products=args.products):
             print(line)
         return 0

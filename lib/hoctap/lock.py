@@ -108,3 +108,18 @@ def exclusive(ws: Workspace, command: str) -> Iterator[None]:
             del _HELD[path]
     finally:
         os.close(fd)  # releases the lock
+
+
+def holder(ws: Workspace) -> str | None:
+    """Who is writing the workspace now (None: nobody), without waiting and without holding it."""
+    path = Catalog(ws).path("build_lock")
+    if path in _HELD:
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        return None if _try_lock(fd) else _holder(fd)
+    finally:
+        os.close(fd)

@@ -44,12 +44,14 @@ def test_a_second_writing_command_stops_at_once_naming_the_first_and_a_killed_ho
             assert "chờ lệnh đó chạy xong rồi chạy lại" in lines[0]
         status = _hoctap(workspace, "status")
         assert "đang bận" not in status.stderr, "reading the workspace is never blocked"
+        assert f"Đang chạy: lệnh `hoctap run --all` (tiến trình {holder.pid}" in status.stdout, "but says who writes"
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
     out = _hoctap(workspace, "clean", "--year", "2023")  # the system released the killed holder's lock
     assert out.returncode == 2 and "đang bận" not in out.stderr
     assert "Không có thư mục dữ liệu thô của năm 2023" in out.stderr
+    assert "Đang chạy" not in _hoctap(workspace, "status").stdout
 
 
 def test_the_lock_nests_within_one_process_and_is_free_after(workspace):
