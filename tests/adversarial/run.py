@@ -371,8 +371,8 @@ def ledger_findings(
 
 def removal_findings(rep: Report, phase: str, data: Path, seed: int, timeout: float) -> None:
     """The analyst takes a tenth of the entries away and cleans again: every entry of the earlier
-    intake.csv is in the new one or in removed.csv, with its hash, and removed.csv names only
-    entries that are gone."""
+    intake.csv is in the new one, or in removed.csv with its hash, or its bytes are still there
+    under another path; removed.csv names only entries that are gone."""
     pdir = data / "processed" / str(YEAR)
     first = {r["path"]: r for r in read_intake(pdir) or []}
     there = sorted(rel for rel in first if os.path.lexists(data / "raw" / rel))
@@ -388,10 +388,12 @@ def removal_findings(rep: Report, phase: str, data: Path, seed: int, timeout: fl
     if r.rc != 0 or r.traceback or r.timed_out:
         rep.add(phase, "hang" if r.timed_out else "crash", "hoctap clean after removals", "", r.tail(1))
         return
-    now = {row["path"] for row in read_intake(pdir) or []}
+    rows = read_intake(pdir) or []
+    now = {row["path"] for row in rows}
+    still = {row["sha256"] for row in rows if row.get("sha256")}  # moved or copied: its bytes are there
     removed = {row["path"]: row for row in read_ledger(pdir, "removed.csv") or []}
     for rel, row in first.items():
-        if rel not in now and rel not in removed:
+        if rel not in now and rel not in removed and row.get("sha256") not in still:
             rep.add(phase, "lost", rel, row.get("status", ""), "in the earlier intake.csv, now in neither ledger")
         elif rel in removed and removed[rel].get("sha256", "") != row.get("sha256", ""):
             rep.add(phase, "lost", rel, row.get("status", ""), "removed.csv holds another hash than the earlier ledger")
@@ -399,7 +401,8 @@ def removal_findings(rep: Report, phase: str, data: Path, seed: int, timeout: fl
         if os.path.lexists(data / "raw" / rel) or rel in now:
             rep.add(phase, "ghost", rel, "", "removed.csv names an entry that is still there")
     for rel in gone - set(removed):
-        rep.add(phase, "lost", rel, first[rel].get("status", ""), "taken away but not in removed.csv")
+        if first[rel].get("sha256") not in still:
+            rep.add(phase, "lost", rel, first[rel].get("status", ""), "taken away but not in removed.csv")
 
 
 # ---- the probe: one file alone in a forked child ----------------------------------------------

@@ -506,6 +506,12 @@ def test_a_file_taken_away_is_listed_as_gone_until_it_comes_back(tmp_path):
     fourth = clean_year(ws, YEAR)
     assert fourth.removed["path"].tolist() == [f"{YEAR}/c.xlsx"]
 
+    (raw / "email").mkdir()
+    (raw / "a.xlsx").rename(raw / "email" / "a (1).xlsx")  # moved, its bytes still there: not gone
+    fifth = clean_year(ws, YEAR)
+    assert fifth.removed["path"].tolist() == [f"{YEAR}/c.xlsx"]
+    assert f"{YEAR}/email/a (1).xlsx" in set(fifth.intake["path"])
+
 
 def test_a_damaged_earlier_ledger_is_no_history_and_no_failure(tmp_path):
     ws = _ws(tmp_path)

@@ -149,16 +149,18 @@ def removed_frame(
     ``previous`` is the intake ledger the run replaces, ``removed_before`` the removals already
     recorded: they stay listed, with the day they were first found gone, until a file comes
     back under the same path. A figure that changed because a file was taken away is then
-    explained in the ledger, not only by an absence.
+    explained in the ledger, not only by an absence. A file whose bytes are still there under
+    another path (moved, renamed) is not gone.
     """
     present = set(intake["path"].astype(str))
+    kept = {h for h in intake["sha256"].astype(str) if h and h != "nan"}
     rows: dict[str, dict] = {}
     for frame, detected in ((removed_before, None), (previous, today.isoformat())):
         if frame is None or "path" not in frame:
             continue
         for rec in frame.to_dict("records"):
             path = str(rec.get("path", ""))
-            if not path or path in present or path in rows:
+            if not path or path in present or path in rows or str(rec.get("sha256")) in kept:
                 continue
             rows[path] = {c: rec.get(c) for c in REMOVED_COLUMNS} | {"year": year}
             if detected is not None:
