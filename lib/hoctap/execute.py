@@ -199,6 +199,10 @@ def _execute_notebook(name: str, output: Path, parameters: dict, progress: Progr
             notebook=output,
             cell=exc.cell_index,
         ) from exc
+    except OSError as exc:
+        if exc.filename is None:  # papermill saving the notebook as it runs (a full disk): name the file
+            raise OSError(exc.errno, exc.strerror, str(output)) from exc
+        raise
     else:
         io.publish(tmp, output)
     finally:
