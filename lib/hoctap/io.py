@@ -163,6 +163,8 @@ def publish(tmp: Path, target: Path) -> None:
         shutil.copyfile(tmp, beside)
         os.chmod(beside, 0o666 & ~_UMASK)
         os.replace(beside, target)
+    except OSError as exc:  # shutil names the staged source; the analyst needs the file being published
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
     finally:
         with contextlib.suppress(OSError):
             os.unlink(beside)

@@ -132,6 +132,26 @@ def test_full_disk_is_one_line_and_leaves_previous_outputs_whole(tmp_path):
         assert leftovers(ws) == []
 
 
+@pytest.mark.slow
+def test_a_report_on_a_full_disk_is_one_line_naming_the_file(demo_sample, tmp_path):
+    """The reports folder (another filesystem than the data) fills up while the report's stages
+    publish: one line naming the file being published (not its staged copy), no report half
+    published, nothing left in the staging folder."""
+    from builders.shared import copy_workspace
+
+    ws = copy_workspace(demo_sample, tmp_path / "ws")
+    reports = tmp_path / "full"
+    reports.mkdir()
+    with mounted("-t", "tmpfs", "-o", "size=256k", "tmpfs", target=reports):
+        year = str(max(ws.raw_years()))
+        dirs = ("--data-dir", str(ws.data_dir), "--reports-dir", str(reports))
+        out = hoctap("report", "annual", "--year", year, "--date", f"{year}-12-20", *dirs)
+        line = one_line_error(out, "ổ đĩa đã đầy", f"khi ghi {reports / year}/")
+        assert ".staging" not in line and ".tmp" not in line
+        assert not (reports / year / f"bao-cao-nam-{year}.pdf").exists()
+    assert not list(ws.staging_dir.iterdir())
+
+
 def test_read_only_processed_folder_is_one_line(tmp_path):
     ws = new_workspace(tmp_path)
     write_xlsx(Book(), ws.raw(YEAR) / "a.xlsx")
