@@ -2,13 +2,15 @@
 
 A report's heaviest work is WeasyPrint laying out its PDFs (about 2 s of one core). Run here,
 beside the notebook, it starves the papermill client of this process of the GIL (a 2 s notebook
-took 3.3 s); a spawned process pays its own imports (1-2 s). A forked copy starts in
-milliseconds with every import already done, and nothing it does slows this process.
+took 3.3 s); a spawned process pays all its imports again. A forked copy starts in
+milliseconds with this process's imports, and nothing it does slows this process.
 
-The fork is made from the main thread before the kernel's thread is given the notebook: no
-other thread of this process is running Python code (the kernel's is waiting for work), and
-the child never touches the kernel's sockets (pyzmq leaves a parent's sockets alone in a
-child). The child ignores Ctrl+C (this process kills it) and ends by ``os._exit``.
+The fork is made from the main thread before the kernel's thread is given anything for the
+report (it is idle, or not started yet): no other thread of this process is running Python
+code, and the child never touches the kernel's sockets (pyzmq leaves a parent's sockets alone
+in a child). The kernel then boots while the child writes the annex. The child ignores Ctrl+C
+(this process kills it) and ends by ``os._exit``; a child that uses no CPU for ``STALL``
+seconds is killed and its calls run here.
 
 Forking is used only on Linux and only with a core to spare (``HOCTAP_JOBS`` is not 1, and not
 inside a worker, whose neighbour uses the other core). Everywhere else a call runs in this

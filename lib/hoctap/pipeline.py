@@ -85,29 +85,28 @@ def _annual(ws: Workspace, stage: Stage, progress: Progress) -> None:
 
 
 def _helper() -> Helper:
-    """A report's helper (``hoctap.offload``): the kernel starts in its thread while this one
-    imports what the report's files need; the fork waits for both, so the child imports
-    nothing and no other thread of this process is busy when it is made."""
+    """A report's helper (``hoctap.offload``), forked before this process's kernel thread is given
+    anything (the one moment no other thread of it can hold a lock the child might need); the
+    kernel then boots while the child writes the annex."""
+    helper = Helper()
     kernel = Kernel.current()
-    started = kernel.start() if kernel is not None else None
-    import papermill  # noqa: F401
-
-    import hoctap.report.publish  # noqa: F401
-
-    if started is not None:
-        started.result()
-    return Helper()
+    if kernel is not None:
+        kernel.start()
+    return helper
 
 
 def _beside(notebook: tuple, annex: Job) -> Path:
     """A report's notebook run in its kernel (in the kernel's thread) while the report's annex
-    (which never reads the document) is written; the executed notebook, once both are over (no
-    file is written after the stage ends: its guard may be putting files back)."""
+    (which never reads the document) is written and the renderers are imported; the executed
+    notebook, once both are over (no file is written after the stage ends: its guard may be
+    putting files back)."""
     kernel = Kernel.current()
     if kernel is None:
         return execute_notebook(*notebook)
     run = kernel.notebook(*notebook)
     try:
+        import hoctap.report.publish  # noqa: F401  (needed once the notebook is over)
+
         annex.wait()
     except Exception:
         wait([run])
