@@ -78,8 +78,9 @@ def _write_note(fd: int, command: str) -> None:
 @contextlib.contextmanager
 def exclusive(ws: Workspace, command: str) -> Iterator[None]:
     """Hold the workspace's lock for ``command`` (nested calls in this process share it); raise
-    WorkspaceBusy when another process holds it. A workspace where the lock cannot even be
-    created (a read-only folder) is left to the command, which fails there with its own reason."""
+    WorkspaceBusy when another process holds it. Nothing is created for it: a workspace without
+    a processed folder yet (or a mistyped --data-dir) is left unlocked, and so is one where the
+    lock cannot be opened (a read-only folder); the command fails there with its own reason."""
     path = Catalog(ws).path("build_lock")
     if path in _HELD:
         _HELD[path] += 1
@@ -89,7 +90,8 @@ def exclusive(ws: Workspace, command: str) -> Iterator[None]:
             _HELD[path] -= 1
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            raise FileNotFoundError(path.parent)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
     except OSError:
         yield

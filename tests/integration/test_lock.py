@@ -59,3 +59,12 @@ def test_the_lock_nests_within_one_process_and_is_free_after(workspace):
         pass
     with exclusive(workspace, "run --all"):
         pass
+
+
+def test_a_mistyped_data_folder_gets_no_lock_and_nothing_created(tmp_path):
+    from hoctap.paths import Workspace
+
+    missing = tmp_path / "no-such-folder"
+    out = _hoctap(Workspace.at(missing, tmp_path / "reports"), "clean", "--year", "2023")
+    assert out.returncode == 2 and "đang bận" not in out.stderr
+    assert not missing.exists(), "the lock creates no folder"
