@@ -257,12 +257,12 @@ def _demo_years(ws: Workspace, years, seed: int) -> list[int]:
 WRITING = ("demo", "clean", "indicators", "report", "run")
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
     if args.command in WRITING:
         from hoctap.lock import exclusive
 
         ws = Workspace.at(args.data_dir, args.reports_dir)
-        with exclusive(ws, " ".join(sys.argv[1:]) or args.command):
+        with exclusive(ws, " ".join(argv) or args.command):
             return _command(args)
     return _command(args)
 
@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return _dispatch(args)
+        return _dispatch(args, sys.argv[1:] if argv is None else list(argv))
     except BrokenPipeError:  # the reader went away (`hoctap status | head`): nothing left to say
         _silence_stdout()
         return 141
