@@ -258,17 +258,16 @@ WRITING = ("demo", "clean", "indicators", "report", "run")
 
 
 def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
+    ws = Workspace.at(args.data_dir, args.reports_dir)
     if args.command in WRITING:
         from hoctap.lock import exclusive
 
-        ws = Workspace.at(args.data_dir, args.reports_dir)
         with exclusive(ws, " ".join(argv) or args.command):
-            return _command(args)
-    return _command(args)
+            return _command(args, ws)
+    return _command(args, ws)
 
 
-def _command(args: argparse.Namespace) -> int:
-    ws = Workspace.at(args.data_dir, args.reports_dir)
+def _command(args: argparse.Namespace, ws: Workspace) -> int:
     if args.command == "template":
         from hoctap.intake.template import write_template
 

@@ -75,6 +75,17 @@ def _write_note(fd: int, command: str) -> None:
         os.write(fd, json.dumps(note, ensure_ascii=False).encode("utf-8"))
 
 
+def _open(path: Path, create: bool) -> int | None:
+    """The lock file's descriptor; None where its folder is missing or it cannot be opened."""
+    if not path.parent.is_dir():
+        return None
+    flags = os.O_RDWR | (os.O_CREAT if create else 0) | getattr(os, "O_BINARY", 0)
+    try:
+        return os.open(path, flags, 0o644)
+    except OSError:
+        return None
+
+
 @contextlib.contextmanager
 def exclusive(ws: Workspace, command: str) -> Iterator[None]:
     """Hold the workspace's lock for ``command`` (nested calls in this process share it); raise
@@ -89,11 +100,8 @@ def exclusive(ws: Workspace, command: str) -> Iterator[None]:
         finally:
             _HELD[path] -= 1
         return
-    try:
-        if not path.parent.is_dir():
-            raise FileNotFoundError(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
-    except OSError:
+    fd = _open(path, create=True)
+    if fd is None:
         yield
         return
     try:
@@ -117,9 +125,8 @@ def holder(ws: Workspace) -> str | None:
     path = Catalog(ws).path("build_lock")
     if path in _HELD:
         return None
-    try:
-        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
-    except OSError:
+    fd = _open(path, create=False)
+    if fd is None:
         return None
     try:
         return None if _try_lock(fd) else _holder(fd)

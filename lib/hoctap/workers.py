@@ -22,10 +22,7 @@ Progress = Callable[[str], None] | None
 
 
 def _stopped(signum, frame) -> None:
-    import logging
-
-    logging.disable(logging.CRITICAL)  # nbclient's "Kernel died..." as the kernel is killed: expected here
-    raise SystemExit(128 + signum)  # not an Exception: the Kernel's block kills its kernel on the way out
+    raise SystemExit(128 + signum)  # not an Exception: the Kernel's block kills its kernel (quietly) on the way out
 
 
 def _serve(conn) -> None:

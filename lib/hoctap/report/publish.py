@@ -70,6 +70,10 @@ def period_annex(ws: Workspace, kind: str, year_from: int, year_to: int, day: dt
     return _period_annex(period.load(ws, kind, year_from, year_to, issue_date=day))
 
 
+# each kind of report's appendix tables and technical annex, from the report's data
+_PARTS = {"annual": (annual_appendix.document, _annual_annex), "period": (period_appendix.document, _period_annex)}
+
+
 def _issue_date(doc: Document, given):
     return given or doc.meta.get("issue_date")
 
@@ -86,10 +90,10 @@ def _publish(doc: Document, d, early: Annex | None, helper: Helper | None, ws, r
     write_text(files["html"], page)
     write_docx(doc, files["docx"])
     write_text(files["meta"], json.dumps({**doc.meta, "draft": doc.draft}, ensure_ascii=False, indent=1) + "\n")
-    annual_report = report == "annual"
-    write_xlsx((annual_appendix if annual_report else period_appendix).document(d), files["xlsx"])
+    appendix, annex = _PARTS[report]
+    write_xlsx(appendix(d), files["xlsx"])
     if early is None or early.day != d.issue_date:
-        early = (_annual_annex if annual_report else _period_annex)(d)
+        early = annex(d)
     files.update(early.files)
     pdf.result()
     return {**{role: files[role] for role in PRODUCTS[report]}, "index": update_index(ws)}
